@@ -1,0 +1,16 @@
+import { createDb } from "./db";
+import { loadEnv, type Env } from "./env";
+import type { RunDeps } from "./jobs/run";
+import type { Registry } from "./jobs/registry";
+import { createLogger } from "./log";
+import { createRedis } from "./redis";
+
+export function createDeps(env: Env, registry: Registry): RunDeps {
+  return { env, registry, db: createDb(env.database), redis: createRedis(env.redis), log: createLogger(env.logLevel) };
+}
+
+/** Built once per server instance, on first use, from process.env. */
+export function lazyDeps(registry: () => Registry): () => Promise<RunDeps> {
+  let deps: Promise<RunDeps> | undefined;
+  return () => (deps ??= Promise.resolve().then(() => createDeps(loadEnv(process.env), registry())));
+}

@@ -1,0 +1,33 @@
+import type { JobDefinition, Overlap } from "./define";
+import { parseSchedules, type Schedule, type ScheduleEntry } from "./schedules";
+
+export interface Registry {
+  jobs: ReadonlyMap<string, JobDefinition>;
+  schedules: readonly Schedule[];
+  get(name: string): JobDefinition | undefined;
+  scheduleOf(name: string): Schedule | undefined;
+  /** Timeout and overlap for a run: the schedule's override, else the job's own. */
+  settingsOf(name: string): { timeoutMs: number; overlap: Overlap };
+}
+
+export function createRegistry(definitions: readonly JobDefinition[], entries: readonly ScheduleEntry[]): Registry {
+  const jobs = new Map<string, JobDefinition>();
+  for (const d of definitions) {
+    if (jobs.has(d.name)) throw new Error(`Two jobs are named "${d.name}" in jobs/index.ts: job names must be unique.`);
+    jobs.set(d.name, d);
+  }
+  const schedules = parseSchedules(entries, [...jobs.keys()]);
+  const byJob = new Map(schedules.map((s) => [s.job, s]));
+  return {
+    jobs,
+    schedules,
+    get: (name) => jobs.get(name),
+    scheduleOf: (name) => byJob.get(name),
+    settingsOf(name) {
+      const job = jobs.get(name);
+      if (!job) throw new Error(`unknown job "${name}"`);
+      const s = byJob.get(name);
+      return { timeoutMs: s?.timeoutMs ?? job.timeoutMs, overlap: s?.overlap ?? job.overlap };
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { Cron } from "croner";
+import type { Overlap } from "./define";
+
+export type Priority = "critical" | "high" | "medium" | "low";
+
+/** One entry of `config/qstash.ts`: data only. */
+export interface ScheduleEntry {
+  job: string;
+  /** Five fields, UTC unless prefixed with `CRON_TZ=<IANA zone> `. */
+  cron: string;
+  /** Who fires it: QStash (default), or the single Vercel-native cron (keep-alive). */
+  via?: "qstash" | "vercel";
+  description?: string;
+  /** QStash retries after the first attempt (total attempts = 1 + retries). Default 3. */
+  retries?: number;
+  /** Overrides the job's own timeout for its scheduled runs. */
+  timeoutMs?: number;
+  /** Overrides the job's own overlap policy for its scheduled runs. */
+  overlap?: Overlap;
+  priority?: Priority;
+}
+
+export interface Schedule {
+  job: string;
+  /** As QStash takes it, `CRON_TZ=` prefix included. */
+  cron: string;
+  expression: string;
+  timezone: string;
+  via: "qstash" | "vercel";
+  description: string | undefined;
+  retries: number;
+  timeoutMs: number | undefined;
+  overlap: Overlap | undefined;
+  priority: Priority;
+}
+
+export class ScheduleConfigError extends Error {
+  override name = "ScheduleConfigError";
+}
+
+const TZ_PREFIX = /^CRON_TZ=(\S+)\s+(.+)$/;
+
+export function isValidZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Splits `CRON_TZ=Zone expr` and checks both; errors say what is wrong and how to fix it. */
+export function parseCron(cron: string, where: string): { expression: string; timezone: string; cron: string } {
+  const text = cron.trim().replace(/\s+/g, " ");
+  const m = TZ_PREFIX.exec(text);
+  const timezone = m ? m[1]! : "UTC";
+  const expression = m ? m[2]! : text;
+  if (!isValidZone(timezone)) {
+    throw new ScheduleConfigError(`${where}: unknown time zone "${timezone}". Use an IANA name such as Europe/Berlin or America/New_York.`);
+  }
+  try {
+    new Cron(expression, { mode: "5-part", timezone, paused: true });
+  } catch (err) {
+    const why = (err as Error).message.replace(/^CronPattern: /, "");
+    throw new ScheduleConfigError(
+      `${where}: invalid cron "${expression}" (${why}). Use five fields: minute hour day-of-month month day-of-week, e.g. "*/15 * * * *".`,
+    );
+  }
+  return { expression, timezone, cron: timezone === "UTC" && !m ? expression : `CRON_TZ=${timezone} ${expression}` };
+}
+
+/** Checks every entry once, against the names of the defined jobs. */
+export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: readonly string[]): Schedule[] {
+  const seen = new Set<string>();
+  return entries.map((e, i) => {
+    const where = `config/qstash.ts entry ${i + 1} (job "${e.job}")`;
+    if (!jobNames.includes(e.job)) {
+      throw new ScheduleConfigError(`${where}: unknown job "${e.job}". Define it in jobs/ and add it to jobs/index.ts, or fix the name. Known jobs: ${jobNames.join(", ")}.`);
+    }
+    if (seen.has(e.job)) {
+      throw new ScheduleConfigError(`${where}: job "${e.job}" is scheduled twice. Schedule ids are <prefix>-<job>: keep one entry per job.`);
+    }
+    seen.add(e.job);
+    const retries = e.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0 || retries > 20) {
+      throw new ScheduleConfigError(`${where}: retries must be a whole number from 0 to 20, got ${e.retries}.`);
+    }
+    if (e.via === "vercel" && TZ_PREFIX.test(e.cron.trim())) {
+      throw new ScheduleConfigError(`${where}: Vercel cron runs in UTC only; remove CRON_TZ= or schedule it via QStash.`);
+    }
+    const { expression, timezone, cron } = parseCron(e.cron, where);
+    return {
+      job: e.job,
+      cron,
+      expression,
+      timezone,
+      via: e.via ?? "qstash",
+      description: e.description,
+      retries,
+      timeoutMs: e.timeoutMs,
+      overlap: e.overlap,
+      priority: e.priority ?? "medium",
+    };
+  });
+}
+
+/** The cron tick a run belongs to: the latest tick at or before `at`, in the schedule's zone. */
+export function slotOf(schedule: Pick<Schedule, "expression" | "timezone">, at: Date): Date | undefined {
+  const cron = new Cron(schedule.expression, { mode: "5-part", timezone: schedule.timezone, paused: true });
+  return cron.previousRuns(1, new Date(at.getTime() + 1))[0];
+}

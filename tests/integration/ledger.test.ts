@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { defineJob, type JobDefinition } from "../../lib/jobs/define";
+import { jobRoute } from "../../lib/http/job-route";
+import { ledger, params, qstashRequest, testDeps, uniqueName } from "../support/app";
+
+/** A handler that counts its calls and stays busy until released, so deliveries overlap for sure. */
+function gatedJob(name: string, overlap: "skip" | "allow") {
+  let calls = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const job = defineJob({
+    name,
+    description: "t",
+    overlap,
+    handler: async () => {
+      calls += 1;
+      await gate;
+      return { calls };
+    },
+  });
+  return { job, release, calls: () => calls };
+}
+
+/** Resolves once all but one of the promises have settled (the one left is the running delivery). */
+function allButOne(pending: Promise<Response>[]): Promise<string> {
+  let settled = 0;
+  return new Promise((resolve) => {
+    for (const p of pending) void p.finally(() => ++settled === pending.length - 1 && resolve("others answered"));
+    setTimeout(resolve, 5000, "timeout");
+  });
+}
+
+function setup(jobs: JobDefinition[], schedules = jobs.map((j) => ({ job: j.name, cron: "* * * * *" }))) {
+  const deps = testDeps(jobs, schedules);
+  const route = jobRoute("cron", async () => deps);
+  return { deps, deliver: (job: string, req: Request) => route.POST(req, params(job)) };
+}
+
+describe("run ledger on the real PostgreSQL", () => {
+  it("runs the handler exactly once for 20 concurrent deliveries of the same message", async () => {
+    const name = uniqueName("same-msg");
+    const g = gatedJob(name, "allow");
+    const { deliver } = setup([g.job]);
+    const path = `/api/cron/${name}`;
+    const pending = Array.from({ length: 20 }, () => deliver(name, qstashRequest(path, "{}", { messageId: "msg_same" })));
+    // Every delivery but the running one has answered before the handler is let go.
+    const early = await allButOne(pending);
+    g.release();
+    const responses = await Promise.all(pending);
+    expect(early).not.toBe("timeout");
+    expect(g.calls()).toBe(1);
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    // Still in flight: retry later (429), never 200, so a failure of the first would still be retried.
+    expect(statuses.filter((s) => s === 429)).toHaveLength(19);
+    expect(responses.find((r) => r.status === 429)!.headers.get("retry-after")).toMatch(/^\d+$/);
+    const rows = await ledger(name);
+    expect(rows.map((r) => r.status)).toEqual(["succeeded"]);
+    // Once it has succeeded, a redelivery is a recorded duplicate answered 200.
+    const again = await deliver(name, qstashRequest(path, "{}", { messageId: "msg_same" }));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: "duplicate" });
+    expect(g.calls()).toBe(1);
+    expect((await ledger(name)).map((r) => r.status).sort()).toEqual(["duplicate", "succeeded"]);
+  });
+
+  it("runs an overlap:skip job once for 20 concurrent deliveries and records the others as skipped", async () => {
+    const name = uniqueName("overlap");
+    const g = gatedJob(name, "skip");
+    const { deliver } = setup([g.job]);
+    const pending = Array.from({ length: 20 }, (_, i) => deliver(name, qstashRequest(`/api/cron/${name}`, "{}", { messageId: `msg_${i}` })));
+    expect(await allButOne(pending)).toBe("others answered");
+    g.release();
+    const bodies = await Promise.all((await Promise.all(pending)).map(async (r) => ({ code: r.status, ...((await r.json()) as { status: string }) })));
+    expect(g.calls()).toBe(1);
+    expect(bodies.every((b) => b.code === 200)).toBe(true);
+    expect(bodies.filter((b) => b.status === "succeeded")).toHaveLength(1);
+    expect(bodies.filter((b) => b.status === "skipped")).toHaveLength(19);
+    const rows = await ledger(name);
+    expect(rows.filter((r) => r.status === "skipped")).toHaveLength(19);
+    expect(rows.filter((r) => r.status === "succeeded")).toHaveLength(1);
+  });
+
+  it("lets a run whose process died keep its lease only until the TTL (the job timeout)", async () => {
+    const name = uniqueName("crash");
+    let calls = 0;
+    const job = defineJob({ name, description: "t", timeoutMs: 1500, handler: async () => ({ calls: ++calls }) });
+    const { deps, deliver } = setup([job]);
+    // A process that opened its run and died: nothing will ever close it.
+    const dead = await deps.db.rpc<{ decision: string; run_id: string }>("job_run_open", { p_job: name, p_trigger: "qstash", p_message_id: "msg_dead", p_lease_ms: 1500 });
+    expect(dead.decision).toBe("run");
+    const during = await deliver(name, qstashRequest(`/api/cron/${name}`, "{}"));
+    expect(await during.json()).toMatchObject({ status: "skipped" });
+    expect(calls).toBe(0);
+    await new Promise((r) => setTimeout(r, 1600));
+    const after = await deliver(name, qstashRequest(`/api/cron/${name}`, "{}"));
+    expect(await after.json()).toMatchObject({ status: "succeeded" });
+    expect(calls).toBe(1);
+    const rows = await ledger(name);
+    const crashed = rows.find((r) => r.id === dead.run_id)!;
+    expect(crashed.status).toBe("failed");
+    expect(crashed.error?.name).toBe("LeaseExpired");
+    expect(crashed.duration_ms).toBeGreaterThanOrEqual(1490);
+  });
+
+  it("runs a redelivery after a failure again and counts the attempt", async () => {
+    const name = uniqueName("retry");
+    let calls = 0;
+    const job = defineJob({
+      name,
+      description: "t",
+      handler: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error("provider hiccup");
+        return { sent: 3 };
+      },
+    });
+    const { deliver } = setup([job]);
+    const first = await deliver(name, qstashRequest(`/api/cron/${name}`, "{}", { messageId: "msg_r", retried: 0 }));
+    expect(first.status).toBe(500);
+    expect(await first.json()).toMatchObject({ status: "failed", error: "provider hiccup" });
+    const second = await deliver(name, qstashRequest(`/api/cron/${name}`, "{}", { messageId: "msg_r", retried: 1 }));
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ status: "succeeded", stats: { sent: 3 } });
+    const rows = await ledger(name);
+    expect(rows.map((r) => [r.status, r.attempt, r.message_id])).toEqual([
+      ["failed", 0, "msg_r"],
+      ["succeeded", 1, "msg_r"],
+    ]);
+    expect(rows[0]!.error).toMatchObject({ name: "Error", message: "provider hiccup" });
+    expect(rows[1]!.stats).toEqual({ sent: 3 });
+  });
+});

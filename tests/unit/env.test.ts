@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { EnvError, loadEnv, LOCAL_QSTASH } from "../../lib/env";
+
+const prod = {
+  VERCEL_ENV: "production",
+  APP_URL: "https://jobs.example.com/",
+  QSTASH_TOKEN: "tok",
+  QSTASH_CURRENT_SIGNING_KEY: "sig_cur",
+  QSTASH_NEXT_SIGNING_KEY: "sig_next",
+  CRON_SECRET: "0123456789abcdef0123",
+  SCHEDULE_PREFIX: "prod",
+  SUPABASE_URL: "https://abc.supabase.co",
+  SUPABASE_SERVICE_ROLE_KEY: "service-role",
+};
+
+const problems = (source: Record<string, string | undefined>) => {
+  try {
+    loadEnv(source);
+  } catch (err) {
+    expect(err).toBeInstanceOf(EnvError);
+    return (err as EnvError).problems;
+  }
+  throw new Error("expected loadEnv to fail");
+};
+
+describe("env", () => {
+  it("accepts a complete production env and normalizes it", () => {
+    const env = loadEnv(prod);
+    expect(env.mode).toBe("production");
+    expect(env.appUrl).toBe("https://jobs.example.com");
+    expect(env.qstash.url).toBe("https://qstash.upstash.io");
+    expect(env.database).toEqual({ kind: "supabase", url: "https://abc.supabase.co", serviceRoleKey: "service-role" });
+    expect(env.redis).toBeUndefined();
+  });
+
+  it("lists every missing production value in one error, with how to fix it", () => {
+    const err = (() => {
+      try {
+        loadEnv({ VERCEL_ENV: "production" });
+      } catch (e) {
+        return e as EnvError;
+      }
+    })()!;
+    expect(err.problems.map((p) => p.split(" ")[0])).toEqual([
+      "APP_URL",
+      "QSTASH_TOKEN",
+      "QSTASH_CURRENT_SIGNING_KEY",
+      "QSTASH_NEXT_SIGNING_KEY",
+      "CRON_SECRET",
+      "SCHEDULE_PREFIX",
+      "DATABASE",
+    ]);
+    expect(err.message).toMatch(/^Invalid configuration \(7 problems\):/);
+    expect(err.message).toMatch(/QSTASH_CURRENT_SIGNING_KEY is required in production: Upstash console -> QStash -> Signing keys \(current\)/);
+  });
+
+  it("names a single missing signing key", () => {
+    expect(problems({ ...prod, QSTASH_CURRENT_SIGNING_KEY: "" })).toEqual([
+      "QSTASH_CURRENT_SIGNING_KEY is required in production: Upstash console -> QStash -> Signing keys (current)",
+    ]);
+  });
+
+  it("refuses a CRON_SECRET shorter than 16 characters, in every mode", () => {
+    expect(problems({ ...prod, CRON_SECRET: "short" })[0]).toMatch(/^CRON_SECRET: must be at least 16 characters/);
+    expect(problems({ CRON_SECRET: "short" })[0]).toMatch(/^CRON_SECRET/);
+  });
+
+  it("refuses a plain-http APP_URL in production and half a Redis config", () => {
+    expect(problems({ ...prod, APP_URL: "http://jobs.example.com" })).toEqual([expect.stringMatching(/APP_URL must be https/)]);
+    expect(problems({ ...prod, UPSTASH_REDIS_REST_URL: "https://r.upstash.io" })).toEqual([expect.stringMatching(/go together/)]);
+  });
+
+  it("fills the local stack's public defaults in local mode", () => {
+    const env = loadEnv({});
+    expect(env.mode).toBe("local");
+    expect(env.appUrl).toBe("http://localhost:3000");
+    expect(env.qstash).toEqual(LOCAL_QSTASH);
+    expect(env.cronSecret).toHaveLength(36);
+    expect(env.database.kind).toBe("postgres");
+  });
+
+  it("leaves CRON_SECRET unset in test mode, so Bearer is refused rather than defaulted", () => {
+    expect(loadEnv({ APP_ENV: "test" }).cronSecret).toBeUndefined();
+  });
+
+  it("takes APP_URL from Vercel's production URL when not set", () => {
+    const { APP_URL: _, ...rest } = prod;
+    expect(loadEnv({ ...rest, VERCEL_PROJECT_PRODUCTION_URL: "jobs.example.com" }).appUrl).toBe("https://jobs.example.com");
+  });
+});

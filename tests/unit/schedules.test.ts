@@ -1,0 +1,54 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { registry } from "../../jobs";
+import { parseSchedules, slotOf } from "../../lib/jobs/schedules";
+
+const jobs = ["a", "b"];
+const error = (entries: Parameters<typeof parseSchedules>[0]) => {
+  try {
+    parseSchedules(entries, jobs);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error("expected an error");
+};
+
+describe("config/qstash.ts parsing", () => {
+  it("names the entry and the fix for each mistake", () => {
+    expect(error([{ job: "a", cron: "61 * * * *" }])).toMatchInlineSnapshot(
+      `"config/qstash.ts entry 1 (job "a"): invalid cron "61 * * * *" (Invalid value for minute: 61). Use five fields: minute hour day-of-month month day-of-week, e.g. "*/15 * * * *"."`,
+    );
+    expect(error([{ job: "a", cron: "* * * * * *" }])).toMatch(/entry 1 \(job "a"\): invalid cron .*requires exactly 5 parts/);
+    expect(error([{ job: "a", cron: "CRON_TZ=Mars/Olympus 0 9 * * *" }])).toMatchInlineSnapshot(
+      `"config/qstash.ts entry 1 (job "a"): unknown time zone "Mars/Olympus". Use an IANA name such as Europe/Berlin or America/New_York."`,
+    );
+    expect(error([{ job: "a", cron: "0 * * * *" }, { job: "a", cron: "5 * * * *" }])).toMatchInlineSnapshot(
+      `"config/qstash.ts entry 2 (job "a"): job "a" is scheduled twice. Schedule ids are <prefix>-<job>: keep one entry per job."`,
+    );
+    expect(error([{ job: "c", cron: "0 * * * *" }])).toMatchInlineSnapshot(
+      `"config/qstash.ts entry 1 (job "c"): unknown job "c". Define it in jobs/ and add it to jobs/index.ts, or fix the name. Known jobs: a, b."`,
+    );
+    expect(error([{ job: "a", cron: "CRON_TZ=Europe/Berlin 0 6 * * *", via: "vercel" }])).toMatch(/Vercel cron runs in UTC only/);
+    expect(error([{ job: "a", cron: "0 * * * *", retries: 99 }])).toMatch(/retries must be a whole number from 0 to 20/);
+  });
+
+  it("splits CRON_TZ and fills defaults", () => {
+    const [s] = parseSchedules([{ job: "a", cron: "  CRON_TZ=Asia/Kolkata   0 18 * * * " }], jobs);
+    expect(s).toMatchObject({ cron: "CRON_TZ=Asia/Kolkata 0 18 * * *", expression: "0 18 * * *", timezone: "Asia/Kolkata", via: "qstash", retries: 3, priority: "medium" });
+  });
+
+  it("finds the slot of a run in the schedule's zone", () => {
+    const s = { expression: "0 18 * * *", timezone: "Asia/Kolkata" };
+    // 18:00 in Kolkata is 12:30 UTC.
+    expect(slotOf(s, new Date("2026-11-23T12:31:10Z"))?.toISOString()).toBe("2026-11-23T12:30:00.000Z");
+    expect(slotOf(s, new Date("2026-11-23T12:30:00Z"))?.toISOString()).toBe("2026-11-23T12:30:00.000Z");
+    expect(slotOf(s, new Date("2026-11-23T12:29:59Z"))?.toISOString()).toBe("2026-11-22T12:30:00.000Z");
+  });
+
+  it("keeps vercel.json in step with the registry's Vercel job", () => {
+    const vercel = JSON.parse(readFileSync("vercel.json", "utf8")) as { crons: { path: string; schedule: string }[] };
+    const expected = registry.schedules.filter((s) => s.via === "vercel").map((s) => ({ path: `/api/cron/${s.job}`, schedule: s.cron }));
+    expect(vercel.crons).toEqual(expected);
+    expect(vercel.crons).toEqual([{ path: "/api/cron/keep-alive", schedule: "0 6 * * *" }]);
+  });
+});
