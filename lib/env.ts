@@ -30,6 +30,7 @@ const raw = z.object({
   CRON_SECRET: z.string().min(16, "must be at least 16 characters (generate one: openssl rand -hex 32)").optional(),
   SCHEDULE_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '-', '_' and '.' only").optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).optional(),
   SUPABASE_URL: url.optional(),
   SUPABASE_SERVICE_ROLE_KEY: optional,
   UPSTASH_REDIS_REST_URL: url.optional(),
@@ -50,7 +51,7 @@ export interface Env {
   /** Undefined only outside production when not set: then no Bearer request is ever accepted. */
   cronSecret: string | undefined;
   schedulePrefix: string;
-  database: { kind: "postgres"; url: string } | { kind: "supabase"; url: string; serviceRoleKey: string };
+  database: { kind: "postgres"; url: string; poolMax: number } | { kind: "supabase"; url: string; serviceRoleKey: string };
   redis: { url: string; token: string } | undefined;
   resend: { apiKey: string; baseUrl: string | undefined } | undefined;
   novu: { apiKey: string; baseUrl: string | undefined } | undefined;
@@ -124,7 +125,7 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
     schedulePrefix: e.SCHEDULE_PREFIX ?? (mode === "local" ? "local" : "test"),
     database: supabase
       ? { kind: "supabase", url: e.SUPABASE_URL!, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY! }
-      : { kind: "postgres", url: e.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
+      : { kind: "postgres", url: e.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres", poolMax: e.DATABASE_POOL_MAX ?? 5 },
     redis: e.UPSTASH_REDIS_REST_URL ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN! } : undefined,
     resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL } : undefined,
     novu: e.NOVU_API_KEY ? { apiKey: e.NOVU_API_KEY, baseUrl: e.NOVU_BASE_URL } : undefined,

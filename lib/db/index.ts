@@ -7,5 +7,5 @@ export type { Db } from "./types";
 export { DbError } from "./types";
 
 export function createDb(database: Env["database"]): Db {
-  return database.kind === "supabase" ? createSupabaseDb(database.url, database.serviceRoleKey) : createPostgresDb(database.url);
+  return database.kind === "supabase" ? createSupabaseDb(database.url, database.serviceRoleKey) : createPostgresDb(database.url, { max: database.poolMax });
 }

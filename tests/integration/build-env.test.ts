@@ -1,0 +1,24 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+describe("next build with a production env", () => {
+  it("fails at config load and names the missing signing key", () => {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NEXT_TELEMETRY_DISABLED: "1",
+      VERCEL_ENV: "production",
+      APP_URL: "https://jobs.example.com",
+      QSTASH_TOKEN: "token",
+      QSTASH_NEXT_SIGNING_KEY: "sig_next",
+      CRON_SECRET: "0123456789abcdef0123",
+      SCHEDULE_PREFIX: "prod",
+      DATABASE_URL: "postgres://user@db.example.com/postgres",
+    };
+    const r = spawnSync("pnpm", ["exec", "next", "build"], { env, encoding: "utf8", timeout: 60_000 });
+    const out = r.stdout + r.stderr;
+    expect(r.status).toBe(1);
+    expect(out).toContain("Invalid configuration (1 problem)");
+    expect(out).toContain("QSTASH_CURRENT_SIGNING_KEY is required in production");
+  });
+});
