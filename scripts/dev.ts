@@ -46,7 +46,7 @@ async function main() {
   if (env.mode !== "local") throw new Error("pnpm dev runs the local stack; unset APP_ENV / VERCEL_ENV.");
   if (!(await portFree(PORT))) throw new Error(`port ${PORT} is in use: stop the other process or run PORT=3001 pnpm dev.`);
 
-  const childEnv: Record<string, string> = { ...(process.env as Record<string, string>), APP_URL: env.appUrl, NEXT_TELEMETRY_DISABLED: "1" };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, APP_URL: env.appUrl, NEXT_TELEMETRY_DISABLED: "1" };
   let database = "PostgreSQL at DATABASE_URL";
   if (!process.env.DATABASE_URL) {
     const pg = await startEmbeddedPostgres({ dataDir: ".data/pglite" });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 describe("next build with a production env", () => {
   it("fails at config load and names the missing signing key", () => {
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NEXT_TELEMETRY_DISABLED: "1",
