@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 describe("next build with a production env", () => {
   it("fails at config load and names the missing signing key", () => {
-    const env: NodeJS.ProcessEnv = {
+    const env: Record<string, string | undefined> = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NEXT_TELEMETRY_DISABLED: "1",
@@ -15,7 +15,7 @@ describe("next build with a production env", () => {
       SCHEDULE_PREFIX: "prod",
       DATABASE_URL: "postgres://user@db.example.com/postgres",
     };
-    const r = spawnSync("pnpm", ["exec", "next", "build"], { env, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("pnpm", ["exec", "next", "build"], { env: env as NodeJS.ProcessEnv, encoding: "utf8", timeout: 60_000 });
     const out = r.stdout + r.stderr;
     expect(r.status).toBe(1);
     expect(out).toContain("Invalid configuration (1 problem)");
