@@ -43,6 +43,7 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
 
 const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const emptyPayload = z.object({});
+const RESERVED = ["failed"];
 
 export function defineJob<S extends z.ZodType = typeof emptyPayload>(def: {
   name: string;
@@ -53,6 +54,7 @@ export function defineJob<S extends z.ZodType = typeof emptyPayload>(def: {
   handler: (ctx: JobContext<z.output<S>>) => Promise<JobStats | void>;
 }): JobDefinition<S> {
   if (!NAME.test(def.name)) throw new Error(`Job name "${def.name}" must be kebab-case (a-z, 0-9, '-'): it becomes a URL path.`);
+  if (RESERVED.includes(def.name)) throw new Error(`Job name "${def.name}" is reserved: /api/jobs/${def.name} is a route of its own.`);
   const timeoutMs = def.timeoutMs ?? 60_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new Error(`Job "${def.name}": timeoutMs must be a positive integer.`);
   return {

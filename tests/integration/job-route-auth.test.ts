@@ -29,6 +29,7 @@ for (const [kind, job, other, body] of [
       handle: (req) => route.POST(req, params(job)),
       handleWithoutSecret: (req) => bare.POST(req, params(job)),
       written: async () => (await ledger(job)).length,
+      bearer: true,
     }));
   });
 }

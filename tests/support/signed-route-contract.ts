@@ -15,6 +15,10 @@ export interface SignedRouteUnderTest {
   handleWithoutSecret: Handler;
   /** How many rows the route has written (ledger, dead letters): rejected requests write none. */
   written: () => Promise<number>;
+  /** Whether the Bearer secret is a way in (job routes) or not (the failure callback). */
+  bearer: boolean;
+  /** A fresh body for each accepted request, where the route dedupes by body. */
+  freshBody?: () => string;
 }
 
 /**
@@ -35,14 +39,14 @@ export function signedRouteContract(get: () => SignedRouteUnderTest) {
   it("accepts a delivery signed with the current key", async () => {
     const r = get();
     const before = await r.written();
-    const res = await r.handle(qstashRequest(r.path, r.body));
+    const res = await r.handle(qstashRequest(r.path, r.freshBody?.() ?? r.body));
     expect(res.status).toBe(200);
     expect(await r.written()).toBe(before + 1);
   });
 
   it("accepts a delivery signed with the next key (key rotation)", async () => {
     const r = get();
-    expect((await r.handle(qstashRequest(r.path, r.body, { key: KEYS.next }))).status).toBe(200);
+    expect((await r.handle(qstashRequest(r.path, r.freshBody?.() ?? r.body, { key: KEYS.next }))).status).toBe(200);
   });
 
   it("rejects a request with neither signature nor bearer", () => rejects(bearerRequest(get().path, undefined, { method: "POST", body: get().body }), /missing/));
@@ -84,14 +88,17 @@ export function signedRouteContract(get: () => SignedRouteUnderTest) {
 
   it("accepts a jti once: a replay with another message id is refused", async () => {
     const r = get();
-    const signature = signJwt(claimsFor(url(), r.body), KEYS.current);
-    expect((await r.handle(qstashRequest(r.path, r.body, { signature, messageId: "msg_first" }))).status).toBe(200);
-    await rejects(qstashRequest(r.path, r.body, { signature, messageId: "msg_second" }), /already used/);
+    const body = r.freshBody?.() ?? r.body;
+    const signature = signJwt(claimsFor(url(), body), KEYS.current);
+    expect((await r.handle(qstashRequest(r.path, body, { signature, messageId: "msg_first" }))).status).toBe(200);
+    await rejects(qstashRequest(r.path, body, { signature, messageId: "msg_second" }), /already used/);
   });
 
-  it("rejects a wrong bearer secret", () => rejects(bearerRequest(get().path, "Bearer not-the-secret-at-all", { method: "POST", body: get().body }), /wrong Bearer/));
+  const bearerReason = () => (get().bearer ? /wrong Bearer/ : /accepts only QStash-signed/);
 
-  it("rejects an empty bearer", () => rejects(bearerRequest(get().path, "Bearer ", { method: "POST", body: get().body }), /wrong Bearer/));
+  it("rejects a wrong bearer secret", () => rejects(bearerRequest(get().path, "Bearer not-the-secret-at-all", { method: "POST", body: get().body }), bearerReason()));
+
+  it("rejects an empty bearer", () => rejects(bearerRequest(get().path, "Bearer ", { method: "POST", body: get().body }), bearerReason()));
 
   it("rejects `Bearer undefined` when CRON_SECRET is unset", async () => {
     const r = get();
@@ -99,13 +106,16 @@ export function signedRouteContract(get: () => SignedRouteUnderTest) {
     for (const auth of ["Bearer undefined", "Bearer ", "Bearer null"]) {
       const res = await r.handleWithoutSecret(bearerRequest(r.path, auth, { method: "POST", body: r.body }));
       expect(res.status).toBe(401);
-      expect(((await res.json()) as { error: string }).error).toMatch(/CRON_SECRET is not set/);
+      expect(((await res.json()) as { error: string }).error).toMatch(r.bearer ? /CRON_SECRET is not set/ : /accepts only QStash-signed/);
     }
     expect(await r.written()).toBe(before);
   });
 
-  it("accepts the bearer secret", async () => {
+  it("answers the bearer secret as the route's policy says (a way in, or not)", async () => {
     const r = get();
-    expect((await r.handle(bearerRequest(r.path, `Bearer ${CRON_SECRET}`, { method: "POST", body: r.body }))).status).toBe(200);
+    const before = await r.written();
+    const res = await r.handle(bearerRequest(r.path, `Bearer ${CRON_SECRET}`, { method: "POST", body: r.body }));
+    expect(res.status).toBe(r.bearer ? 200 : 401);
+    expect(await r.written()).toBe(before + (r.bearer ? 1 : 0));
   });
 }
