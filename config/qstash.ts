@@ -14,6 +14,14 @@ export const schedules: ScheduleEntry[] = [
     description: "Heartbeat: database, Redis, tokens, caches, watchdog over the QStash jobs",
   },
   {
+    job: "heartbeat",
+    cron: "* * * * *",
+    only: "local",
+    retries: 0,
+    priority: "low",
+    description: "Local only: proves the local stack fires schedules",
+  },
+  {
     job: "cleanup-expired-reservations",
     cron: "*/15 * * * *",
     retries: 3,

@@ -18,6 +18,8 @@ export interface ScheduleEntry {
   /** Overrides the job's own overlap policy for its scheduled runs. */
   overlap?: Overlap;
   priority?: Priority;
+  /** Only in this mode, e.g. a local heartbeat that proves `pnpm dev` fires schedules. */
+  only?: "local";
 }
 
 export interface Schedule {
@@ -32,6 +34,7 @@ export interface Schedule {
   timeoutMs: number | undefined;
   overlap: Overlap | undefined;
   priority: Priority;
+  only: "local" | undefined;
 }
 
 export class ScheduleConfigError extends Error {
@@ -100,6 +103,7 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
       timeoutMs: e.timeoutMs,
       overlap: e.overlap,
       priority: e.priority ?? "medium",
+      only: e.only,
     };
   });
 }

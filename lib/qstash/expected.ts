@@ -17,9 +17,9 @@ export interface ExpectedSchedule {
 export const scheduleIdOf = (prefix: string, job: string) => `${prefix}-${job}`;
 export const isOurs = (prefix: string, scheduleId: string) => scheduleId.startsWith(`${prefix}-`);
 
-export function expectedSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix">): ExpectedSchedule[] {
+export function expectedSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix" | "mode">): ExpectedSchedule[] {
   return registry.schedules
-    .filter((s) => s.via === "qstash")
+    .filter((s) => s.via === "qstash" && (s.only === undefined || s.only === env.mode))
     .map((s) => ({
       scheduleId: scheduleIdOf(env.schedulePrefix, s.job),
       job: s.job,
