@@ -1,0 +1,219 @@
+import type { Clock, TimerHandle } from "./clock";
+import { deliveryHeaders, sendAttempt, type AttemptResult } from "./deliver";
+import { Gates } from "./flow-control";
+import { randomId } from "./ids";
+import { callbackBody, callbackSpec, isNonRetryable, isSuccess, nextRetryDelay } from "./outcome";
+import type { Store } from "./store";
+import type { EventRecord, EventState, MessageKind, MessageSpec, StoredMessage } from "./types";
+
+/** Without Upstash-Timeout an attempt may take as long as QStash's free plan allows. */
+const DEFAULT_TIMEOUT_MS = 15 * 60_000;
+const MAX_EVENT_BODY = 64 * 1024;
+
+export interface EngineOptions {
+  store: Store;
+  clock: Clock;
+  /** Read at each delivery, so a key rotation applies to the next attempt. */
+  signingKey: () => string;
+  /** The time stamped into signatures (iat, nbf, exp). */
+  signingNow: () => number;
+  log: (line: string) => void;
+}
+
+export type Outcome = "SUCCESS" | "FAIL";
+
+/**
+ * Message lifecycle: wait until due, wait for a queue / flow-control slot, attempt, then
+ * deliver the callback, retry with backoff, or fail to the DLQ with a failure callback.
+ */
+export class Engine {
+  readonly #o: EngineOptions;
+  readonly #timers = new Map<string, TimerHandle>();
+  readonly #gates = new Gates();
+  readonly #abort = new AbortController();
+  /** Due messages waiting for a slot, in creation order (FIFO for queues). */
+  #ready: StoredMessage[] = [];
+  readonly #active = new Set<string>();
+  #wake: { at: number; handle: TimerHandle } | undefined;
+  #closed = false;
+  /** Told when a message is finally delivered or has failed for good (schedules track this). */
+  onSettled: (msg: StoredMessage, outcome: Outcome) => void = () => {};
+
+  constructor(o: EngineOptions) {
+    this.#o = o;
+  }
+
+  get #state() {
+    return this.#o.store.state;
+  }
+
+  /** Picks up the messages of a loaded state file; one that was mid-attempt is attempted again. */
+  start(): void {
+    for (const msg of Object.values(this.#state.messages)) {
+      if (msg.flow) this.#gates.configure(msg.flow);
+      this.#arm(msg);
+    }
+  }
+
+  /** Stops without touching state: work in flight is abandoned and redelivered after a restart. */
+  stop(): void {
+    this.#closed = true;
+    for (const h of this.#timers.values()) this.#o.clock.clearTimer(h);
+    if (this.#wake) this.#o.clock.clearTimer(this.#wake.handle);
+    this.#timers.clear();
+    this.#abort.abort();
+  }
+
+  create(spec: MessageSpec, o: { notBefore: number; callerIp: string; kind?: MessageKind; scheduleId?: string }): StoredMessage {
+    const msg: StoredMessage = {
+      ...spec,
+      messageId: randomId("msg_"),
+      seq: this.#o.store.nextSeq(),
+      kind: o.kind ?? "message",
+      createdAt: this.#o.clock.now(),
+      notBefore: o.notBefore,
+      deliverAt: o.notBefore,
+      retried: 0,
+      callerIp: o.callerIp,
+      ...(o.scheduleId !== undefined && { scheduleId: o.scheduleId }),
+    };
+    this.#state.messages[msg.messageId] = msg;
+    if (msg.flow) this.#gates.configure(msg.flow);
+    // Large bodies stay out of the event log, which is kept (and saved) 5000 events deep.
+    this.#event(msg, "CREATED", { header: flat(msg), ...(msg.bodyBase64.length <= MAX_EVENT_BODY && { body: msg.bodyBase64 }) });
+    this.#arm(msg);
+    return msg;
+  }
+
+  /** Cancels a pending message; one mid-attempt gets no further attempts. */
+  cancel(messageId: string): boolean {
+    const msg = this.#state.messages[messageId];
+    if (!msg) return false;
+    this.#event(msg, "CANCEL_REQUESTED");
+    if (this.#active.has(messageId)) msg.cancelled = true;
+    else this.#finishCancel(msg);
+    return true;
+  }
+
+  #finishCancel(msg: StoredMessage) {
+    const timer = this.#timers.get(msg.messageId);
+    if (timer !== undefined) this.#o.clock.clearTimer(timer);
+    this.#timers.delete(msg.messageId);
+    this.#ready = this.#ready.filter((m) => m !== msg);
+    delete this.#state.messages[msg.messageId];
+    this.#event(msg, "CANCELLED");
+    this.onSettled(msg, "FAIL");
+  }
+
+  #arm(msg: StoredMessage) {
+    const handle = this.#o.clock.setTimer(msg.deliverAt, () => {
+      this.#timers.delete(msg.messageId);
+      if (this.#closed || this.#state.messages[msg.messageId] !== msg) return;
+      const at = this.#ready.findIndex((m) => m.seq > msg.seq);
+      this.#ready.splice(at === -1 ? this.#ready.length : at, 0, msg);
+      this.#pump();
+    });
+    this.#timers.set(msg.messageId, handle);
+  }
+
+  #pump() {
+    if (this.#closed) return;
+    const now = this.#o.clock.now();
+    let wake = Infinity;
+    for (const msg of [...this.#ready]) {
+      const gate = this.#gates.check(msg, now);
+      if (gate !== true) {
+        wake = Math.min(wake, gate);
+        continue;
+      }
+      this.#ready.splice(this.#ready.indexOf(msg), 1);
+      this.#gates.acquire(msg, now);
+      this.#active.add(msg.messageId);
+      this.#o.clock.setTimer(now, () => this.#attempt(msg));
+    }
+    // A rate window that reopens needs a wake-up of its own: nothing else would call pump.
+    if (wake !== Infinity && (!this.#wake || this.#wake.at > wake)) {
+      if (this.#wake) this.#o.clock.clearTimer(this.#wake.handle);
+      this.#wake = {
+        at: wake,
+        handle: this.#o.clock.setTimer(wake, () => {
+          this.#wake = undefined;
+          this.#pump();
+        }),
+      };
+    }
+  }
+
+  async #attempt(msg: StoredMessage) {
+    if (this.#closed) return;
+    const { clock } = this.#o;
+    this.#event(msg, "ACTIVE");
+    const result = await sendAttempt({
+      url: msg.url,
+      method: msg.method,
+      headers: deliveryHeaders(msg, this.#o.signingKey(), this.#o.signingNow()),
+      body: Buffer.from(msg.bodyBase64, "base64"),
+      timeoutMs: msg.timeoutMs !== undefined ? clock.realMs(msg.timeoutMs) : DEFAULT_TIMEOUT_MS,
+      signal: this.#abort.signal,
+    });
+    if (this.#closed) return;
+    this.#active.delete(msg.messageId);
+    this.#gates.release(msg);
+    this.#settle(msg, result);
+    this.#pump();
+  }
+
+  #settle(msg: StoredMessage, { response: r, error }: AttemptResult) {
+    const now = this.#o.clock.now();
+    this.#o.log(`qstash: ${msg.method} ${msg.url} -> ${r ? r.status : error} (${msg.messageId}, retried ${msg.retried})`);
+    if (msg.kind === "message" && msg.callback) {
+      this.create(callbackSpec(msg, msg.callback, callbackBody(msg, r, error)), { notBefore: now, callerIp: msg.callerIp, kind: "callback" });
+    }
+    const response = r && { responseStatus: r.status, responseHeader: r.header, responseBody: r.bodyBase64 };
+    if (isSuccess(r)) {
+      delete this.#state.messages[msg.messageId];
+      this.#event(msg, "DELIVERED", response);
+      this.onSettled(msg, "SUCCESS");
+      return;
+    }
+    const why = error ?? `destination answered ${r?.status}`;
+    this.#event(msg, "ERROR", { ...response, error: why });
+    if (msg.cancelled) return this.#finishCancel(msg);
+    if (!isNonRetryable(r) && msg.retried < msg.retries) {
+      const delay = nextRetryDelay(msg, r, now);
+      msg.retried++;
+      msg.deliverAt = now + delay;
+      this.#event(msg, "RETRY", { nextDeliveryTime: msg.deliverAt });
+      this.#arm(msg);
+      return;
+    }
+    delete this.#state.messages[msg.messageId];
+    const dlqId = `${now}-${this.#o.store.nextSeq()}`;
+    this.#state.dlq.push({ dlqId, seq: this.#o.store.nextSeq(), message: msg, ...(r && { response: r }), ...(error !== undefined && { error }), failedAt: now });
+    this.#event(msg, "FAILED", { ...response, error: why });
+    if (msg.kind === "message" && msg.failureCallback) {
+      const body = callbackBody(msg, r, error, dlqId);
+      this.create(callbackSpec(msg, msg.failureCallback, body), { notBefore: now, callerIp: msg.callerIp, kind: "failureCallback" });
+    }
+    this.onSettled(msg, "FAIL");
+  }
+
+  #event(msg: StoredMessage, state: EventState, extra: Partial<EventRecord> = {}) {
+    this.#o.store.addEvent({
+      time: this.#o.clock.now(),
+      state,
+      messageId: msg.messageId,
+      url: msg.url,
+      method: msg.method,
+      ...(msg.scheduleId !== undefined && { scheduleId: msg.scheduleId }),
+      ...(msg.queueName !== undefined && { queueName: msg.queueName }),
+      ...(msg.labels && { label: msg.labels[0], labels: msg.labels }),
+      ...extra,
+    });
+  }
+}
+
+/** Events carry headers one value per name. */
+function flat(msg: StoredMessage): Record<string, string> {
+  return Object.fromEntries(Object.entries(msg.header).map(([k, v]) => [k, v.join(", ")]));
+}

@@ -1,0 +1,119 @@
+import { Cron } from "croner";
+import type { Clock, TimerHandle } from "./clock";
+import type { Engine, Outcome } from "./engine";
+import type { Store } from "./store";
+import type { StoredMessage, StoredSchedule } from "./types";
+
+/** Splits `CRON_TZ=<zone> <5 fields>` and checks both; throws an Error that says what is wrong. */
+export function parseCron(text: string): { expr: string; zone?: string } {
+  const trimmed = text.trim();
+  const m = /^CRON_TZ=(\S+)\s+(.+)$/.exec(trimmed);
+  const zone = m?.[1];
+  const expr = (m?.[2] ?? trimmed).trim();
+  if (zone !== undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    } catch {
+      throw new Error(`invalid cron: unknown time zone "${zone}" in CRON_TZ (use an IANA name such as Europe/Berlin)`);
+    }
+  }
+  try {
+    new Cron(expr, { mode: "5-part", paused: true, ...(zone !== undefined && { timezone: zone }) });
+  } catch (err) {
+    throw new Error(`invalid cron "${expr}": ${(err as Error).message.replace(/^CronPattern: /, "")}`);
+  }
+  return { expr, ...(zone !== undefined && { zone }) };
+}
+
+/** The first tick strictly after `after`, or undefined when the pattern never fires again. */
+export function nextTick(cron: string, after: number): number | undefined {
+  const { expr, zone } = parseCron(cron);
+  const next = new Cron(expr, { mode: "5-part", paused: true, ...(zone !== undefined && { timezone: zone }) }).nextRun(new Date(after));
+  return next ? next.getTime() : undefined;
+}
+
+/** Arms one clock timer per active schedule; each tick publishes a message from the template. */
+export class Scheduler {
+  readonly #timers = new Map<string, TimerHandle>();
+  readonly #o: { store: Store; clock: Clock; engine: Engine };
+
+  constructor(o: { store: Store; clock: Clock; engine: Engine }) {
+    this.#o = o;
+    o.engine.onSettled = (msg, outcome) => this.#settled(msg, outcome);
+  }
+
+  get #schedules() {
+    return this.#o.store.state.schedules;
+  }
+
+  /** Ticks missed while the server was down are skipped, as a restarted cron daemon would. */
+  start(): void {
+    for (const s of Object.values(this.#schedules)) this.#arm(s, this.#o.clock.now());
+  }
+
+  stop(): void {
+    for (const h of this.#timers.values()) this.#o.clock.clearTimer(h);
+    this.#timers.clear();
+  }
+
+  upsert(s: StoredSchedule): void {
+    this.#disarm(s.scheduleId);
+    this.#schedules[s.scheduleId] = s;
+    this.#arm(s, this.#o.clock.now());
+  }
+
+  delete(id: string): boolean {
+    if (!this.#schedules[id]) return false;
+    this.#disarm(id);
+    delete this.#schedules[id];
+    this.#o.store.changed();
+    return true;
+  }
+
+  setPaused(id: string, paused: boolean): boolean {
+    const s = this.#schedules[id];
+    if (!s) return false;
+    s.isPaused = paused;
+    this.#disarm(id);
+    this.#arm(s, this.#o.clock.now());
+    return true;
+  }
+
+  #disarm(id: string) {
+    const h = this.#timers.get(id);
+    if (h !== undefined) this.#o.clock.clearTimer(h);
+    this.#timers.delete(id);
+  }
+
+  #arm(s: StoredSchedule, after: number) {
+    const next = s.isPaused ? undefined : nextTick(s.cron, after);
+    if (next === undefined) delete s.nextScheduleTime;
+    else s.nextScheduleTime = next;
+    this.#o.store.changed();
+    if (next === undefined) return;
+    this.#timers.set(
+      s.scheduleId,
+      this.#o.clock.setTimer(next, () => this.#fire(s.scheduleId, next)),
+    );
+  }
+
+  #fire(id: string, at: number) {
+    this.#timers.delete(id);
+    const s = this.#schedules[id];
+    if (!s || s.isPaused) return;
+    const msg = this.#o.engine.create(s.spec, { notBefore: at + s.delayMs, callerIp: s.callerIp, scheduleId: id });
+    s.lastScheduleTime = at;
+    s.lastScheduleStates = { [msg.messageId]: "IN_PROGRESS" };
+    // A timer late by less than the cron interval loses nothing; a machine that slept through
+    // many ticks gets the next one, not a burst of every missed tick.
+    this.#arm(s, Math.max(at, this.#o.clock.now()));
+  }
+
+  #settled(msg: StoredMessage, outcome: Outcome) {
+    if (msg.kind !== "message" || msg.scheduleId === undefined) return;
+    const states = this.#schedules[msg.scheduleId]?.lastScheduleStates;
+    if (states?.[msg.messageId] === undefined) return;
+    states[msg.messageId] = outcome;
+    this.#o.store.changed();
+  }
+}
