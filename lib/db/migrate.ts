@@ -38,10 +38,15 @@ export async function migrate(databaseUrl: string, dir: string, log: (line: stri
     for (const m of await listMigrations(dir)) {
       if (done.has(m.version)) continue;
       const text = await readFile(m.file, "utf8");
-      await sql.begin(async (tx) => {
-        await tx.unsafe(text);
-        await tx`insert into supabase_migrations.schema_migrations (version, name) values (${m.version}, ${m.name})`;
-      });
+      try {
+        await sql.begin(async (tx) => {
+          await tx.unsafe(text);
+          await tx`insert into supabase_migrations.schema_migrations (version, name) values (${m.version}, ${m.name})`;
+        });
+      } catch (err) {
+        // The server's message alone does not say which of the files failed.
+        throw new Error(`Migration ${path.basename(m.file)} failed and was rolled back: ${(err as Error).message}`, { cause: err });
+      }
       applied.push(`${m.version}_${m.name}`);
       log(`applied ${m.version}_${m.name}`);
     }
