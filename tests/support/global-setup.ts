@@ -4,7 +4,9 @@ import { migrate } from "../../lib/db/migrate";
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const DB_NAME = "cronlayer_test";
+// One database per run, so two runs on one machine (a watcher and CI, two worktrees) never drop
+// each other's tables mid-test.
+const DB_NAME = `cronlayer_test_${process.pid}`;
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -24,6 +26,9 @@ export default async function setup(project: TestProject) {
         `Start it (Debian: pg_ctlcluster <version> main start) or set TEST_DATABASE_URL to a superuser URL.`,
     );
   }
+  // Runs that were killed before their teardown leave a database behind: drop those of dead processes.
+  const stale = await admin<{ datname: string }[]>`select datname from pg_database where datname ~ '^cronlayer_test_[0-9]+$'`;
+  for (const { datname } of stale) if (!alive(Number(datname.split("_").pop()))) await admin.unsafe(`drop database if exists ${datname} with (force)`);
   await admin.unsafe(`drop database if exists ${DB_NAME} with (force)`);
   await admin.unsafe(`create database ${DB_NAME}`);
   await admin.end();
@@ -32,4 +37,18 @@ export default async function setup(project: TestProject) {
   await migrate(url.toString(), "supabase/migrations");
   project.provide("databaseUrl", url.toString());
   project.provide("redisUrl", REDIS_URL);
+  return async () => {
+    const done = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+    await done.unsafe(`drop database if exists ${DB_NAME} with (force)`);
+    await done.end();
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
