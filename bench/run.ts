@@ -3,6 +3,7 @@ import postgres from "postgres";
 import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
 import { pipelineBench } from "./pipeline";
+import { remindersBench, type RemindersResult } from "./reminders";
 
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -33,4 +34,16 @@ function report(title: string, bench: Bench) {
 }
 
 console.log(`# cronlayer benchmarks — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores`);
-report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(await benchDatabase()));
+
+function reportReminders(r: RemindersResult) {
+  console.log(`\n## 24 h reminders on ${r.appointments.toLocaleString("en-US")} appointments (local PostgreSQL, no-op provider sink)`);
+  console.log("| approach | reminders | seconds | reminders/s | peak live heap (MB) | statements |\n|---|---:|---:|---:|---:|---|");
+  for (const x of r.rows) console.log(`| ${x.name} | ${x.reminders} | ${x.seconds.toFixed(1)} | ${x.perSecond.toFixed(0)} | ${x.peakHeapMb.toFixed(1)} | ${x.statements} |`);
+  const [base, job] = r.rows;
+  if (base && job) console.log(`- the job: ${(job.perSecond / base.perSecond).toFixed(1)}x the baseline's reminders per second`);
+}
+
+const only = process.argv[2];
+const db = await benchDatabase();
+if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
+if (!only || only === "reminders") reportReminders(await remindersBench(db));

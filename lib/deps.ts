@@ -3,10 +3,12 @@ import { loadEnv, type Env } from "./env";
 import type { RunDeps } from "./jobs/run";
 import type { Registry } from "./jobs/registry";
 import { createLogger } from "./log";
+import { createProviders } from "./providers";
 import { createRedis } from "./redis";
 
 export function createDeps(env: Env, registry: Registry): RunDeps {
-  return { env, registry, db: createDb(env.database), redis: createRedis(env.redis), log: createLogger(env.logLevel) };
+  const db = createDb(env.database);
+  return { env, registry, db, redis: createRedis(env.redis), log: createLogger(env.logLevel), providers: createProviders(env, db) };
 }
 
 /** Built once per server instance, on first use, from process.env. */

@@ -39,6 +39,21 @@ const raw = z.object({
   RESEND_BASE_URL: url.optional(),
   NOVU_API_KEY: optional,
   NOVU_BASE_URL: url.optional(),
+  STRIPE_SECRET_KEY: optional,
+  STRIPE_API_BASE: url.optional(),
+  GOOGLE_CLIENT_ID: optional,
+  GOOGLE_CLIENT_SECRET: optional,
+  GOOGLE_TOKEN_URL: url.optional(),
+  SLACK_WEBHOOK_URL: url.optional(),
+  ALERT_EMAIL: z
+    .string()
+    .trim()
+    .refine((v) => v.split(",").every((a) => z.email().safeParse(a.trim()).success), "must be an email address, or several separated by commas")
+    .optional(),
+  EMAIL_FROM: optional,
+  TRANSFER_HOLD_DAYS: z.coerce.number().int().min(0).max(90).optional(),
+  MIN_PAYOUT_AMOUNT: z.coerce.number().int().min(1).optional(),
+  AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).optional(),
 });
 
@@ -55,6 +70,15 @@ export interface Env {
   redis: { url: string; token: string } | undefined;
   resend: { apiKey: string; baseUrl: string | undefined } | undefined;
   novu: { apiKey: string; baseUrl: string | undefined } | undefined;
+  /** `apiBase` points the Stripe SDK elsewhere (stripe-mock, a local stand-in); unset: api.stripe.com. */
+  stripe: { secretKey: string; apiBase: string | undefined } | undefined;
+  google: { clientId: string; clientSecret: string; tokenUrl: string } | undefined;
+  slack: { webhookUrl: string } | undefined;
+  /** Who receives the watchdog's alerts; empty when ALERT_EMAIL is unset. */
+  alertEmails: string[];
+  /** Sender of every email; required in production as soon as a job sends one. */
+  emailFrom: string | undefined;
+  marketplace: { transferHoldDays: number; minPayoutAmount: number; auditLogRetentionDays: number };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
 }
 
@@ -109,6 +133,9 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   if (Boolean(e.UPSTASH_REDIS_REST_URL) !== Boolean(e.UPSTASH_REDIS_REST_TOKEN)) {
     problems.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together: set both or neither");
   }
+  if (Boolean(e.GOOGLE_CLIENT_ID) !== Boolean(e.GOOGLE_CLIENT_SECRET)) {
+    problems.push("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together: set both or neither (Google Cloud console -> APIs & Services -> Credentials)");
+  }
   if (prod && appUrl && !appUrl.startsWith("https://")) problems.push("APP_URL must be https in production (QStash delivers only to public URLs)");
   if (problems.length) throw new EnvError(problems);
 
@@ -129,6 +156,19 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
     redis: e.UPSTASH_REDIS_REST_URL ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN! } : undefined,
     resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL } : undefined,
     novu: e.NOVU_API_KEY ? { apiKey: e.NOVU_API_KEY, baseUrl: e.NOVU_BASE_URL } : undefined,
+    stripe: e.STRIPE_SECRET_KEY ? { secretKey: e.STRIPE_SECRET_KEY, apiBase: e.STRIPE_API_BASE } : undefined,
+    google:
+      e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
+        ? { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET, tokenUrl: e.GOOGLE_TOKEN_URL ?? "https://oauth2.googleapis.com/token" }
+        : undefined,
+    slack: e.SLACK_WEBHOOK_URL ? { webhookUrl: e.SLACK_WEBHOOK_URL } : undefined,
+    alertEmails: e.ALERT_EMAIL ? e.ALERT_EMAIL.split(",").map((a) => a.trim()) : [],
+    emailFrom: e.EMAIL_FROM ?? (mode === "local" ? "cronlayer <jobs@localhost>" : undefined),
+    marketplace: {
+      transferHoldDays: e.TRANSFER_HOLD_DAYS ?? 7,
+      minPayoutAmount: e.MIN_PAYOUT_AMOUNT ?? 5000,
+      auditLogRetentionDays: e.AUDIT_LOG_RETENTION_DAYS ?? 90,
+    },
     logLevel: e.LOG_LEVEL ?? (mode === "test" ? "silent" : "info"),
   };
 }

@@ -1,23 +1,117 @@
-import { defineJob } from "@/lib/jobs/define";
+import { schedules as configured } from "@/config/qstash";
+import { ConfigError, describeError, RetryAfterError } from "@/lib/errors";
+import { defineJob, type JobContext } from "@/lib/jobs/define";
+import { parseSchedules, type Schedule } from "@/lib/jobs/schedules";
+import { hasFindings, summarize, watch, type WatchedSchedule } from "@/lib/jobs/watchdog";
+import { describeQStashError, operatorClient } from "@/lib/qstash/client";
+import { scheduleIdOf } from "@/lib/qstash/expected";
+import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
+import { sendAlert } from "./maintenance/alert";
+import { refreshCalendarTokens } from "./maintenance/calendar-tokens";
+
+/** Our Redis keys that must expire: the app's cache and the payment rate limits. */
+export const REDIS_PREFIXES = ["cache:", "ratelimit:payment:"];
+const TIMEOUT_MS = 120_000;
 
 /**
- * The one Vercel-native cron: an independent heartbeat. It proves the database and Redis answer
- * and prunes signatures that can no longer be replayed.
+ * The one Vercel-native cron: an independent heartbeat. Database and Redis health, Redis upkeep,
+ * Google Calendar tokens, and a watchdog over the QStash jobs' last 24 h that sends one alert.
+ * Each part runs even when another failed; the run fails at the end if the database or Redis is
+ * down or an alert could not go out, so Vercel shows the failure too.
  */
-export default defineJob({
-  name: "keep-alive",
-  description: "Daily heartbeat: database and Redis health, ledger upkeep",
-  timeoutMs: 120_000,
-  async handler({ db, redis }) {
-    const started = Date.now();
-    await db.ping();
-    const databaseMs = Date.now() - started;
-    let redisStatus = "not_configured";
-    if (redis) {
-      const pong = await redis.ping();
-      redisStatus = pong === "PONG" ? "ok" : `unexpected reply ${String(pong)}`;
+export function createKeepAlive(opts: { schedules: () => readonly Schedule[]; redisPrefixes?: readonly string[] }) {
+  return defineJob({
+    name: "keep-alive",
+    description: "Daily heartbeat: database and Redis health and upkeep, calendar tokens, watchdog over the QStash jobs",
+    timeoutMs: TIMEOUT_MS,
+    async handler(ctx) {
+      const { db, redis, signal, log } = ctx;
+      const fatal: unknown[] = [];
+      const other: string[] = [];
+      const started = Date.now();
+      await db.ping();
+      const stats: Record<string, unknown> = { database: "ok", databaseMs: Date.now() - started, redis: "not_configured" };
+      if (redis) {
+        try {
+          const pong = await redis.ping();
+          stats.redis = pong === "PONG" ? "ok" : `unexpected reply ${String(pong)}`;
+          stats.redisPruned = await pruneKeysWithoutTtl(redis, opts.redisPrefixes ?? REDIS_PREFIXES, { signal });
+        } catch (err) {
+          stats.redis = `error: ${(err as Error).message}`;
+          other.push(`Redis: ${(err as Error).message}`);
+          fatal.push(err);
+        }
+      }
+      stats.signaturesPruned = (await db.rpc<{ deleted: number }>("used_signatures_prune")).deleted;
+
+      try {
+        const tokens = await refreshCalendarTokens(ctx, TIMEOUT_MS);
+        stats.calendarTokens = tokens;
+        if (tokens.failed) other.push(`Google Calendar tokens: ${tokens.failed} refresh(es) failed, left for the next run (see calendar_connections.last_error)`);
+        if (tokens.noticesFailed) other.push(`Google Calendar: ${tokens.noticesFailed} re-consent notice(s) failed to send, left for the next run`);
+      } catch (err) {
+        stats.calendarTokens = { error: describeError(err).message };
+        other.push(`Google Calendar tokens: ${describeError(err).message}`);
+        // Google asked us to wait, or its client is not configured: the run ends with that, once the rest is done.
+        if (err instanceof RetryAfterError || err instanceof ConfigError) fatal.push(err);
+      }
+
+      const watched = await qstashView(ctx, opts.schedules(), stats, other);
+      const findings = await watch(db, watched, ctx.now);
+      stats.watchdog = summarize(findings);
+
+      if (hasFindings(findings) || other.length) {
+        const alert = await sendAlert(ctx, findings, other, TIMEOUT_MS);
+        stats.alert = alert.status;
+        if (alert.error) fatal.push(alert.error);
+      } else {
+        stats.alert = "none";
+      }
+      if (fatal.length) {
+        log.error("keep_alive.failed", { stats });
+        throw fatal[0];
+      }
+      return stats;
+    },
+  });
+}
+
+/**
+ * Our QStash jobs, with what QStash says of them: a schedule missing or paused is one problem
+ * (not a list of missed slots), and slots before a schedule's creation are not expected. When
+ * QStash cannot be asked, every slot of the window is expected and the stats say why.
+ */
+async function qstashView(ctx: JobContext<unknown>, all: readonly Schedule[], stats: Record<string, unknown>, other: string[]): Promise<WatchedSchedule[]> {
+  const { env } = ctx;
+  const ours = all.filter((s) => s.via === "qstash" && (s.only === undefined || s.only === env.mode));
+  const watched: WatchedSchedule[] = ours.map((s) => ({ job: s.job, expression: s.expression, timezone: s.timezone }));
+  if (!ours.length) {
+    stats.qstash = "no schedules to check";
+    return watched;
+  }
+  try {
+    const listed = new Map((await operatorClient(env).schedules.list()).map((s) => [s.scheduleId, s]));
+    const problems: string[] = [];
+    for (const w of watched) {
+      const id = scheduleIdOf(env.schedulePrefix, w.job);
+      const s = listed.get(id);
+      if (!s) problems.push(`schedule ${id} is missing in QStash: run pnpm qstash:schedule`);
+      else if (s.isPaused) problems.push(`schedule ${id} is paused in QStash`);
+      else w.since = new Date(s.createdAt);
+      if (!s || s.isPaused) w.skipSlots = true;
     }
-    const pruned = await db.rpc<{ deleted: number }>("used_signatures_prune");
-    return { database: "ok", databaseMs, redis: redisStatus, signaturesPruned: pruned.deleted };
-  },
-});
+    stats.qstash = problems.length ? { status: "degraded", problems } : "ok";
+    other.push(...problems.map((p) => `QStash: ${p}`));
+  } catch (err) {
+    const why = describeQStashError(err, env.qstash.url);
+    stats.qstash = `unreachable: ${why}`;
+    other.push(`QStash unreachable, so every slot of the window is expected: ${why}`);
+  }
+  return watched;
+}
+
+let parsed: Schedule[] | undefined;
+/** config/qstash.ts, parsed once (the registry checks the same file against the jobs at boot). */
+const fromConfig = () => (parsed ??= parseSchedules(configured, configured.map((e) => e.job)));
+
+export default createKeepAlive({ schedules: fromConfig });

@@ -4,6 +4,7 @@ import type { Trigger } from "../auth";
 import type { Db } from "../db/types";
 import type { Env } from "../env";
 import type { Logger } from "../log";
+import type { Providers } from "../providers";
 
 export type Overlap = "skip" | "allow";
 export type JobStats = Record<string, unknown>;
@@ -25,6 +26,8 @@ export interface JobContext<P> {
   redis: Redis | undefined;
   env: Env;
   log: Logger;
+  /** Stripe, email, notifications, Google OAuth, Slack: live, or the outbox in local mode. */
+  providers: Providers;
   /** The time the run started; handlers use it instead of `new Date()` so tests can fix time. */
   now: Date;
   /** Aborted when the job's timeout passes; pass it to fetch and long loops. */

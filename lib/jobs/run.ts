@@ -4,6 +4,7 @@ import type { Db } from "../db/types";
 import type { Env } from "../env";
 import { describeError, TimeoutError } from "../errors";
 import type { Logger } from "../log";
+import { createProviders, type Providers } from "../providers";
 import type { JobStats } from "./define";
 import type { Registry } from "./registry";
 import { slotOf } from "./schedules";
@@ -14,6 +15,8 @@ export interface RunDeps {
   env: Env;
   log: Logger;
   registry: Registry;
+  /** Built from env and db when absent (deps assembled by hand). */
+  providers?: Providers;
   clock?: () => Date;
 }
 
@@ -102,6 +105,7 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
       redis: deps.redis,
       env: deps.env,
       log: runLog,
+      providers: deps.providers ?? createProviders(deps.env, deps.db),
       now,
       signal: ac.signal,
       run: { id: runId, trigger: req.trigger, attempt: req.attempt ?? 0, messageId: req.messageId, scheduleId: req.scheduleId, slotAt },

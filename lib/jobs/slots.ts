@@ -1,0 +1,32 @@
+import { Cron } from "croner";
+import type { Schedule } from "./schedules";
+
+type CronSpec = Pick<Schedule, "expression" | "timezone">;
+
+/**
+ * The cron's ticks in [from, to), in the schedule's zone, with the same library and options as
+ * `slotOf`, so every slot listed here is exactly the `slot_at` a run arriving for it records.
+ * Daylight-saving days follow croner: a tick in the skipped hour fires at the first instant after
+ * it; a tick in the repeated hour fires once, at its first occurrence.
+ */
+export function slotsBetween(schedule: CronSpec, from: Date, to: Date, limit = 100_000): Date[] {
+  const cron = new Cron(schedule.expression, { mode: "5-part", timezone: schedule.timezone, paused: true });
+  const slots: Date[] = [];
+  let cursor = new Date(from.getTime() - 1);
+  for (;;) {
+    const next = cron.nextRun(cursor);
+    if (!next || next.getTime() >= to.getTime()) return slots;
+    if (slots.length === limit) {
+      throw new RangeError(`"${schedule.expression}" (${schedule.timezone}) has more than ${limit} slots between ${from.toISOString()} and ${to.toISOString()}: use a shorter window.`);
+    }
+    slots.push(next);
+    cursor = next;
+  }
+}
+
+/** The expected slots that no ledger row claims (`seen`: slot_at values, as Dates or ISO strings). */
+export function missedSlots(expected: readonly Date[], seen: Iterable<Date | string>): Date[] {
+  const got = new Set<number>();
+  for (const s of seen) got.add(new Date(s).getTime());
+  return expected.filter((slot) => !got.has(slot.getTime()));
+}

@@ -1,0 +1,73 @@
+import { createHash } from "node:crypto";
+import type { Db } from "../db/types";
+import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, ProviderName, SlackProvider, StripeProvider } from "./types";
+
+/**
+ * Local mode without vendor keys: each provider records what it would have sent in
+ * `provider_outbox`, keyed by the idempotency key it would have used, and answers like the vendor
+ * would (ids derived from the key, so a repeat answers the same). `pnpm dev` needs no accounts.
+ */
+type Record_ = (provider: ProviderName, key: string, payload: unknown) => Promise<void>;
+
+export function outboxRecorder(db: Db): Record_ {
+  return async (provider, key, payload) => {
+    await db.rpc("provider_outbox_record", { p_provider: provider, p_key: key, p_payload: payload });
+  };
+}
+
+/** A sink that records nothing (benchmarks): measures the job, not the vendor. */
+export const noopRecorder: Record_ = async () => {};
+
+const idOf = (prefix: string, key: string) => `${prefix}_local_${createHash("sha256").update(key).digest("hex").slice(0, 20)}`;
+
+export function outboxEmail(record: Record_, from: string): EmailProvider {
+  return {
+    async send(m) {
+      await record("resend", m.idempotencyKey, { from, to: m.to, subject: m.subject, text: m.text, html: m.html, tags: m.tags });
+      return { id: idOf("email", m.idempotencyKey) };
+    },
+  };
+}
+
+export function outboxNotify(record: Record_): NotifyProvider {
+  return {
+    async trigger(t) {
+      await record("novu", t.transactionId, { workflowId: t.workflowId, to: t.subscriber, payload: t.payload });
+      return { transactionId: t.transactionId };
+    },
+  };
+}
+
+export function outboxStripe(record: Record_): StripeProvider {
+  return {
+    async createTransfer(t) {
+      const { idempotencyKey, ...rest } = t;
+      await record("stripe", idempotencyKey, { type: "transfer", ...rest });
+      return { id: idOf("tr", idempotencyKey) };
+    },
+    async createPayout(p) {
+      const { idempotencyKey, ...rest } = p;
+      await record("stripe", idempotencyKey, { type: "payout", ...rest });
+      // Standard payouts arrive about two business days later; near enough for a local stand-in.
+      return { id: idOf("po", idempotencyKey), arrivalDate: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10) };
+    },
+  };
+}
+
+export function outboxGoogle(record: Record_): GoogleOAuthProvider {
+  return {
+    async refresh({ refreshToken, key }) {
+      // The refresh token is a secret: the outbox shows which one, never the token itself.
+      await record("google", key, { grant_type: "refresh_token", refresh_token: `…${refreshToken.slice(-4)}` });
+      return { ok: true, accessToken: idOf("ya29", key), expiresInSeconds: 3600 };
+    },
+  };
+}
+
+export function outboxSlack(record: Record_): SlackProvider {
+  return {
+    async post({ text, key }) {
+      await record("slack", key, { text });
+    },
+  };
+}

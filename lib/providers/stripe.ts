@@ -1,0 +1,61 @@
+import Stripe from "stripe";
+import { ProviderError } from "../errors";
+import { vendorError } from "./errors";
+import type { PayoutRequest, StripeProvider, TransferRequest } from "./types";
+
+/**
+ * Stripe Connect through the official SDK. `apiBase` (STRIPE_API_BASE) points it at stripe-mock or
+ * a local stand-in. The SDK retries nothing: a retry is the next run's, with the same idempotency key.
+ */
+export function createStripeProvider(cfg: { secretKey: string; apiBase: string | undefined }): StripeProvider {
+  const base = cfg.apiBase ? new URL(cfg.apiBase) : undefined;
+  const stripe = new Stripe(cfg.secretKey, {
+    maxNetworkRetries: 0,
+    timeout: 20_000,
+    telemetry: false,
+    // Resolved per call, so a fetch installed later (msw in tests, instrumentation) is honoured.
+    httpClient: Stripe.createFetchHttpClient((input, init) => fetch(input, init)),
+    ...(base
+      ? { host: base.hostname, port: base.port || (base.protocol === "http:" ? 80 : 443), protocol: base.protocol === "http:" ? ("http" as const) : ("https" as const) }
+      : {}),
+  });
+  return {
+    async createTransfer(t: TransferRequest) {
+      try {
+        const tr = await stripe.transfers.create(
+          {
+            amount: t.amount,
+            currency: t.currency,
+            destination: t.destination,
+            source_transaction: t.sourceTransaction,
+            transfer_group: t.transferGroup,
+            metadata: t.metadata,
+          },
+          { idempotencyKey: t.idempotencyKey },
+        );
+        return { id: tr.id };
+      } catch (err) {
+        throw fromStripe(err);
+      }
+    },
+    async createPayout(p: PayoutRequest) {
+      try {
+        const po = await stripe.payouts.create(
+          { amount: p.amount, currency: p.currency, metadata: p.metadata },
+          { idempotencyKey: p.idempotencyKey, stripeAccount: p.account },
+        );
+        return { id: po.id, arrivalDate: new Date(po.arrival_date * 1000).toISOString().slice(0, 10) };
+      } catch (err) {
+        throw fromStripe(err);
+      }
+    },
+  };
+}
+
+function fromStripe(err: unknown): Error {
+  if (err instanceof Stripe.errors.StripeError) {
+    const code = err.code ? ` (${err.code})` : "";
+    return vendorError("Stripe", "STRIPE_SECRET_KEY", err.statusCode, `${err.message}${code}`, err.headers?.["retry-after"], err);
+  }
+  return new ProviderError("Stripe", err instanceof Error ? err.message : String(err), undefined, { cause: err });
+}

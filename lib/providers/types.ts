@@ -1,0 +1,85 @@
+/** What jobs may ask of the outside world. Each has a live, an outbox (local) and a no-op form. */
+
+export interface EmailMessage {
+  to: string | string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** Resend keeps the first email per key for 24 h; the outbox keeps it forever. */
+  idempotencyKey: string;
+  tags?: Record<string, string>;
+}
+
+export interface EmailProvider {
+  send(message: EmailMessage, signal?: AbortSignal): Promise<{ id: string }>;
+}
+
+export interface NotificationTrigger {
+  workflowId: string;
+  subscriber: { id: string; email?: string; name?: string };
+  payload: Record<string, unknown>;
+  /** Novu ignores a second trigger with the same transaction id. */
+  transactionId: string;
+}
+
+export interface NotifyProvider {
+  trigger(t: NotificationTrigger, signal?: AbortSignal): Promise<{ transactionId: string }>;
+}
+
+export interface TransferRequest {
+  /** In the currency's smallest unit (cents). */
+  amount: number;
+  currency: string;
+  /** The connected account, acct_... */
+  destination: string;
+  /** The charge the money came from, so the transfer waits for those funds. */
+  sourceTransaction?: string;
+  transferGroup?: string;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+export interface PayoutRequest {
+  /** The connected account that pays out to its bank. */
+  account: string;
+  amount: number;
+  currency: string;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+export interface StripeProvider {
+  createTransfer(t: TransferRequest): Promise<{ id: string }>;
+  /** `arrivalDate` is the day (yyyy-mm-dd, UTC) Stripe expects the money in the bank. */
+  createPayout(p: PayoutRequest): Promise<{ id: string; arrivalDate: string }>;
+}
+
+export type TokenRefresh =
+  | { ok: true; accessToken: string; expiresInSeconds: number; refreshToken?: string; scope?: string }
+  /** The grant is gone (revoked, expired, password changed): only the user can fix it. */
+  | { ok: false; revoked: true; reason: string };
+
+export interface GoogleOAuthProvider {
+  /** `key` identifies this refresh for the outbox (there is no vendor idempotency key). */
+  refresh(r: { refreshToken: string; key: string }, signal?: AbortSignal): Promise<TokenRefresh>;
+}
+
+export interface SlackProvider {
+  /** Slack webhooks have no idempotency key: callers claim `key` in SQL before posting. */
+  post(m: { text: string; key: string }, signal?: AbortSignal): Promise<void>;
+}
+
+export type ProviderName = "stripe" | "resend" | "novu" | "google" | "slack";
+export type ProviderMode = "live" | "outbox" | "noop" | "missing";
+
+export interface Providers {
+  /** Throws ConfigError naming the variable when the key is missing outside local mode. */
+  stripe(): StripeProvider;
+  email(): EmailProvider;
+  notify(): NotifyProvider;
+  google(): GoogleOAuthProvider;
+  /** Slack is optional: undefined when SLACK_WEBHOOK_URL is unset outside local mode. */
+  slack(): SlackProvider | undefined;
+  /** How each provider would send right now, for logs, `pnpm job:run` and diagnostics. */
+  modes(): Record<ProviderName, ProviderMode>;
+}

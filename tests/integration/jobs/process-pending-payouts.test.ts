@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import job from "../../../jobs/marketplace/process-pending-payouts";
+import { jobRoute } from "../../../lib/http/job-route";
+import { runJob } from "../../../lib/jobs/run";
+import { stripeError } from "../../mocks/stripe";
+import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../support/app";
+import { at, days, insertAppointment, insertClient, insertExpert, insertPayment, VENDOR_ENV, vendors } from "../../support/marketplace";
+
+// 2029: before any transfer other test files make (2031+), so their balances are not available yet.
+let clock = new Date("2029-01-10T06:00:00Z");
+const deps = { ...testDeps([job], [{ job: job.name, cron: "0 6 * * *", overlap: "allow" }], VENDOR_ENV), clock: () => clock };
+const run = () => runJob({ job: job.name, payload: {}, trigger: "cli" }, deps);
+
+/** An expert with `n` transferred payments of 100.00 (80.00 theirs after the fee), transferred a day before the clock. */
+async function earning(n: number, o: { account?: string | null; transferredAt?: Date } = {}) {
+  const expert = await insertExpert({ stripe_account_id: o.account });
+  const client = await insertClient();
+  for (let i = 0; i < n; i++) {
+    const appt = await insertAppointment({ expert: expert.id, client: client.id, startsAt: at(clock, -days(10)), status: "completed", completedAt: at(clock, -days(9)) });
+    await insertPayment({ appointment: appt, expert: expert.id, transferredAt: o.transferredAt ?? at(clock, -days(1)) });
+  }
+  return expert;
+}
+
+const payouts = (expert: string) =>
+  sql()<{ id: string; status: string; amount_cents: string; payout_date: Date; arrival_date: Date | null; attempts: number; stripe_payout_id: string | null }[]>`
+    select id, status, amount_cents, payout_date, arrival_date, attempts, stripe_payout_id from payouts where expert_id = ${expert}`;
+
+describe("process-pending-payouts", () => {
+  it("pays out each expert at or above the minimum once a day, with key payout:<expert>:<date>", async () => {
+    clock = new Date("2029-01-10T06:00:00Z");
+    const calls = vendors({ stripe: { payoutArrival: clock } });
+    const rich = await earning(3);
+    const poor = await earning(1, {}); // 80.00 ... above the 50.00 minimum too
+    const below = await insertExpert();
+    const c = await insertClient();
+    const small = await insertAppointment({ expert: below.id, client: c.id, startsAt: at(clock, -days(10)), status: "completed", completedAt: at(clock, -days(9)) });
+    await insertPayment({ appointment: small, expert: below.id, amount: 4_000, fee: 0, transferredAt: at(clock, -days(1)) });
+    const later = await earning(2, { transferredAt: at(clock, 60_000) }); // transferred after this run started
+    const noAccount = await earning(2, { account: null });
+
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { paid: 2, failed: 0, amount: 32_000, exhausted: 0 } });
+    expect(calls.stripe.map((s) => s.idempotencyKey).sort()).toEqual([`payout:${poor.id}:2029-01-10`, `payout:${rich.id}:2029-01-10`].sort());
+    const call = calls.stripe.find((s) => s.idempotencyKey === `payout:${rich.id}:2029-01-10`)!;
+    const [p] = await payouts(rich.id);
+    expect(call).toMatchObject({ url: "https://api.stripe.com/v1/payouts", account: rich.stripe_account_id, body: { amount: "24000", currency: "usd", "metadata[payout_id]": p!.id, "metadata[expert_id]": rich.id } });
+    expect(p).toMatchObject({ status: "in_transit", amount_cents: "24000", attempts: 1, stripe_payout_id: expect.stringMatching(/^po_/) });
+    expect(p!.arrival_date).toEqual(new Date("2029-01-12T00:00:00Z"));
+    const attached = await sql()`select count(*)::int as n from payments where expert_id = ${rich.id} and payout_id = ${p!.id}`;
+    expect(attached[0]!.n).toBe(3);
+    for (const e of [below, later, noAccount]) expect(await payouts(e.id)).toEqual([]);
+
+    // Same day again: nothing new, even though `later`'s money is now available (one payout a day).
+    clock = new Date("2029-01-10T18:00:00Z");
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { paid: 1, amount: 16_000 } });
+    expect(calls.stripe.map((s) => s.idempotencyKey)).toContain(`payout:${later.id}:2029-01-10`);
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { paid: 0 } });
+    expect(calls.stripe).toHaveLength(3);
+  });
+
+  it("pays each expert once when two runs race", async () => {
+    clock = new Date("2029-02-10T06:00:00Z");
+    const calls = vendors({ stripe: { delayMs: 20 } });
+    const experts = await Promise.all(Array.from({ length: 6 }, () => earning(1)));
+    const [a, b] = await Promise.all([run(), run()]);
+    if (a.status !== "succeeded" || b.status !== "succeeded") throw new Error(`runs failed: ${a.status} ${b.status}`);
+    expect((a.stats.paid as number) + (b.stats.paid as number)).toBe(6);
+    expect(calls.stripe.map((s) => s.idempotencyKey).sort()).toEqual(experts.map((e) => `payout:${e.id}:2029-02-10`).sort());
+  });
+
+  it("counts a Stripe 500 on one payout and retries it, same key, on the next run", async () => {
+    clock = new Date("2029-03-10T06:00:00Z");
+    const ok = await earning(1);
+    const bad = await earning(1);
+    const calls = vendors({ stripe: { respond: (c) => (c.account === bad.stripe_account_id ? stripeError(500, "api_error", "An unknown error occurred") : undefined) } });
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { paid: 1, failed: 1 } });
+    expect(calls.stripe).toHaveLength(2);
+    expect(await payouts(bad.id)).toMatchObject([{ status: "failed", attempts: 1, amount_cents: "8000" }]);
+    expect(await payouts(ok.id)).toMatchObject([{ status: "in_transit" }]);
+
+    const again = vendors();
+    clock = new Date("2029-03-11T06:00:00Z"); // the next day: the retry keeps its own date's key
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { paid: 1, failed: 0 } });
+    expect(again.stripe.map((s) => s.idempotencyKey)).toEqual([`payout:${bad.id}:2029-03-10`]);
+    expect(await payouts(bad.id)).toMatchObject([{ status: "in_transit", attempts: 2 }]);
+  });
+
+  it("ends the run with 429 and Retry-After, and the next run pays what was left", async () => {
+    clock = new Date("2029-04-10T06:00:00Z");
+    const experts = [await earning(1), await earning(1)];
+    vendors({ stripe: { respond: () => stripeError(429, "invalid_request_error", "Too many requests", { "Retry-After": "12" }) } });
+    const res = await jobRoute("cron", async () => deps).GET(bearerRequest(`/api/cron/${job.name}`, `Bearer ${CRON_SECRET}`), params(job.name));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("12");
+    for (const e of experts) expect(await payouts(e.id)).toMatchObject([{ status: "pending", attempts: 0 }]);
+
+    const calls = vendors();
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { paid: 2 } });
+    expect(calls.stripe.map((s) => s.idempotencyKey).sort()).toEqual(experts.map((e) => `payout:${e.id}:2029-04-10`).sort());
+  });
+});
