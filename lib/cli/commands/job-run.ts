@@ -1,0 +1,77 @@
+import { describeError } from "../../errors";
+import { parsePayload } from "../../http/payload";
+import type { JobDefinition } from "../../jobs/define";
+import type { Registry } from "../../jobs/registry";
+import { runJob } from "../../jobs/run";
+import type { CliContext } from "../context";
+import { EXIT, UsageError } from "../errors";
+import { duration, statsLine } from "../format";
+
+/** The job by name, or a usage error that lists the names. */
+export function jobOrUsage(registry: Registry, name: string): JobDefinition {
+  const job = registry.get(name);
+  if (!job) throw new UsageError(`unknown job "${name}". Jobs: ${[...registry.jobs.keys()].sort().join(", ")}.`);
+  return job;
+}
+
+/** `--payload '<json>'` parsed with the job's schema; a mistake names the field (exit 2). */
+export function payloadOrUsage(job: JobDefinition, text: string | undefined): unknown {
+  const parsed = parsePayload(job.payload, text ?? "");
+  if (!parsed.ok) throw new UsageError(`--payload for ${job.name}: ${parsed.error.replace(/^invalid payload: /, "")}`);
+  return parsed.value;
+}
+
+/**
+ * `pnpm job:run <job> [--payload '<json>'] [--dry-run] [--json]`: the job in this process, through
+ * the same runJob as the routes (same context, same ledger; trigger `cli`). Exit 0 when it
+ * succeeded or was skipped (another run holds the lease), 1 when it failed.
+ */
+export async function jobRunCommand(ctx: CliContext, name: string, opts: { payload?: string; dryRun?: boolean; json?: boolean } = {}): Promise<number> {
+  const job = jobOrUsage(ctx.registry, name);
+  const payload = payloadOrUsage(job, opts.payload);
+  const settings = ctx.registry.settingsOf(name);
+  const schedule = ctx.registry.scheduleOf(name);
+  const { io } = ctx;
+  if (opts.dryRun) {
+    const plan = { job: name, description: job.description, payload, trigger: "cli", timeoutMs: settings.timeoutMs, overlap: settings.overlap, schedule: schedule?.cron ?? null };
+    if (opts.json) io.out(JSON.stringify({ dryRun: true, ...plan }, null, 2));
+    else {
+      io.out(`would run ${name}: ${job.description}`);
+      io.out(`  payload   ${JSON.stringify(payload)}`);
+      io.out(`  timeout   ${duration(settings.timeoutMs)}, overlap ${settings.overlap}${schedule ? `, scheduled ${schedule.cron}` : ""}`);
+      io.out(`  ledger    a run with trigger cli in job_runs on ${ctx.env.database.kind === "postgres" ? "DATABASE_URL" : "Supabase"}`);
+      io.out("Dry run: no run was opened.");
+    }
+    return EXIT.ok;
+  }
+  const started = Date.now();
+  let outcome;
+  try {
+    outcome = await runJob({ job: name, payload, trigger: "cli" }, ctx.deps());
+  } catch (err) {
+    // Nothing ran: the ledger could not be reached (runJob records handler failures itself).
+    io.err(`error: could not open a run of ${name}: ${(err as Error).message}. Is the database up, and DATABASE_URL (or SUPABASE_URL) right?`);
+    return EXIT.failed;
+  }
+  const took = duration(Date.now() - started);
+  switch (outcome.status) {
+    case "succeeded":
+      if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status, stats: outcome.stats }, null, 2));
+      else io.out(`${name} succeeded in ${took} (run ${outcome.runId}): ${statsLine(outcome.stats)}`);
+      return EXIT.ok;
+    case "failed": {
+      const error = describeError(outcome.error);
+      if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status, error }, null, 2));
+      io.err(`error: ${name} failed after ${took} (run ${outcome.runId}): ${error.name}: ${error.message}${error.cause ? ` (cause: ${error.cause})` : ""}`);
+      return EXIT.failed;
+    }
+    case "skipped":
+      if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status }, null, 2));
+      else io.out(`${name} skipped (run ${outcome.runId}): another run of it holds the lease (overlap: ${settings.overlap}); nothing was done.`);
+      return EXIT.ok;
+    default:
+      // duplicate / in flight / replay need a message id or a signature, which a CLI run never has.
+      io.err(`error: unexpected outcome ${outcome.status} for a CLI run of ${name}`);
+      return EXIT.failed;
+  }
+}

@@ -1,0 +1,19 @@
+import { Command, CommanderError } from "commander";
+import type { Registry } from "../jobs/registry";
+import { EXIT } from "./errors";
+
+/**
+ * A commander program with the exit codes the commands share: a mistake in the arguments exits 2
+ * (as a bad payload does), --help exits 0.
+ */
+export function cliProgram(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride((err: CommanderError) => {
+      process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    });
+}
+
+/** The product's registry, imported when a command runs so a config mistake is reported, not thrown at import. */
+export const appRegistry = async (): Promise<Registry> => (await import("../../jobs")).registry;

@@ -1,0 +1,111 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { jobRunCommand } from "../../lib/cli/commands/job-run";
+import { createCliContext } from "../../lib/cli/context";
+import { UsageError } from "../../lib/cli/errors";
+import { memoryIo } from "../../lib/cli/io";
+import { NonRetryableError } from "../../lib/errors";
+import { defineJob } from "../../lib/jobs/define";
+import { createRegistry } from "../../lib/jobs/registry";
+import { runJob } from "../../lib/jobs/run";
+import { ledger, testEnv, uniqueName } from "../support/app";
+
+const n = { ok: uniqueName("cli-ok"), fail: uniqueName("cli-fail"), typed: uniqueName("cli-typed"), busy: uniqueName("cli-busy") };
+let release!: () => void;
+const gate = new Promise<void>((r) => (release = r));
+const registry = createRegistry(
+  [
+    defineJob({ name: n.ok, description: "sends reminders", handler: async ({ run }) => ({ sent: 8, failed: 0, trigger: run.trigger }) }),
+    defineJob({ name: n.fail, description: "t", handler: async () => Promise.reject(new NonRetryableError("expert has no connected account")) }),
+    defineJob({
+      name: n.typed,
+      description: "calls a form",
+      payload: z.object({ formId: z.uuid(), attempt: z.number().int().default(1) }),
+      overlap: "allow",
+      handler: async ({ payload }) => ({ formId: payload.formId, attempt: payload.attempt }),
+    }),
+    defineJob({ name: n.busy, description: "t", handler: async () => (await gate, { done: true }) }),
+  ],
+  [],
+);
+const contexts: ReturnType<typeof createCliContext>[] = [];
+function cli() {
+  const io = memoryIo();
+  const ctx = createCliContext({ env: testEnv(), registry, io });
+  contexts.push(ctx);
+  return { ctx, io };
+}
+afterAll(async () => {
+  for (const c of contexts) await c.close();
+});
+
+describe("pnpm job:run (in-process)", () => {
+  it("runs the job through the ledger with trigger cli and prints its stats line", async () => {
+    const { ctx, io } = cli();
+    expect(await jobRunCommand(ctx, n.ok)).toBe(0);
+    const [row] = await ledger(n.ok);
+    expect(row).toMatchObject({ trigger: "cli", status: "succeeded", stats: { sent: 8, failed: 0, trigger: "cli" }, message_id: null, slot_at: null });
+    expect(io.stdout()).toMatch(new RegExp(`^${n.ok} succeeded in \\d+ ms \\(run ${row!.id}\\): sent 8, failed 0, trigger cli\\n$`));
+  });
+
+  it("exits 1 on failure, with the error, and records the failure in the ledger", async () => {
+    const { ctx, io } = cli();
+    expect(await jobRunCommand(ctx, n.fail)).toBe(1);
+    const [row] = await ledger(n.fail);
+    expect(row).toMatchObject({ trigger: "cli", status: "failed", error: { name: "NonRetryableError", message: "expert has no connected account" } });
+    expect(io.stderr()).toContain(`error: ${n.fail} failed after`);
+    expect(io.stderr()).toContain(`(run ${row!.id}): NonRetryableError: expert has no connected account`);
+    expect(io.stdout()).toBe("");
+  });
+
+  it("parses --payload with the job's schema (defaults applied)", async () => {
+    const { ctx, io } = cli();
+    const formId = "6f1c2a4e-8b7d-4c3e-9a1f-2b3c4d5e6f70";
+    expect(await jobRunCommand(ctx, n.typed, { payload: JSON.stringify({ formId }), json: true })).toBe(0);
+    const out = JSON.parse(io.stdout()) as { runId: string; status: string; stats: unknown };
+    expect(out).toEqual({ job: n.typed, runId: expect.any(String), status: "succeeded", stats: { formId, attempt: 1 } });
+    expect((await ledger(n.typed)).map((r) => r.id)).toEqual([out.runId]);
+  });
+
+  it("refuses a bad payload or bad JSON with a usage error that names the field, and opens no run", async () => {
+    const { ctx } = cli();
+    await expect(jobRunCommand(ctx, n.typed, { payload: '{"formId":"nope"}' })).rejects.toThrow(UsageError);
+    await expect(jobRunCommand(ctx, n.typed, { payload: '{"formId":"nope"}' })).rejects.toThrow(`--payload for ${n.typed}: formId: Invalid UUID`);
+    await expect(jobRunCommand(ctx, n.typed, { payload: "{formId:" })).rejects.toThrow(/--payload for .*: the body is not JSON/);
+    await expect(jobRunCommand(ctx, "no-such-job")).rejects.toThrow(/unknown job "no-such-job". Jobs: .*cli-ok/);
+    expect((await ledger(n.typed)).length).toBe(1); // only the run of the test above
+  });
+
+  it("--dry-run shows the job, the parsed payload and the settings, and opens no run", async () => {
+    const { ctx, io } = cli();
+    const name = n.typed;
+    const before = (await ledger(name)).length;
+    expect(await jobRunCommand(ctx, name, { payload: '{"formId":"6f1c2a4e-8b7d-4c3e-9a1f-2b3c4d5e6f70"}', dryRun: true })).toBe(0);
+    expect(io.stdout()).toBe(
+      [
+        `would run ${name}: calls a form`,
+        '  payload   {"formId":"6f1c2a4e-8b7d-4c3e-9a1f-2b3c4d5e6f70","attempt":1}',
+        "  timeout   1m 0s, overlap allow",
+        "  ledger    a run with trigger cli in job_runs on DATABASE_URL",
+        "Dry run: no run was opened.",
+        "",
+      ].join("\n"),
+    );
+    expect((await ledger(name)).length).toBe(before);
+  });
+
+  it("says skipped (exit 0) while another run of the job holds the lease", async () => {
+    const first = cli();
+    const holding = runJob({ job: n.busy, payload: {}, trigger: "manual" }, first.ctx.deps());
+    await expect.poll(async () => (await ledger(n.busy)).map((r) => r.status)).toEqual(["running"]);
+    const { ctx, io } = cli();
+    expect(await jobRunCommand(ctx, n.busy)).toBe(0);
+    expect(io.stdout()).toMatch(/skipped \(run .*\): another run of it holds the lease \(overlap: skip\); nothing was done\./);
+    release();
+    await holding;
+    expect((await ledger(n.busy)).map((r) => [r.trigger, r.status])).toEqual([
+      ["manual", "succeeded"],
+      ["cli", "skipped"],
+    ]);
+  });
+});
