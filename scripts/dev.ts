@@ -1,75 +1,94 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
-import { startEmbeddedPostgres } from "../dev/pglite";
+import { embeddedPostgres, localQStash, portFree, redisBridge, waitForApp, type Part } from "../dev/stack";
+import { readVercelCrons, startVercelCronTicker } from "../dev/vercel-cron";
+import { registry } from "../jobs";
 import { migrate } from "../lib/db/migrate";
-import { loadEnv } from "../lib/env";
+import { loadEnv, LOCAL_QSTASH } from "../lib/env";
+import { qstashClient } from "../lib/qstash/publish";
+import { syncSchedules } from "../lib/qstash/sync";
 
 /**
- * `pnpm dev`: the whole stack on this machine with no accounts. Embedded Postgres unless
- * DATABASE_URL is set, migrations, then Next.js. Ctrl-C stops everything it started.
+ * `pnpm dev`: the whole stack on this machine with no accounts and no binaries. Embedded Postgres
+ * unless DATABASE_URL is set, migrations, the local QStash server unless QSTASH_URL points elsewhere,
+ * a Redis REST bridge when a Redis server answers, Next.js, the Vercel-cron ticker, and the registry
+ * synced to QStash. Ctrl-C stops everything it started.
  */
 for (const file of [".env.local", ".env"]) if (existsSync(file)) process.loadEnvFile(file);
 
-const PORT = Number(process.env.PORT ?? 3000);
-const stops: (() => Promise<void>)[] = [];
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const PORT = num("PORT", 3000);
+const parts: Part[] = [];
 const children: ChildProcess[] = [];
+let stopTicker = () => {};
 let stopping = false;
 
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
-  for (const c of children) if (c.exitCode === null && c.pid) killTree(c.pid);
-  for (const stop of stops.reverse()) await stop().catch((e: Error) => console.error(`stop failed: ${e.message}`));
+  stopTicker();
+  for (const c of children) {
+    try {
+      if (c.exitCode === null && c.pid) process.kill(-c.pid, "SIGTERM"); // the child leads its own process group
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const p of parts.reverse()) await p.stop().catch((e: Error) => console.error(`stopping ${p.name} failed: ${e.message}`));
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
-function killTree(pid: number) {
-  try {
-    process.kill(-pid, "SIGTERM"); // the child leads its own process group (detached)
-  } catch {
-    /* already gone */
-  }
-}
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer().once("error", () => resolve(false)).once("listening", () => s.close(() => resolve(true)));
-    s.listen(port, "127.0.0.1");
-  });
-}
-
 async function main() {
-  const env = loadEnv({ ...process.env, APP_URL: process.env.APP_URL ?? `http://localhost:${PORT}` });
-  if (env.mode !== "local") throw new Error("pnpm dev runs the local stack; unset APP_ENV / VERCEL_ENV.");
-  if (!(await portFree(PORT))) throw new Error(`port ${PORT} is in use: stop the other process or run PORT=3001 pnpm dev.`);
+  const appUrl = process.env.APP_URL ?? `http://localhost:${PORT}`;
+  if (loadEnv({ ...process.env, APP_URL: appUrl }).mode !== "local") throw new Error("pnpm dev runs the local stack: unset APP_ENV and VERCEL_ENV.");
+  if (!(await portFree(PORT))) throw new Error(`port ${PORT} is in use (the app): stop the other process, or run PORT=3001 pnpm dev.`);
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, APP_URL: env.appUrl, NEXT_TELEMETRY_DISABLED: "1" };
-  let database = "PostgreSQL at DATABASE_URL";
-  if (!process.env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: ".data/pglite" });
-    stops.push(pg.stop);
-    childEnv.DATABASE_URL = pg.url;
-    // Connections to the embedded database share one session: one connection per process.
-    childEnv.DATABASE_POOL_MAX = "1";
-    database = `embedded PGlite (.data/pglite) at ${pg.url}`;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, APP_URL: appUrl, NEXT_TELEMETRY_DISABLED: "1" };
+  const real: string[] = [];
+  if (!process.env.DATABASE_URL && !process.env.SUPABASE_URL) parts.push(await embeddedPostgres(num("PGLITE_PORT", 54329)));
+  else real.push(`database     ${process.env.SUPABASE_URL ? `Supabase at ${process.env.SUPABASE_URL}` : "PostgreSQL at DATABASE_URL"}`);
+  if (!process.env.QSTASH_URL || process.env.QSTASH_URL === LOCAL_QSTASH.url) parts.push(await localQStash(num("QSTASH_PORT", 8080)));
+  else real.push(`qstash       ${process.env.QSTASH_URL}`);
+  if (!process.env.UPSTASH_REDIS_REST_URL) {
+    const bridge = await redisBridge(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", num("REDIS_BRIDGE_PORT", 8079));
+    if (bridge) parts.push(bridge);
+    else real.push("redis        none: no Redis server answered at REDIS_URL (diagnostics show not_configured)");
+  } else real.push(`redis        ${process.env.UPSTASH_REDIS_REST_URL}`);
+  for (const p of parts) Object.assign(childEnv, p.env);
+  const env = loadEnv(childEnv);
+
+  if (env.database.kind === "postgres") {
+    const applied = await migrate(env.database.url, "supabase/migrations");
+    if (applied.length) console.log(`applied ${applied.length} migration(s)`);
   }
-  const applied = await migrate(childEnv.DATABASE_URL!, "supabase/migrations");
 
   const next = spawn("pnpm", ["exec", "next", "dev", "-p", String(PORT)], { env: childEnv, stdio: "inherit", detached: true });
   children.push(next);
   next.on("exit", (code) => void shutdown(code ?? 0));
+  await waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`);
 
+  const ticker = startVercelCronTicker({ appUrl: env.appUrl, cronSecret: env.cronSecret, crons: readVercelCrons(), log: (l) => console.log(`[vercel-cron] ${l}`) });
+  stopTicker = () => ticker.stop();
+  const sync = await syncSchedules(qstashClient(env), env, registry);
+  const synced =
+    sync.status === "applied" || sync.status === "in-sync"
+      ? `${sync.plan?.items.length ?? 0} schedule(s) ${sync.status === "in-sync" ? "already in sync" : `synced (${sync.applied.length} change(s))`}`
+      : `NOT synced (${sync.status}): ${sync.messages.join("; ")}`;
+
+  const secret = env.cronSecret ?? "";
   console.log(
     [
       "",
       "cronlayer local stack",
       `  app          ${env.appUrl}`,
-      `  diagnostics  ${env.appUrl}/api/diagnostics  (Authorization: Bearer ${env.cronSecret})`,
-      `  database     ${database}${applied.length ? ` (${applied.length} migration(s) applied)` : ""}`,
-      `  run a job    curl -H "Authorization: Bearer ${env.cronSecret}" ${env.appUrl}/api/cron/cleanup-expired-reservations`,
+      `  diagnostics  curl -H "Authorization: Bearer ${secret}" ${env.appUrl}/api/diagnostics`,
+      ...parts.map((p) => `  ${p.name.padEnd(12)} ${p.line}`),
+      ...real.map((r) => `  ${r}  (real)`),
+      `  schedules    ${synced}; the heartbeat job runs every minute`,
+      `  vercel cron  ${ticker.jobs.map((j) => `${j.path} next ${j.cron.nextRun()?.toISOString()}`).join(", ")}`,
+      `  run a job    curl -H "Authorization: Bearer ${secret}" ${env.appUrl}/api/cron/cleanup-expired-reservations`,
       "  Ctrl-C stops everything.",
       "",
     ].join("\n"),

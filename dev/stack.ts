@@ -1,0 +1,86 @@
+import { createServer } from "node:net";
+import { Redis as IORedis } from "ioredis";
+import { startEmbeddedPostgres } from "./pglite";
+import { startQStashServer } from "./qstash/server";
+import { startRedisBridge } from "./redis-bridge/server";
+
+/** The local stand-ins `pnpm dev` starts, each returning how to stop it and what to tell the user. */
+export interface Part {
+  name: string;
+  line: string;
+  env: Record<string, string>;
+  stop: () => Promise<void>;
+}
+
+export async function portFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer()
+      .once("error", () => resolve(false))
+      .once("listening", () => s.close(() => resolve(true)));
+    s.listen(port, host);
+  });
+}
+
+async function needPort(port: number, what: string, variable: string) {
+  if (!(await portFree(port))) throw new Error(`port ${port} is in use (${what}): stop the other process, or set ${variable} to another port.`);
+}
+
+export async function embeddedPostgres(port: number): Promise<Part> {
+  await needPort(port, "embedded Postgres", "PGLITE_PORT");
+  const pg = await startEmbeddedPostgres({ dataDir: ".data/pglite", port });
+  return {
+    name: "database",
+    line: `embedded PGlite (.data/pglite) at ${pg.url}`,
+    // Connections to the embedded database share one session: one connection per process.
+    env: { DATABASE_URL: pg.url, DATABASE_POOL_MAX: "1" },
+    stop: pg.stop,
+  };
+}
+
+export async function localQStash(port: number): Promise<Part> {
+  await needPort(port, "local QStash", "QSTASH_PORT");
+  const qs = await startQStashServer({ port, stateFile: ".data/qstash.json" });
+  return {
+    name: "qstash",
+    line: `local QStash server at ${qs.url} (state in .data/qstash.json)`,
+    env: { QSTASH_URL: qs.url, QSTASH_TOKEN: qs.token, QSTASH_CURRENT_SIGNING_KEY: qs.currentSigningKey, QSTASH_NEXT_SIGNING_KEY: qs.nextSigningKey },
+    stop: qs.close,
+  };
+}
+
+/** A Redis REST bridge when a Redis server answers at `redisUrl`; otherwise undefined (not_configured). */
+export async function redisBridge(redisUrl: string, port: number): Promise<Part | undefined> {
+  const probe = new IORedis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch {
+    return undefined;
+  } finally {
+    probe.disconnect();
+  }
+  await needPort(port, "Redis REST bridge", "REDIS_BRIDGE_PORT");
+  const token = "local-redis-token";
+  const bridge = await startRedisBridge({ redisUrl, token, port });
+  return {
+    name: "redis",
+    line: `Redis REST bridge at ${bridge.url} -> ${redisUrl}`,
+    env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: token },
+    stop: bridge.close,
+  };
+}
+
+/** Waits until the app answers, so schedules are synced to something that can take deliveries. */
+export async function waitForApp(url: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  throw new Error(`the app did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
