@@ -6,6 +6,9 @@ import { loadEnv } from "./lib/env";
 loadEnv(process.env);
 
 const nextConfig: NextConfig = {
+  // The end-to-end tests run their own `next dev` beside a developer's `pnpm dev`: a separate
+  // build folder keeps the two from fighting over .next's lock.
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
   reactStrictMode: true,
   poweredByHeader: false,
 };

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Clock, TimerHandle } from "./clock";
 import { deliveryHeaders, sendAttempt, type AttemptResult } from "./deliver";
 import { Gates } from "./flow-control";
@@ -30,7 +31,8 @@ export class Engine {
   readonly #o: EngineOptions;
   readonly #timers = new Map<string, TimerHandle>();
   readonly #gates = new Gates();
-  readonly #abort = new AbortController();
+  // Every attempt in flight listens on this one shutdown signal; hundreds at once are normal here.
+  readonly #abort = withoutListenerLimit(new AbortController());
   /** Due messages waiting for a slot, in creation order (FIFO for queues). */
   #ready: StoredMessage[] = [];
   readonly #active = new Set<string>();
@@ -216,4 +218,9 @@ export class Engine {
 /** Events carry headers one value per name. */
 function flat(msg: StoredMessage): Record<string, string> {
   return Object.fromEntries(Object.entries(msg.header).map(([k, v]) => [k, v.join(", ")]));
+}
+
+function withoutListenerLimit(ac: AbortController): AbortController {
+  setMaxListeners(0, ac.signal);
+  return ac;
 }

@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer } from "../../dev/qstash/server";
 import { LOCAL_QSTASH } from "../../lib/env";
 import { ledger } from "../support/app";
+import { testDatabaseUrl } from "../support/db";
 
 /** Runs a script as an operator would (`pnpm exec tsx scripts/<name>.ts ...`): real argv, env and exit code. */
 function run(script: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -12,7 +13,7 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
       "pnpm",
       ["exec", "tsx", `scripts/${script}.ts`, ...args],
       // A clean env: nothing from this shell's QSTASH_* or DATABASE_URL leaks in.
-      { env: { NODE_ENV: "test", PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", APP_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: inject("databaseUrl"), ...env }, timeout: 60_000 },
+      { env: { NODE_ENV: "test", PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", APP_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: testDatabaseUrl(), ...env }, timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

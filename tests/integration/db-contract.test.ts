@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresDb } from "../../lib/db/postgres";
 import { createSupabaseDb } from "../../lib/db/supabase";
 import { DbError, type Db } from "../../lib/db/types";
 import { startPostgrest, type TestPostgrest } from "../support/postgrest";
+import { testDatabaseUrl } from "../support/db";
 
 // Both adapters run the same SQL on the same real database: the postgres one directly, the
 // supabase one through supabase-js and a PostgREST stand-in that executes the call for real.
-const databaseUrl = inject("databaseUrl");
+const databaseUrl = testDatabaseUrl();
 const direct = postgres(databaseUrl, { max: 2, onnotice: () => {} });
 let rest: TestPostgrest;
 

@@ -12,6 +12,7 @@ import type { ScheduleEntry } from "../../lib/jobs/schedules";
 import { NOVU_KEY, novuFailing, novuHandlers } from "../mocks/novu";
 import { RESEND_KEYS, resendFailing, resendHandlers, resendUnreachable } from "../mocks/resend";
 import { server } from "../mocks/server";
+import { testDatabaseUrl } from "../support/db";
 
 const APP_URL = "https://jobs.example.test";
 const SECRET = "diagnostics-secret-0123456789";
@@ -95,7 +96,7 @@ function deps(overrides: Record<string, string | undefined> = {}): RunDeps {
     QSTASH_TOKEN,
     CRON_SECRET: SECRET,
     SCHEDULE_PREFIX: "test",
-    DATABASE_URL: inject("databaseUrl"),
+    DATABASE_URL: testDatabaseUrl(),
     RESEND_API_KEY: RESEND_KEYS.full,
     NOVU_API_KEY: NOVU_KEY,
     ...overrides,
@@ -206,7 +207,7 @@ describe("GET /api/diagnostics", () => {
 
   it("tells an unmigrated database from an unreachable one", async () => {
     // A search_path without our schema is what a database without the migrations looks like to the app.
-    const { body } = await call(route(deps({ DATABASE_URL: `${inject("databaseUrl")}?search_path=no_such_schema` })), get("?component=database"));
+    const { body } = await call(route(deps({ DATABASE_URL: `${testDatabaseUrl()}?search_path=no_such_schema` })), get("?component=database"));
     expect(body.components.database).toMatchObject({
       status: "down",
       message:

@@ -3,14 +3,15 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { describe, expect, inject, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { listMigrations, migrate } from "../../lib/db/migrate";
+import { testDatabaseUrl } from "../support/db";
 
 const DIR = "supabase/migrations";
 
 /** A fresh database on the test server, dropped when the test ends. */
 async function scratchDb(): Promise<{ url: string; sql: postgres.Sql }> {
-  const admin = new URL(inject("databaseUrl"));
+  const admin = new URL(testDatabaseUrl());
   admin.pathname = "/postgres";
   const name = `cronlayer_migrate_${randomUUID().replaceAll("-", "")}`;
   const root = postgres(admin.toString(), { max: 1, onnotice: () => {} });

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
-import { inject } from "vitest";
 import { bodyHash, signJwt, type QStashClaims } from "../../dev/qstash/sign";
 import { createDeps } from "../../lib/deps";
 import { loadEnv } from "../../lib/env";
@@ -8,6 +7,7 @@ import type { JobDefinition } from "../../lib/jobs/define";
 import { createRegistry } from "../../lib/jobs/registry";
 import type { RunDeps } from "../../lib/jobs/run";
 import type { ScheduleEntry } from "../../lib/jobs/schedules";
+import { testDatabaseUrl } from "./db";
 
 export const APP_URL = "https://jobs.example.test";
 export const KEYS = { current: "sig_test_current_key_0123456789", next: "sig_test_next_key_9876543210" };
@@ -24,7 +24,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}) {
     QSTASH_NEXT_SIGNING_KEY: KEYS.next,
     CRON_SECRET,
     SCHEDULE_PREFIX: "test",
-    DATABASE_URL: inject("databaseUrl"),
+    DATABASE_URL: testDatabaseUrl(),
     ...overrides,
   });
 }
@@ -74,7 +74,7 @@ export const params = (job: string) => ({ params: Promise.resolve({ job }) });
 let sqlClient: postgres.Sql | undefined;
 /** A direct connection for assertions on the ledger. */
 export function sql(): postgres.Sql {
-  return (sqlClient ??= postgres(inject("databaseUrl"), { max: 2, onnotice: () => {} }));
+  return (sqlClient ??= postgres(testDatabaseUrl(), { max: 2, onnotice: () => {} }));
 }
 
 export interface LedgerRow {

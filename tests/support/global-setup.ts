@@ -10,6 +10,7 @@ const DB_NAME = `cronlayer_test_${process.pid}`;
 
 declare module "vitest" {
   export interface ProvidedContext {
+    /** The migrated template; each test file works on its own copy (tests/support/db.ts). */
     databaseUrl: string;
     redisUrl: string;
   }
@@ -27,8 +28,8 @@ export default async function setup(project: TestProject) {
     );
   }
   // Runs that were killed before their teardown leave a database behind: drop those of dead processes.
-  const stale = await admin<{ datname: string }[]>`select datname from pg_database where datname ~ '^cronlayer_test_[0-9]+$'`;
-  for (const { datname } of stale) if (!alive(Number(datname.split("_").pop()))) await admin.unsafe(`drop database if exists ${datname} with (force)`);
+  const stale = await admin<{ datname: string }[]>`select datname from pg_database where datname ~ '^cronlayer_test_[0-9]+(_[0-9a-f]+)?$'`;
+  for (const { datname } of stale) if (!alive(Number(datname.split("_")[2]))) await admin.unsafe(`drop database if exists ${datname} with (force)`);
   await admin.unsafe(`drop database if exists ${DB_NAME} with (force)`);
   await admin.unsafe(`create database ${DB_NAME}`);
   await admin.end();

@@ -1,5 +1,10 @@
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, inject } from "vitest";
+import { createFileDatabase } from "./db";
 import { server } from "../mocks/server";
+
+const fileDb = await createFileDatabase(inject("databaseUrl"));
+globalThis.__cronlayerTestDatabaseUrl = fileDb.url;
+afterAll(() => fileDb.drop());
 
 // msw sits only at the edge: vendors with no local stand-in. Requests to this machine (the test
 // PostgREST, local QStash, Redis bridge, the app) pass through; anything else unhandled fails the test.
