@@ -3,6 +3,7 @@ import postgres from "postgres";
 import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
 import { pipelineBench } from "./pipeline";
+import { qstashBench, qstashReport } from "./qstash";
 import { remindersBench, type RemindersResult } from "./reminders";
 
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
@@ -47,3 +48,4 @@ const only = process.argv[2];
 const db = await benchDatabase();
 if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
 if (!only || only === "reminders") reportReminders(await remindersBench(db));
+if (!only || only === "qstash") console.log(qstashReport(await qstashBench()));
