@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { checkHealth, COMPONENTS, isComponent, type ComponentName, type HealthReport } from "../health";
 import type { RunDeps } from "../jobs/run";
 import { json } from "./respond";
+import { providerSummary } from "../health/providers";
 
 export interface DiagnosticsOptions {
   /** For the vendor checks (Resend, Novu). */
@@ -55,7 +56,8 @@ export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: Diagnost
       );
       deps.log.warn("diagnostics.not_ok", { status: report.status, failing });
     }
-    return json(report.status === "ok" ? 200 : 503, report);
+    const providers = requested === null ? { providers: await providerSummary(deps) } : {};
+    return json(report.status === "ok" ? 200 : 503, { ...report, ...providers });
   }
 
   /** Concurrent anonymous requests share one report, and reuse it for a few seconds. */

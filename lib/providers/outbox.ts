@@ -71,3 +71,24 @@ export function outboxSlack(record: Record_): SlackProvider {
     },
   };
 }
+
+export interface OutboxEntry {
+  id: number;
+  provider: ProviderName;
+  key: string;
+  payload: Record<string, unknown>;
+  created_at: string;
+}
+
+/** What was recorded since `since`, newest first: what a local run would have sent. */
+export function recentOutbox(db: Db, opts: { since?: Date; limit?: number } = {}): Promise<OutboxEntry[]> {
+  return db.rpc<OutboxEntry[]>("provider_outbox_recent", { p_limit: opts.limit ?? 50, p_since: opts.since ?? null });
+}
+
+/** One line per entry: who it is for and what it says, without the bodies. */
+export function describeOutboxEntry(e: OutboxEntry): string {
+  const p = e.payload;
+  const what = typeof p.subject === "string" ? p.subject : typeof p.workflowId === "string" ? `workflow ${p.workflowId}` : typeof p.amount === "number" ? `${p.amount} ${String(p.currency ?? "")}`.trim() : "";
+  const to = p.to ?? (p.subscriber as { id?: string } | undefined)?.id ?? p.destination ?? "";
+  return `${e.provider.padEnd(6)} ${String(Array.isArray(to) ? to.join(", ") : to)}${what ? `: ${what}` : ""}  (key ${e.key})`;
+}

@@ -125,7 +125,7 @@ describe("GET /api/diagnostics", () => {
     const { status, cache, body } = await call(route(deps()), get());
     expect(status).toBe(200);
     expect(cache).toBe("no-store");
-    expect(Object.keys(body).sort()).toEqual(["appUrl", "checkedAt", "components", "mode", "status"]);
+    expect(Object.keys(body).sort()).toEqual(["appUrl", "checkedAt", "components", "mode", "providers", "status"]);
     expect(body).toMatchObject({ status: "ok", mode: "test", appUrl: APP_URL });
     expect(Date.parse(body.checkedAt)).toBeGreaterThanOrEqual(before - 1000);
     const c = body.components;

@@ -3,6 +3,7 @@ import { parsePayload } from "../../http/payload";
 import type { JobDefinition } from "../../jobs/define";
 import type { Registry } from "../../jobs/registry";
 import { runJob } from "../../jobs/run";
+import { describeOutboxEntry, recentOutbox } from "../../providers/outbox";
 import type { CliContext } from "../context";
 import { EXIT, UsageError } from "../errors";
 import { duration, statsLine } from "../format";
@@ -45,7 +46,7 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
     return EXIT.ok;
   }
   const started = Date.now();
-  let outcome;
+  let outcome: Awaited<ReturnType<typeof runJob>>;
   try {
     outcome = await runJob({ job: name, payload, trigger: "cli" }, ctx.deps());
   } catch (err) {
@@ -53,7 +54,15 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
     io.err(`error: could not open a run of ${name}: ${(err as Error).message}. Is the database up, and DATABASE_URL (or SUPABASE_URL) right?`);
     return EXIT.failed;
   }
-  const took = duration(Date.now() - started);
+  const code = report(ctx, name, outcome, duration(Date.now() - started), opts.json ?? false);
+  if (!opts.json) await showOutbox(ctx, new Date(started - 1000));
+  return code;
+}
+
+function report(ctx: CliContext, name: string, outcome: Awaited<ReturnType<typeof runJob>>, took: string, json: boolean): number {
+  const { io } = ctx;
+  const opts = { json };
+  const settings = ctx.registry.settingsOf(name);
   switch (outcome.status) {
     case "succeeded":
       if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status, stats: outcome.stats }, null, 2));
@@ -73,5 +82,21 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
       // duplicate / in flight / replay need a message id or a signature, which a CLI run never has.
       io.err(`error: unexpected outcome ${outcome.status} for a CLI run of ${name}`);
       return EXIT.failed;
+  }
+}
+
+/**
+ * Locally, providers without keys record to the outbox instead of sending: show what this run
+ * would have sent, so `pnpm job:run` answers "what did it do?" without an account anywhere.
+ */
+async function showOutbox(ctx: CliContext, since: Date): Promise<void> {
+  if (ctx.env.mode !== "local") return;
+  try {
+    const entries = await recentOutbox(ctx.deps().db, { since, limit: 20 });
+    if (entries.length === 0) return;
+    ctx.io.out(`outbox (local mode: recorded, not sent), ${entries.length === 20 ? "latest 20" : entries.length}:`);
+    for (const e of entries.reverse()) ctx.io.out(`  ${describeOutboxEntry(e)}`);
+  } catch (err) {
+    ctx.io.err(`note: could not read provider_outbox: ${(err as Error).message}`);
   }
 }
