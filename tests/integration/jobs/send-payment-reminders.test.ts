@@ -53,6 +53,16 @@ describe("send-payment-reminders", () => {
     for (const b of [farOff, paid, overdue]) expect(await sql()`select 1 from notification_claims where subject_id = ${b.id}`).toHaveLength(0);
   });
 
+  it("sends the next reminder at the next tick when the last one went out a few seconds after its own", async () => {
+    clock = new Date("2033-05-10T06:00:03Z"); // the 06:00 tick, delivered 3 s late
+    const calls = vendors();
+    const due = await booking(hours(20));
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 1 } });
+    clock = new Date("2033-05-10T12:00:00Z"); // 5 h 59 min 57 s later: the next tick, on time
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 1 } });
+    expect(calls.resend.map((c) => c.idempotencyKey)).toEqual([key(due.id, 1), key(due.id, 2)]);
+  });
+
   it("sends each reminder once when two runs race", async () => {
     clock = new Date("2033-02-10T06:00:00Z");
     const calls = vendors({ resend: { delayMs: 15 } });
