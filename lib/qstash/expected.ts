@@ -16,6 +16,12 @@ export interface ExpectedSchedule {
 
 export const scheduleIdOf = (prefix: string, job: string) => `${prefix}-${job}`;
 export const isOurs = (prefix: string, scheduleId: string) => scheduleId.startsWith(`${prefix}-`);
+/**
+ * Whether a destination is this deployment's: APP_URL itself or a path below it. A prefix alone
+ * cannot tell us apart from an environment whose prefix extends ours (`prod` and `prod-eu`), and a
+ * bare startsWith would take `https://a.example.com/app-eu` for `https://a.example.com/app`.
+ */
+export const isUnder = (url: string, base: string) => url === base || url.startsWith(`${base}/`);
 
 export function expectedSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix" | "mode">): ExpectedSchedule[] {
   return registry.schedules

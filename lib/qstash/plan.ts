@@ -1,6 +1,6 @@
 import type { Schedule as QStashSchedule } from "@upstash/qstash";
 import { TIMEOUT_HEADER, type DesiredSchedule } from "./desired";
-import { isOurs } from "./expected";
+import { isOurs, isUnder } from "./expected";
 
 export type { QStashSchedule };
 
@@ -81,7 +81,6 @@ const origin = (url: string) => {
     return url;
   }
 };
-const under = (url: string, base: string) => url === base || url.startsWith(`${base}/`);
 
 /** Reconciles the registry's schedules with a listing of the whole account. Pure. */
 export function planSchedules(desired: readonly DesiredSchedule[], listed: readonly QStashSchedule[], opts: { prefix: string; appUrl: string }): Plan {
@@ -103,12 +102,12 @@ export function planSchedules(desired: readonly DesiredSchedule[], listed: reado
     if (!isOurs(opts.prefix, s.scheduleId)) {
       foreign.push(s);
     } else if (!wanted.has(s.scheduleId)) {
-      if (under(s.destination, opts.appUrl)) items.push({ action: "delete", scheduleId: s.scheduleId, job: s.scheduleId.slice(opts.prefix.length + 1), current: s });
-      else kept.push({ current: s, reason: `not deleted: it delivers to ${s.destination}, outside APP_URL ${opts.appUrl} (another environment whose prefix starts with "${opts.prefix}-"?). Remove it with pnpm qstash:cleanup or in the Upstash console.` });
+      if (isUnder(s.destination, opts.appUrl)) items.push({ action: "delete", scheduleId: s.scheduleId, job: s.scheduleId.slice(opts.prefix.length + 1), current: s });
+      else kept.push({ current: s, reason: `not deleted: it delivers to ${s.destination}, outside APP_URL ${opts.appUrl} (another environment whose prefix starts with "${opts.prefix}-"?). Remove it with pnpm qstash:cleanup run with that environment's APP_URL, or in the Upstash console.` });
     }
   }
   const warnings = items.flatMap((i) =>
-    i.action === "update" && !under(i.current.destination, opts.appUrl) && origin(i.current.destination) !== origin(opts.appUrl)
+    i.action === "update" && !isUnder(i.current.destination, opts.appUrl) && origin(i.current.destination) !== origin(opts.appUrl)
       ? [`${i.scheduleId} now delivers to ${i.current.destination}, another host than APP_URL ${opts.appUrl}: if another environment uses SCHEDULE_PREFIX "${opts.prefix}", give each its own prefix before applying.`]
       : [],
   );
