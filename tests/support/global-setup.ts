@@ -32,6 +32,7 @@ export default async function setup(project: TestProject) {
   for (const { datname } of stale) if (!alive(Number(datname.split("_")[2]))) await admin.unsafe(`drop database if exists ${datname} with (force)`);
   await admin.unsafe(`drop database if exists ${DB_NAME} with (force)`);
   await admin.unsafe(`create database ${DB_NAME}`);
+  await createSupabaseRoles(admin);
   await admin.end();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${DB_NAME}`;
@@ -43,6 +44,26 @@ export default async function setup(project: TestProject) {
     await done.unsafe(`drop database if exists ${DB_NAME} with (force)`);
     await done.end();
   };
+}
+
+/**
+ * Supabase's API roles, so the migrations run here as they do there (the grants migration acts on
+ * them only where they exist). Roles are cluster-wide: another run may create them at the same moment.
+ */
+async function createSupabaseRoles(admin: postgres.Sql) {
+  await admin.unsafe(`
+    do $$
+    declare r text;
+    begin
+      foreach r in array array['anon', 'authenticated', 'service_role'] loop
+        if not exists (select 1 from pg_roles where rolname = r) then
+          begin
+            execute format('create role %I nologin', r);
+          exception when duplicate_object or unique_violation then null;
+          end;
+        end if;
+      end loop;
+    end $$`);
 }
 
 function alive(pid: number): boolean {
