@@ -1,4 +1,5 @@
 import { appDeps } from "@/jobs/runtime";
 import { jobRoute } from "@/lib/http/job-route";
 
-export const { GET, POST } = jobRoute("jobs", appDeps);
+export const { GET, POST, HEAD } = jobRoute("jobs", appDeps);
+export const maxDuration = 300; // seconds: the longest job timeout plus a margin, within Vercel Hobby's limit (tests/unit/max-duration.test.ts)
