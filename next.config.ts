@@ -1,9 +1,6 @@
 import type { NextConfig } from "next";
-import { loadEnv } from "./lib/env";
-
-// Validate at build and at boot: a production deployment with a missing secret fails here,
-// with one message that lists every problem, instead of at the first delivery.
-loadEnv(process.env);
+import { PHASE_PRODUCTION_BUILD } from "next/constants";
+import { EnvError, isDeclared, loadEnv } from "./lib/env";
 
 const nextConfig: NextConfig = {
   // The end-to-end tests run their own `next dev` beside a developer's `pnpm dev`: a separate
@@ -13,4 +10,22 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
 };
 
-export default nextConfig;
+/**
+ * A build for a declared deployment (Vercel's VERCEL_ENV, or APP_ENV) fails here with one message
+ * listing every problem, instead of at the first delivery. A build that does not say where it goes
+ * (a Docker image whose secrets arrive at run time) builds; its server then refuses every job until
+ * the env is complete (instrumentation.ts says so at boot).
+ */
+export default function config(phase: string): NextConfig {
+  if (phase === PHASE_PRODUCTION_BUILD && isDeclared(process.env)) {
+    try {
+      loadEnv(process.env);
+    } catch (err) {
+      if (!(err instanceof EnvError)) throw err;
+      // Thrown, Next would print the list a second time with a stack: say it once and stop.
+      console.error(`\n${err.message}\n`);
+      process.exit(1);
+    }
+  }
+  return nextConfig;
+}

@@ -84,12 +84,22 @@ export interface Env {
 
 export class EnvError extends Error {
   override name = "EnvError";
-  constructor(readonly problems: string[]) {
+  constructor(
+    readonly problems: string[],
+    opts: { declared?: boolean } = {},
+  ) {
     super(
       `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
         problems.map((p) => `  - ${p}`).join("\n") +
-        "\nSet these in the Vercel project (Settings -> Environment Variables) or in .env.local; see .env.example.",
+        "\nSet these in the Vercel project (Settings -> Environment Variables) or in .env.local; see .env.example." +
+        (opts.declared ? "" : "\nWithout APP_ENV this is a production server. On your own machine, `pnpm dev` runs the local stack; scripts against it take APP_ENV=local."),
     );
+  }
+
+  /** The variables named by the problems: safe to tell anyone (no values, no hints). */
+  get variables(): string[] {
+    const names = this.problems.map((p) => /^[A-Z][A-Z0-9_]*/.exec(p)?.[0]).map((v) => (v === "DATABASE" ? "DATABASE_URL or SUPABASE_URL" : v));
+    return [...new Set(names.filter((v): v is string => Boolean(v)))];
   }
 }
 
@@ -103,21 +113,60 @@ const HINTS: Record<string, string> = {
   DATABASE: "set SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY, or DATABASE_URL",
 };
 
+/**
+ * Local mode is opt-in: only `APP_ENV=local` (set by `pnpm dev`) or `APP_ENV=test` (the tests) get
+ * the well-known local keys, secret and provider stand-ins. Anything else is production, whatever
+ * the platform: `next start` on a VM, Fly, Render or Docker must never accept the public local keys.
+ */
 export function modeOf(source: Record<string, string | undefined>): Mode {
-  if (source.APP_ENV) return source.APP_ENV as Mode;
-  return source.VERCEL_ENV === "production" || source.VERCEL_ENV === "preview" ? "production" : "local";
+  const declared = source.APP_ENV;
+  return declared === "local" || declared === "test" ? declared : "production";
+}
+
+/** Whether this env says which deployment it is (an explicit APP_ENV, or Vercel's own VERCEL_ENV). */
+export function isDeclared(source: Record<string, string | undefined>): boolean {
+  return Boolean(source.APP_ENV) || source.VERCEL_ENV === "production" || source.VERCEL_ENV === "preview";
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+/** Whether a URL (http, postgres, ...) points at this machine only. */
+export function isLoopback(u: string): boolean {
+  try {
+    const host = new URL(u).hostname;
+    return LOOPBACK.has(host) || host.endsWith(".localhost");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses field by field, so one malformed value is reported once and the other fields still count
+ * as set (a whole-object parse that fails would leave nothing to run the required checks against).
+ */
+function parseFields(source: Record<string, string | undefined>): { data: Partial<z.infer<typeof raw>>; problems: string[]; bad: Set<string> } {
+  const data: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const bad = new Set<string>();
+  for (const [name, schema] of Object.entries(raw.shape)) {
+    const r = (schema as z.ZodType).safeParse(source[name]);
+    if (r.success) data[name] = r.data;
+    else {
+      bad.add(name);
+      for (const i of r.error.issues) problems.push(`${name}: ${i.message}`);
+    }
+  }
+  return { data: data as Partial<z.infer<typeof raw>>, problems, bad };
 }
 
 export function loadEnv(source: Record<string, string | undefined>): Env {
   // Empty strings are how unset variables arrive from many dashboards and .env files.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = raw.safeParse(cleaned);
-  const problems: string[] = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-  const e = parsed.success ? parsed.data : ({} as z.infer<typeof raw>);
+  const { data: e, problems, bad } = parseFields(cleaned);
   const mode = modeOf(cleaned);
   const prod = mode === "production";
   const need = (name: keyof typeof HINTS, value: unknown) => {
-    if (prod && !value) problems.push(`${name} is required in production: ${HINTS[name]}`);
+    // A value that is set but malformed was reported already; "required" would be a second, wrong message.
+    if (prod && !value && !bad.has(name)) problems.push(`${name} is required in production: ${HINTS[name]}`);
   };
   const vercelUrl = e.VERCEL_PROJECT_PRODUCTION_URL ? `https://${e.VERCEL_PROJECT_PRODUCTION_URL}` : undefined;
   const appUrl = e.APP_URL ?? vercelUrl;
@@ -128,7 +177,7 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   need("CRON_SECRET", e.CRON_SECRET);
   need("SCHEDULE_PREFIX", e.SCHEDULE_PREFIX);
   const supabase = e.SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY;
-  need("DATABASE", supabase || e.DATABASE_URL);
+  need("DATABASE", supabase || e.DATABASE_URL || bad.has("DATABASE_URL") || bad.has("SUPABASE_URL"));
   if (e.SUPABASE_URL && !e.SUPABASE_SERVICE_ROLE_KEY) problems.push("SUPABASE_SERVICE_ROLE_KEY is required when SUPABASE_URL is set");
   if (Boolean(e.UPSTASH_REDIS_REST_URL) !== Boolean(e.UPSTASH_REDIS_REST_TOKEN)) {
     problems.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together: set both or neither");
@@ -137,7 +186,10 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
     problems.push("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together: set both or neither (Google Cloud console -> APIs & Services -> Credentials)");
   }
   if (prod && appUrl && !appUrl.startsWith("https://")) problems.push("APP_URL must be https in production (QStash delivers only to public URLs)");
-  if (problems.length) throw new EnvError(problems);
+  if (mode === "local" && appUrl && !isLoopback(appUrl)) {
+    problems.push(`APP_ENV=local serves only this machine (its keys and secret are public), but APP_URL is ${appUrl}: set APP_ENV=production and the production values, or use a localhost APP_URL`);
+  }
+  if (problems.length) throw new EnvError(problems, { declared: isDeclared(cleaned) });
 
   return {
     mode,

@@ -14,8 +14,8 @@ if (values.help) {
   process.exit(0);
 }
 
-const env = loadEnv(process.env);
-const url = values.url ?? (env.database.kind === "postgres" ? env.database.url : undefined);
+// Migrating needs only a database URL, not a whole production env.
+const url = values.url ?? process.env.DATABASE_URL ?? (process.env.SUPABASE_URL ? undefined : loadEnv({ APP_ENV: "local" }).database.url);
 if (!url) {
   console.error("pnpm db:migrate needs a Postgres URL: set DATABASE_URL (Supabase: Project Settings -> Database -> Connection string) or pass --url.");
   process.exit(1);

@@ -18,6 +18,8 @@ for (const file of [".env.local", ".env"]) if (existsSync(file)) process.loadEnv
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const PORT = num("PORT", 3000);
+// The local secret and signing keys are public: serve this machine only, unless the user asks (HOST=0.0.0.0).
+const HOST = process.env.HOST ?? "127.0.0.1";
 const parts: Part[] = [];
 const children: ChildProcess[] = [];
 let stopTicker = () => {};
@@ -42,10 +44,12 @@ process.on("SIGTERM", () => void shutdown(0));
 
 async function main() {
   const appUrl = process.env.APP_URL ?? `http://localhost:${PORT}`;
-  if (loadEnv({ ...process.env, APP_URL: appUrl }).mode !== "local") throw new Error("pnpm dev runs the local stack: unset APP_ENV and VERCEL_ENV.");
-  if (!(await portFree(PORT))) throw new Error(`port ${PORT} is in use (the app): stop the other process, or run PORT=3001 pnpm dev.`);
+  if (process.env.APP_ENV && process.env.APP_ENV !== "local") throw new Error(`pnpm dev runs the local stack, but APP_ENV is ${process.env.APP_ENV}: unset it (pnpm dev sets APP_ENV=local).`);
+  // Local mode is opt-in, and this is where it is opted into; loadEnv refuses it on a public APP_URL.
+  loadEnv({ ...process.env, APP_ENV: "local", APP_URL: appUrl });
+  if (!(await portFree(PORT, HOST))) throw new Error(`port ${PORT} is in use (the app): stop the other process, or run PORT=3001 pnpm dev.`);
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, APP_URL: appUrl, NEXT_TELEMETRY_DISABLED: "1" };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, APP_ENV: "local", APP_URL: appUrl, NEXT_TELEMETRY_DISABLED: "1" };
   const real: string[] = [];
   if (!process.env.DATABASE_URL && !process.env.SUPABASE_URL) parts.push(await embeddedPostgres(num("PGLITE_PORT", 54329)));
   else real.push(`database     ${process.env.SUPABASE_URL ? `Supabase at ${process.env.SUPABASE_URL}` : "PostgreSQL at DATABASE_URL"}`);
@@ -64,7 +68,7 @@ async function main() {
     if (applied.length) console.log(`applied ${applied.length} migration(s)`);
   }
 
-  const next = spawn("pnpm", ["exec", "next", "dev", "-p", String(PORT)], { env: childEnv, stdio: "inherit", detached: true });
+  const next = spawn("pnpm", ["exec", "next", "dev", "-H", HOST, "-p", String(PORT)], { env: childEnv, stdio: "inherit", detached: true });
   children.push(next);
   next.on("exit", (code) => void shutdown(code ?? 0));
   await waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`);

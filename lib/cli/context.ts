@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Client } from "@upstash/qstash";
 import { createDeps } from "../deps";
-import { loadEnv, type Env } from "../env";
+import { isDeclared, isLoopback, loadEnv, type Env } from "../env";
 import type { Registry } from "../jobs/registry";
 import type { RunDeps } from "../jobs/run";
 import { createLogger } from "../log";
@@ -50,5 +50,19 @@ export function createCliContext(opts: { env: Env; registry: Registry; io?: Io; 
  */
 export function loadCliEnv(): Env {
   for (const file of [".env.local", ".env"]) if (existsSync(file)) process.loadEnvFile(file);
-  return loadEnv(process.env);
+  return loadEnv(withScriptDefaults(process.env));
+}
+
+/**
+ * A script is not a server: nothing can reach the local keys through it. Beside `pnpm dev` (no
+ * database, or one on this machine, and no public APP_URL) it runs in local mode without being
+ * told. Against any other database it needs APP_ENV like a server does, so `pnpm job:run` can
+ * never move money through a stand-in on a real database.
+ */
+export function withScriptDefaults(source: Record<string, string | undefined>): Record<string, string | undefined> {
+  if (isDeclared(source)) return source;
+  const database = source.SUPABASE_URL || source.DATABASE_URL;
+  if (database && !isLoopback(database)) return source;
+  if (source.APP_URL && !isLoopback(source.APP_URL)) return source;
+  return { ...source, APP_ENV: "local" };
 }

@@ -20,7 +20,7 @@ const job = defineJob({
 });
 const registry = createRegistry([job], []);
 // Local mode without vendor keys: providers record to the outbox.
-const env = testEnv({ APP_ENV: "local", RESEND_API_KEY: undefined });
+const env = testEnv({ APP_ENV: "local", APP_URL: "http://localhost:3000", RESEND_API_KEY: undefined });
 const ctx = createCliContext({ env, registry, io: memoryIo() });
 afterAll(() => ctx.close());
 

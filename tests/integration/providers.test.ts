@@ -21,7 +21,7 @@ const mail = (key: string) => ({ to: "a@example.test", subject: "s", text: "t", 
 
 describe("providers", () => {
   it("in local mode without keys, records what it would send in the outbox, once per key", async () => {
-    const p = providersFor({ APP_ENV: "local" });
+    const p = providersFor({ APP_ENV: "local", APP_URL: "http://localhost:3000" });
     expect(p.modes()).toEqual({ stripe: "outbox", resend: "outbox", novu: "outbox", google: "outbox", slack: "outbox" });
     const key = `outbox-test:${randomUUID()}`;
     const first = await p.stripe().createTransfer({ amount: 800, currency: "usd", destination: "acct_x", metadata: { a: "1" }, idempotencyKey: key });

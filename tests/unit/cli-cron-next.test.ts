@@ -20,7 +20,7 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 describe("cron:next across DST changes", () => {
   it('pnpm cron:next "30 1 * * *" --tz Europe/Lisbon -n 400 marks 2027-03-28 (skipped time) and 2027-10-31 (repeated time)', async () => {
     const io = memoryIo();
-    const ctx = createCliContext({ env: loadEnv({}), registry, io });
+    const ctx = createCliContext({ env: loadEnv({ APP_ENV: "local" }), registry, io });
     expect(await cronNextCommand(ctx, "30 1 * * *", { tz: "Europe/Lisbon", count: "400", from: "2026-11-23T00:00:00Z", json: true })).toBe(0);
     const out = JSON.parse(io.stdout()) as { zone: string; runs: { n: number | null; at: string | null; local: string; mark: string | null; note: string | null }[] };
     expect(out.zone).toBe("Europe/Lisbon");
@@ -56,7 +56,7 @@ describe("cron:next across DST changes", () => {
 
   it("prints the table with the marks for an operator", async () => {
     const io = memoryIo();
-    const ctx = createCliContext({ env: loadEnv({}), registry, io });
+    const ctx = createCliContext({ env: loadEnv({ APP_ENV: "local" }), registry, io });
     await cronNextCommand(ctx, "30 1 * * *", { tz: "Europe/Lisbon", count: 3, from: "2027-10-30T00:00:00Z" });
     expect(io.stdout()).toContain("30 1 * * * (At 01:30), read in Europe/Lisbon");
     expect(io.stdout()).toMatch(/│ 2 │ Sun 2027-10-31 00:30 │ Sun 2027-10-31 01:30 GMT\+1 │ DST: 01:30 happens twice/);

@@ -57,6 +57,6 @@ describe("env: providers and marketplace settings", () => {
   });
 
   it("gives local mode a sender, so the outbox shows whole emails", () => {
-    expect(loadEnv({}).emailFrom).toBe("cronlayer <jobs@localhost>");
+    expect(loadEnv({ APP_ENV: "local" }).emailFrom).toBe("cronlayer <jobs@localhost>");
   });
 });

@@ -70,8 +70,8 @@ describe("env", () => {
     expect(problems({ ...prod, UPSTASH_REDIS_REST_URL: "https://r.upstash.io" })).toEqual([expect.stringMatching(/go together/)]);
   });
 
-  it("fills the local stack's public defaults in local mode", () => {
-    const env = loadEnv({});
+  it("fills the local stack's public defaults only when local mode is asked for", () => {
+    const env = loadEnv({ APP_ENV: "local" });
     expect(env.mode).toBe("local");
     expect(env.appUrl).toBe("http://localhost:3000");
     expect(env.qstash).toEqual(LOCAL_QSTASH);
@@ -86,5 +86,41 @@ describe("env", () => {
   it("takes APP_URL from Vercel's production URL when not set", () => {
     const { APP_URL: _, ...rest } = prod;
     expect(loadEnv({ ...rest, VERCEL_PROJECT_PRODUCTION_URL: "jobs.example.com" }).appUrl).toBe("https://jobs.example.com");
+  });
+
+  it("is production without APP_ENV, wherever it runs: the local keys and secret are never filled in", () => {
+    for (const source of [{}, { NODE_ENV: "production" }, { APP_URL: "https://jobs.example.com" }, { NODE_ENV: "development", APP_URL: "http://localhost:3000" }]) {
+      const list = problems(source);
+      expect(list).toEqual(expect.arrayContaining([expect.stringMatching(/^QSTASH_CURRENT_SIGNING_KEY is required in production/), expect.stringMatching(/^CRON_SECRET is required in production/)]));
+    }
+  });
+
+  it("says how to run locally when the env does not say which deployment it is", () => {
+    expect(() => loadEnv({ NODE_ENV: "production" })).toThrow(/Without APP_ENV this is a production server.*APP_ENV=local/s);
+    expect(() => loadEnv({ VERCEL_ENV: "production" })).not.toThrow(/Without APP_ENV/);
+  });
+
+  it("refuses an unknown mode, and local mode on a URL other machines can reach", () => {
+    expect(problems({ APP_ENV: "staging" })[0]).toMatch(/^APP_ENV: /);
+    expect(problems({ APP_ENV: "local", APP_URL: "https://jobs.example.com" })).toEqual([expect.stringMatching(/^APP_ENV=local serves only this machine/)]);
+    expect(loadEnv({ APP_ENV: "local", APP_URL: "http://127.0.0.1:3001" }).cronSecret).toBe(loadEnv({ APP_ENV: "local" }).cronSecret);
+  });
+
+  it("reports one malformed value once, and nothing about the values that are set", () => {
+    expect(problems({ ...prod, TRANSFER_HOLD_DAYS: "abc" })).toEqual([expect.stringMatching(/^TRANSFER_HOLD_DAYS: /)]);
+    expect(problems({ ...prod, CRON_SECRET: "short" })).toEqual([expect.stringMatching(/^CRON_SECRET: must be at least 16 characters/)]);
+    expect(problems({ ...prod, SUPABASE_URL: undefined, SUPABASE_SERVICE_ROLE_KEY: undefined, DATABASE_URL: "mysql://x" })).toEqual([
+      expect.stringMatching(/^DATABASE_URL: must be a postgres:\/\/ URL/),
+    ]);
+  });
+
+  it("names the variables of its problems without their hints or values", () => {
+    try {
+      loadEnv({ NODE_ENV: "production", APP_URL: "https://jobs.example.com" });
+    } catch (err) {
+      expect((err as EnvError).variables).toEqual(["QSTASH_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY", "CRON_SECRET", "SCHEDULE_PREFIX", "DATABASE_URL or SUPABASE_URL"]);
+      return;
+    }
+    throw new Error("expected loadEnv to fail");
   });
 });

@@ -20,7 +20,7 @@ describe("expected QStash schedules", () => {
   });
 
   it("schedules the local heartbeat only in local mode", () => {
-    const local = expectedSchedules(registry, loadEnv({}));
+    const local = expectedSchedules(registry, loadEnv({ APP_ENV: "local" }));
     const prod = expectedSchedules(registry, loadEnv({ APP_ENV: "test", SCHEDULE_PREFIX: "prod" }));
     expect(local.find((e) => e.job === "heartbeat")).toMatchObject({ scheduleId: "local-heartbeat", cron: "* * * * *", destination: "http://localhost:3000/api/cron/heartbeat" });
     expect(prod.map((e) => e.job)).not.toContain("heartbeat");
