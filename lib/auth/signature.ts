@@ -1,5 +1,11 @@
 import { Receiver } from "@upstash/qstash";
 
+/**
+ * How far ahead of our clock a token's nbf/iat may be: QStash signs on its own clock, and a server
+ * a second or two behind must not refuse valid deliveries. exp gets no such slack.
+ */
+export const CLOCK_SKEW_SECONDS = 5;
+
 export interface SigningKeys {
   currentSigningKey: string;
   nextSigningKey: string;
@@ -15,13 +21,15 @@ export type SignatureCheck = { ok: true; jti: string; expiresAt: Date } | { ok: 
 export async function verifySignature(keys: SigningKeys, signature: string, rawBody: string, url: string): Promise<SignatureCheck> {
   const receiver = new Receiver({ ...keys, devMode: false });
   try {
-    await receiver.verify({ signature, body: rawBody, url });
+    await receiver.verify({ signature, body: rawBody, url, clockTolerance: CLOCK_SKEW_SECONDS });
   } catch (err) {
     // The Receiver throws a TypeError (not a SignatureError) for a token without a body claim.
     return { ok: false, reason: `invalid signature: ${explain(decodeClaims(signature)) ?? (err as Error).message}` };
   }
   const claims = decodeClaims(signature);
   if (typeof claims?.exp !== "number") return { ok: false, reason: "invalid signature: the token has no exp claim" };
+  // The tolerance is for a clock running behind (nbf, iat); an expired token stays expired.
+  if (claims.exp <= Date.now() / 1000) return { ok: false, reason: `invalid signature: ${explain(claims)}` };
   if (typeof claims.jti !== "string" || !claims.jti) return { ok: false, reason: "invalid signature: the token has no jti claim" };
   return { ok: true, jti: claims.jti, expiresAt: new Date(claims.exp * 1000) };
 }
@@ -33,8 +41,8 @@ export async function verifySignature(keys: SigningKeys, signature: string, rawB
 function explain(claims: Claims | undefined): string | undefined {
   if (!claims) return "the token is not a JWT";
   const now = Date.now() / 1000;
-  if (typeof claims.exp === "number" && claims.exp < now) return `the token expired (exp ${iso(claims.exp)}); QStash signs each attempt afresh`;
-  if (typeof claims.nbf === "number" && claims.nbf > now) return `the token is not valid before nbf ${iso(claims.nbf)}; check the clocks`;
+  if (typeof claims.exp === "number" && claims.exp <= now) return `the token expired (exp ${iso(claims.exp)}); QStash signs each attempt afresh`;
+  if (typeof claims.nbf === "number" && claims.nbf > now + CLOCK_SKEW_SECONDS) return `the token is not valid before nbf ${iso(claims.nbf)}; check the clocks`;
   if (typeof claims.body !== "string") return "the token has no body claim";
   return undefined;
 }

@@ -65,6 +65,18 @@ export function signedRouteContract(get: () => SignedRouteUnderTest) {
     return rejects(qstashRequest(get().path, get().body, { claims: { nbf: now + 600, exp: now + 900 } }), /invalid signature.*nbf/);
   });
 
+  it("accepts a token a few seconds ahead of our clock (QStash's clock leads), within the tolerance", async () => {
+    const r = get();
+    const now = Math.floor(Date.now() / 1000);
+    const res = await r.handle(qstashRequest(r.path, r.freshBody?.() ?? r.body, { claims: { iat: now + 3, nbf: now + 3, exp: now + 300 } }));
+    expect(res.status).toBe(200);
+  });
+
+  it("rejects a token whose exp has just passed: the skew tolerance is not for exp", () => {
+    const now = Math.floor(Date.now() / 1000);
+    return rejects(qstashRequest(get().path, get().body, { claims: { iat: now - 300, nbf: now - 300, exp: now - 2 } }), /invalid signature.*expired/);
+  });
+
   it("rejects a token without exp", () => rejects(qstashRequest(get().path, get().body, { claims: { exp: undefined } }), /no exp/));
 
   it("rejects a token without a body claim", () => rejects(qstashRequest(get().path, get().body, { claims: { body: undefined } }), /invalid signature/));
