@@ -20,17 +20,14 @@ export interface DiagnosticsOptions {
 }
 
 /**
- * `GET /api/diagnostics[?component=<name>]`. Anyone gets `{status}` and 200/503, enough for an
- * uptime monitor; `Authorization: Bearer <CRON_SECRET>` gets every component with its message.
+ * `GET /api/diagnostics[?component=<name>]`. Anyone without an Authorization header gets the overall
+ * `{status}` and 200/503, enough for an uptime monitor; `Authorization: Bearer <CRON_SECRET>` gets
+ * every component (or the one asked for) with its message; a wrong secret gets 401, as on the job routes.
  */
 export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: DiagnosticsOptions = {}) {
-  const cache = new Map<string, { at: number; report: Promise<HealthReport> }>();
+  let publicReport: { at: number; report: Promise<HealthReport> } | undefined;
 
   async function GET(req: Request): Promise<Response> {
-    const requested = new URL(req.url).searchParams.get("component");
-    if (requested !== null && !isComponent(requested)) {
-      return json(400, { error: `unknown component "${requested}": use one of ${COMPONENTS.join(", ")}`, components: COMPONENTS });
-    }
     let deps: RunDeps;
     try {
       deps = await getDeps();
@@ -39,14 +36,24 @@ export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: Diagnost
       console.error(`diagnostics: configuration failed to load: ${(err as Error).message}`);
       return json(503, { status: "down" });
     }
+    const authorization = req.headers.get("authorization");
+    if (authorization === null) {
+      // Anonymous: the overall status only, whatever was asked, cached so nobody spends our vendor quotas.
+      const report = await cached(() => checkHealth(deps, { fetch: opts.fetch, qstash: opts.qstashClient?.(deps.env), timeoutMs: opts.timeoutMs }));
+      return json(report.status === "ok" ? 200 : 503, { status: report.status });
+    }
+    if (!bearerMatches(authorization, deps.env.cronSecret)) {
+      deps.log.warn("auth.rejected", { route: "diagnostics", reason: deps.env.cronSecret ? "wrong Bearer secret" : "CRON_SECRET is not set" });
+      return json(401, { error: deps.env.cronSecret ? "wrong Bearer secret" : "Bearer authentication is disabled: CRON_SECRET is not set" });
+    }
+    const requested = new URL(req.url).searchParams.get("component");
+    if (requested !== null && !isComponent(requested)) {
+      return json(400, { error: `unknown component "${requested}": use one of ${COMPONENTS.join(", ")}`, components: COMPONENTS });
+    }
     const only: ComponentName[] | undefined = requested === null ? undefined : [requested];
     const run = () =>
       checkHealth(deps, { fetch: opts.fetch, qstash: opts.qstashClient?.(deps.env), timeoutMs: opts.timeoutMs, only });
 
-    if (!bearerMatches(req.headers.get("authorization"), deps.env.cronSecret)) {
-      const report = await cached(requested ?? "*", run);
-      return json(report.status === "ok" ? 200 : 503, { status: report.status });
-    }
     const report = await run();
     if (report.status !== "ok") {
       const failing = Object.fromEntries(
@@ -61,15 +68,17 @@ export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: Diagnost
   }
 
   /** Concurrent anonymous requests share one report, and reuse it for a few seconds. */
-  function cached(key: string, run: () => Promise<HealthReport>): Promise<HealthReport> {
+  function cached(run: () => Promise<HealthReport>): Promise<HealthReport> {
     const ttl = opts.publicCacheMs ?? 10_000;
     const now = Date.now();
-    const hit = cache.get(key);
-    if (hit && now - hit.at < ttl) return hit.report;
+    if (publicReport && now - publicReport.at < ttl) return publicReport.report;
     const report = run();
-    cache.set(key, { at: now, report });
+    const entry = { at: now, report };
+    publicReport = entry;
     // A failed report must not be served to everyone for the next few seconds.
-    report.catch(() => cache.delete(key));
+    report.catch(() => {
+      if (publicReport === entry) publicReport = undefined;
+    });
     return report;
   }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } fro
 import { startRedisBridge } from "../../dev/redis-bridge/server";
 import { createDeps } from "../../lib/deps";
 import { loadEnv } from "../../lib/env";
+import { createLogger } from "../../lib/log";
 import { diagnosticsRoute, type DiagnosticsOptions } from "../../lib/http/diagnostics-route";
 import { defineJob } from "../../lib/jobs/define";
 import { createRegistry } from "../../lib/jobs/registry";
@@ -145,20 +146,36 @@ describe("GET /api/diagnostics", () => {
     expect(qstash.state.requests).toBe(1);
   });
 
-  it("answers only {status} without a bearer, with a wrong one, and when the secret is unset", async () => {
+  it("answers only {status} without an Authorization header, whatever component is asked for", async () => {
     const handler = route(deps());
-    for (const auth of [null, "Bearer wrong-secret-0123456789", `bearer ${SECRET}`, `Bearer ${SECRET}x`, SECRET]) {
-      expect(await call(handler, get("", auth)), String(auth)).toEqual({ status: 200, cache: "no-store", body: { status: "ok" } });
+    expect(await call(handler, get("", null))).toEqual({ status: 200, cache: "no-store", body: { status: "ok" } });
+    expect(await call(handler, get("?component=database", null))).toEqual({ status: 200, cache: "no-store", body: { status: "ok" } });
+    expect(await call(handler, get("?component=nonsense", null))).toEqual({ status: 200, cache: "no-store", body: { status: "ok" } });
+  });
+
+  it("answers a wrong or malformed secret with 401, as the job routes do, and logs it", async () => {
+    const lines: string[] = [];
+    const logged = { ...deps(), log: createLogger("warn", {}, (line) => lines.push(line)) };
+    const handler = route(logged);
+    for (const auth of ["Bearer wrong-secret-0123456789", `bearer ${SECRET}`, `Bearer ${SECRET}x`, SECRET]) {
+      const r = await call(handler, get("?component=database", auth));
+      expect(r.status, auth).toBe(401);
+      expect(r.body, auth).toEqual({ error: "wrong Bearer secret" });
     }
+    expect(lines.filter((l) => l.includes('"auth.rejected"') && l.includes('"route":"diagnostics"'))).toHaveLength(4);
     const noSecret = route(deps({ CRON_SECRET: undefined }));
     for (const auth of ["Bearer undefined", "Bearer ", `Bearer ${SECRET}`]) {
-      expect((await call(noSecret, get("", auth))).body, auth).toEqual({ status: "ok" });
+      const r = await call(noSecret, get("", auth));
+      expect(r.status, auth).toBe(401);
+      expect(r.body, auth).toEqual({ error: "Bearer authentication is disabled: CRON_SECRET is not set" });
     }
   });
 
-  it("gives anonymous callers 503 and only the status when something is wrong", async () => {
+  it("gives anonymous callers 503 and only the overall status when something is wrong, even for a healthy component", async () => {
     server.use(resendFailing(500));
     expect(await call(route(deps()), get("", null))).toEqual({ status: 503, cache: "no-store", body: { status: "degraded" } });
+    // Asking for one component anonymously cannot probe it: the answer is still the overall one.
+    expect(await call(route(deps()), get("?component=database", null))).toEqual({ status: 503, cache: "no-store", body: { status: "degraded" } });
   });
 
   it("reuses an anonymous answer for a few seconds, so the public endpoint cannot spend our vendor limits", async () => {
