@@ -2,6 +2,7 @@ import { z } from "zod";
 import { verifySignature } from "../auth/signature";
 import { describeError } from "../errors";
 import type { RunDeps } from "../jobs/run";
+import { refuseMisconfigured } from "./misconfigured";
 import { json, nonRetryable } from "./respond";
 
 /** The body QStash POSTs to a failure callback once a message's retries are exhausted. */
@@ -30,7 +31,7 @@ export function failureRoute(getDeps: () => Promise<RunDeps>) {
     try {
       deps = await getDeps();
     } catch (err) {
-      return json(500, { error: (err as Error).message });
+      return refuseMisconfigured(err);
     }
     const raw = await req.text();
     const signature = req.headers.get("upstash-signature");

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { connect, createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,11 +75,37 @@ const PASS_THROUGH = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"];
  * compiles a route on its first request (seconds), which the tests should not pay for.
  */
 export async function startNextDev(env: Record<string, string>, o: { port: number; warmUp: string[]; readyTimeoutMs?: number }): Promise<NextApp> {
-  const base = Object.fromEntries(PASS_THROUGH.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
-  const child = spawn(process.execPath, [NEXT_BIN, "dev", "--turbopack", "-p", String(o.port), "-H", "127.0.0.1"], {
+  return startNext("dev", env, { ...o, distDir: ".next-e2e" });
+}
+
+/** The environment a child Next process gets: ours minus the test worker's own variables. */
+export function childBaseEnv(): Record<string, string> {
+  return Object.fromEntries(PASS_THROUGH.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
+}
+
+/** `next build` into its own folder, as a deployment would build it (the env given and nothing else). */
+export function buildNext(distDir: string, env: Record<string, string> = {}): void {
+  const childEnv: Record<string, string> = { ...childBaseEnv(), NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: distDir, ...env };
+  const r = spawnSync(process.execPath, [NEXT_BIN, "build"], {
     cwd: ROOT,
-    // NODE_ENV as `next dev` sets it itself (the worker's is "test", which Next warns about).
-    env: { ...base, NODE_ENV: "development", NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: ".next-e2e", ...env },
+    env: childEnv as NodeJS.ProcessEnv,
+    encoding: "utf8",
+    timeout: 240_000,
+  });
+  if (r.status !== 0) throw new Error(`next build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+/** `next start` of a build made by buildNext, as `next start` on a VM or in a container runs it. */
+export async function startNextProduction(env: Record<string, string>, o: { port: number; distDir: string; warmUp?: string[] }): Promise<NextApp> {
+  return startNext("start", env, { ...o, warmUp: o.warmUp ?? [] });
+}
+
+async function startNext(command: "dev" | "start", env: Record<string, string>, o: { port: number; warmUp: string[]; distDir: string; readyTimeoutMs?: number }): Promise<NextApp> {
+  const args = command === "dev" ? ["dev", "--turbopack"] : ["start"];
+  const child = spawn(process.execPath, [NEXT_BIN, ...args, "-p", String(o.port), "-H", "127.0.0.1"], {
+    cwd: ROOT,
+    // NODE_ENV as Next sets it itself (the worker's is "test", which Next warns about).
+    env: { ...childBaseEnv(), NODE_ENV: command === "dev" ? "development" : "production", NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: o.distDir, ...env },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -112,7 +138,7 @@ export async function startNextDev(env: Record<string, string>, o: { port: numbe
     const hint = out.includes("Another next dev server is already running")
       ? "\nAnother end-to-end run holds .next-e2e/dev/lock: let it finish, then run the tests again."
       : "";
-    throw new Error(`next dev ${what}.${hint}\nOutput:\n${out}`);
+    throw new Error(`next ${command} ${what}.${hint}\nOutput:\n${out}`);
   };
 
   const deadline = Date.now() + (o.readyTimeoutMs ?? 45_000);
