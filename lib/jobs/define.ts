@@ -6,8 +6,20 @@ import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { Providers } from "../providers";
 
+/** What a scheduled tick does while another run of its job holds the lease. */
 export type Overlap = "skip" | "allow";
 export type JobStats = Record<string, unknown>;
+
+/**
+ * A limit on the runs of one-time and event deliveries (messages carry their own work, so they
+ * are never skipped): a delivery that finds `limit` runs holding the job (or holding its key) is
+ * answered 429 + Retry-After and QStash delivers it again later.
+ */
+export interface Concurrency<P = unknown> {
+  limit: number;
+  /** Counts runs per key instead of per job, e.g. `(p) => p.formId` for one run per form. */
+  key?: (payload: P) => string;
+}
 
 export interface RunInfo {
   id: string;
@@ -30,7 +42,10 @@ export interface JobContext<P> {
   providers: Providers;
   /** The time the run started; handlers use it instead of `new Date()` so tests can fix time. */
   now: Date;
-  /** Aborted when the job's timeout passes; pass it to fetch and long loops. */
+  /**
+   * Aborted when the job's timeout passes (or the run lost its lease); `db` and `providers` already
+   * carry it, pass it to anything else that waits (fetch, long loops).
+   */
   signal: AbortSignal;
   run: RunInfo;
 }
@@ -41,6 +56,7 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   payload: S;
   timeoutMs: number;
   overlap: Overlap;
+  concurrency: Concurrency<z.output<S>> | undefined;
   handler: (ctx: JobContext<z.output<S>>) => Promise<JobStats | void>;
 }
 
@@ -54,18 +70,24 @@ export function defineJob<S extends z.ZodType = typeof emptyPayload>(def: {
   payload?: S;
   timeoutMs?: number;
   overlap?: Overlap;
+  concurrency?: Concurrency<z.output<S>>;
   handler: (ctx: JobContext<z.output<S>>) => Promise<JobStats | void>;
 }): JobDefinition<S> {
   if (!NAME.test(def.name)) throw new Error(`Job name "${def.name}" must be kebab-case (a-z, 0-9, '-'): it becomes a URL path.`);
   if (RESERVED.includes(def.name)) throw new Error(`Job name "${def.name}" is reserved: /api/jobs/${def.name} is a route of its own.`);
   const timeoutMs = def.timeoutMs ?? 60_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new Error(`Job "${def.name}": timeoutMs must be a positive integer.`);
+  const limit = def.concurrency?.limit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new Error(`Job "${def.name}": concurrency.limit must be a whole number of at least 1, got ${limit}. Leave concurrency out to run every delivery.`);
+  }
   return {
     name: def.name,
     description: def.description,
     payload: (def.payload ?? emptyPayload) as S,
     timeoutMs,
     overlap: def.overlap ?? "skip",
+    concurrency: def.concurrency,
     handler: def.handler,
   };
 }

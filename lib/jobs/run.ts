@@ -2,10 +2,11 @@ import type { Redis } from "@upstash/redis";
 import type { Trigger } from "../auth";
 import type { Db } from "../db/types";
 import type { Env } from "../env";
-import { describeError, TimeoutError } from "../errors";
 import type { Logger } from "../log";
-import { createProviders, type Providers } from "../providers";
+import type { Providers } from "../providers";
 import type { JobStats } from "./define";
+import { executeRun } from "./execute";
+import { leaseTimes, type LeaseTimes } from "./lease";
 import type { Registry } from "./registry";
 import { slotOf } from "./schedules";
 
@@ -18,6 +19,8 @@ export interface RunDeps {
   /** Built from env and db when absent (deps assembled by hand). */
   providers?: Providers;
   clock?: () => Date;
+  /** The run lease and its renewal (defaults in lease.ts); tests shorten them. */
+  lease?: Partial<LeaseTimes>;
 }
 
 export interface RunRequest {
@@ -30,33 +33,56 @@ export interface RunRequest {
   attempt?: number;
   jti?: string;
   jtiExpiresAt?: Date;
+  /**
+   * Given (the HTTP routes): a run that passes its timeout is answered at once, as failed with a
+   * TimeoutError, and its settlement is handed over here (keep it alive: `after()` on Vercel); the
+   * run keeps its lease until the handler settles and is closed then. Absent (`pnpm job:run`):
+   * runJob waits for the settlement before it answers.
+   */
+  continueAfterTimeout?: (settlement: Promise<void>) => void;
 }
 
 export type RunOutcome =
   | { status: "succeeded"; runId: string; stats: JobStats }
-  | { status: "failed"; runId: string; error: unknown }
+  /** `settling`: answered at the timeout while the handler still runs (and holds the lease). */
+  | { status: "failed"; runId: string; error: unknown; settling?: boolean }
   | { status: "duplicate" | "skipped"; runId: string }
   | { status: "in_flight"; runId: string; retryAfterMs: number }
+  /** A message of a job at its concurrency limit: deliver it again later. */
+  | { status: "waiting"; heldBy: string; running: number; retryAfterMs: number }
   | { status: "replay" };
 
 type OpenDecision =
-  | { decision: "run"; run_id: string }
+  | { decision: "run"; run_id: string; slot_at?: string | null }
   | { decision: "duplicate" | "skip"; run_id: string }
   | { decision: "in_flight"; run_id: string; retry_after_ms: number }
+  | { decision: "wait"; held_by: string; running: number; retry_after_ms: number }
   | { decision: "replay" };
 
 /**
- * One run: open it in the ledger (which decides run / duplicate / skip / in flight / replay),
- * run the handler under the job's timeout, close it. Shared by the routes and `pnpm job:run`.
+ * A scheduled tick (Vercel cron, a QStash schedule, a run by hand or from the CLI) may be skipped
+ * while another run holds its job: the next tick does the same sweep. A QStash delivery without a
+ * schedule id is a one-time or event message that carries its own work: never skipped.
+ */
+export function isTick(req: Pick<RunRequest, "trigger" | "scheduleId">): boolean {
+  return req.trigger !== "qstash" || req.scheduleId !== undefined;
+}
+
+/**
+ * One run: open it in the ledger (which decides run / duplicate / skip / in flight / wait /
+ * replay), run the handler under the job's timeout while renewing its lease, close it. Shared by
+ * the routes and `pnpm job:run`.
  */
 export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome> {
   const job = deps.registry.get(req.job);
   if (!job) throw new Error(`unknown job "${req.job}"`);
   const { timeoutMs, overlap } = deps.registry.settingsOf(req.job);
+  const times = leaseTimes(deps.lease);
   const now = (deps.clock ?? (() => new Date()))();
   const schedule = deps.registry.scheduleOf(req.job);
   const scheduled = req.trigger === "vercel" || (req.trigger === "qstash" && req.scheduleId !== undefined);
-  const slotAt = scheduled && schedule ? slotOf(schedule, now) : undefined;
+  const tick = isTick(req);
+  const concurrency = tick ? undefined : job.concurrency;
 
   const open = await deps.db.rpc<OpenDecision>("job_run_open", {
     p_job: req.job,
@@ -67,8 +93,12 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
     p_jti: req.jti ?? null,
     p_jti_expires_at: req.jtiExpiresAt ?? null,
     p_overlap: overlap,
-    p_lease_ms: timeoutMs,
-    p_slot_at: slotAt ?? null,
+    p_lease_ms: times.leaseMs,
+    p_slot_at: (scheduled && schedule && slotOf(schedule, now)) || null,
+    p_kind: tick ? "tick" : "message",
+    p_timeout_ms: timeoutMs,
+    p_concurrency: concurrency?.limit ?? null,
+    p_concurrency_key: concurrency?.key ? concurrency.key(req.payload) : null,
   });
   const log = deps.log.child({ job: req.job, messageId: req.messageId, retried: req.attempt, trigger: req.trigger });
   switch (open.decision) {
@@ -84,54 +114,12 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
     case "in_flight":
       log.info("job.run.in_flight", { runId: open.run_id, retryAfterMs: open.retry_after_ms });
       return { status: "in_flight", runId: open.run_id, retryAfterMs: open.retry_after_ms };
+    case "wait":
+      log.info("job.run.waiting", { heldBy: open.held_by, running: open.running, limit: concurrency?.limit, retryAfterMs: open.retry_after_ms });
+      return { status: "waiting", heldBy: open.held_by, running: open.running, retryAfterMs: open.retry_after_ms };
   }
 
-  const runId = open.run_id;
-  const runLog = log.child({ runId });
-  runLog.info("job.run.started", { slotAt: slotAt?.toISOString() });
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new TimeoutError(timeoutMs);
-      ac.abort(err);
-      reject(err);
-    }, timeoutMs);
-  });
-  try {
-    const ctx = {
-      payload: req.payload,
-      db: deps.db,
-      redis: deps.redis,
-      env: deps.env,
-      log: runLog,
-      providers: deps.providers ?? createProviders(deps.env, deps.db),
-      now,
-      signal: ac.signal,
-      run: { id: runId, trigger: req.trigger, attempt: req.attempt ?? 0, messageId: req.messageId, scheduleId: req.scheduleId, slotAt },
-    };
-    // A handler that ignores the signal still loses the race: the run is answered and recorded.
-    const stats = (await Promise.race([job.handler(ctx), timedOut])) ?? {};
-    await close(deps, runLog, runId, "succeeded", stats, null);
-    runLog.info("job.run.succeeded", { stats });
-    return { status: "succeeded", runId, stats };
-  } catch (error) {
-    await close(deps, runLog, runId, "failed", null, describeError(error));
-    runLog.error("job.run.failed", { error: describeError(error) });
-    return { status: "failed", runId, error };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * A close that fails must not turn finished work into a retry: the work is done and keyed. The
- * row stays 'running' until its lease ends and the next open records it as failed; the log says so.
- */
-async function close(deps: RunDeps, log: Logger, runId: string, status: "succeeded" | "failed", stats: JobStats | null, error: unknown) {
-  try {
-    await deps.db.rpc("job_run_close", { p_run_id: runId, p_status: status, p_stats: stats, p_error: error });
-  } catch (err) {
-    log.error("job.run.close_failed", { status, error: describeError(err) });
-  }
+  // A retry keeps the slot of its message's first attempt (the ledger's answer), not today's tick.
+  const slotAt = open.slot_at ? new Date(open.slot_at) : undefined;
+  return executeRun({ job, req, deps, runId: open.run_id, slotAt, now, timeoutMs, times, log: log.child({ runId: open.run_id }) });
 }

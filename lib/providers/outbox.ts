@@ -7,11 +7,11 @@ import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, ProviderName, 
  * `provider_outbox`, keyed by the idempotency key it would have used, and answers like the vendor
  * would (ids derived from the key, so a repeat answers the same). `pnpm dev` needs no accounts.
  */
-type Record_ = (provider: ProviderName, key: string, payload: unknown) => Promise<void>;
+type Record_ = (provider: ProviderName, key: string, payload: unknown, signal?: AbortSignal) => Promise<void>;
 
 export function outboxRecorder(db: Db): Record_ {
-  return async (provider, key, payload) => {
-    await db.rpc("provider_outbox_record", { p_provider: provider, p_key: key, p_payload: payload });
+  return async (provider, key, payload, signal) => {
+    await db.rpc("provider_outbox_record", { p_provider: provider, p_key: key, p_payload: payload }, { signal });
   };
 }
 
@@ -22,8 +22,8 @@ const idOf = (prefix: string, key: string) => `${prefix}_local_${createHash("sha
 
 export function outboxEmail(record: Record_, from: string): EmailProvider {
   return {
-    async send(m) {
-      await record("resend", m.idempotencyKey, { from, to: m.to, subject: m.subject, text: m.text, html: m.html, tags: m.tags });
+    async send(m, signal) {
+      await record("resend", m.idempotencyKey, { from, to: m.to, subject: m.subject, text: m.text, html: m.html, tags: m.tags }, signal);
       return { id: idOf("email", m.idempotencyKey) };
     },
   };
@@ -31,8 +31,8 @@ export function outboxEmail(record: Record_, from: string): EmailProvider {
 
 export function outboxNotify(record: Record_): NotifyProvider {
   return {
-    async trigger(t) {
-      await record("novu", t.transactionId, { workflowId: t.workflowId, to: t.subscriber, payload: t.payload });
+    async trigger(t, signal) {
+      await record("novu", t.transactionId, { workflowId: t.workflowId, to: t.subscriber, payload: t.payload }, signal);
       return { transactionId: t.transactionId };
     },
   };
@@ -40,14 +40,14 @@ export function outboxNotify(record: Record_): NotifyProvider {
 
 export function outboxStripe(record: Record_): StripeProvider {
   return {
-    async createTransfer(t) {
+    async createTransfer(t, signal) {
       const { idempotencyKey, ...rest } = t;
-      await record("stripe", idempotencyKey, { type: "transfer", ...rest });
+      await record("stripe", idempotencyKey, { type: "transfer", ...rest }, signal);
       return { id: idOf("tr", idempotencyKey) };
     },
-    async createPayout(p) {
+    async createPayout(p, signal) {
       const { idempotencyKey, ...rest } = p;
-      await record("stripe", idempotencyKey, { type: "payout", ...rest });
+      await record("stripe", idempotencyKey, { type: "payout", ...rest }, signal);
       // Standard payouts arrive about two business days later; near enough for a local stand-in.
       return { id: idOf("po", idempotencyKey), arrivalDate: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10) };
     },
@@ -56,9 +56,9 @@ export function outboxStripe(record: Record_): StripeProvider {
 
 export function outboxGoogle(record: Record_): GoogleOAuthProvider {
   return {
-    async refresh({ refreshToken, key }) {
+    async refresh({ refreshToken, key }, signal) {
       // The refresh token is a secret: the outbox shows which one, never the token itself.
-      await record("google", key, { grant_type: "refresh_token", refresh_token: `…${refreshToken.slice(-4)}` });
+      await record("google", key, { grant_type: "refresh_token", refresh_token: `…${refreshToken.slice(-4)}` }, signal);
       return { ok: true, accessToken: idOf("ya29", key), expiresInSeconds: 3600 };
     },
   };
@@ -66,8 +66,8 @@ export function outboxGoogle(record: Record_): GoogleOAuthProvider {
 
 export function outboxSlack(record: Record_): SlackProvider {
   return {
-    async post({ text, key }) {
-      await record("slack", key, { text });
+    async post({ text, key }, signal) {
+      await record("slack", key, { text }, signal);
     },
   };
 }
@@ -89,6 +89,19 @@ export function recentOutbox(db: Db, opts: { since?: Date; limit?: number } = {}
 export function describeOutboxEntry(e: OutboxEntry): string {
   const p = e.payload;
   const what = typeof p.subject === "string" ? p.subject : typeof p.workflowId === "string" ? `workflow ${p.workflowId}` : typeof p.amount === "number" ? `${p.amount} ${String(p.currency ?? "")}`.trim() : "";
-  const to = p.to ?? (p.subscriber as { id?: string } | undefined)?.id ?? p.destination ?? "";
-  return `${e.provider.padEnd(6)} ${String(Array.isArray(to) ? to.join(", ") : to)}${what ? `: ${what}` : ""}  (key ${e.key})`;
+  return `${e.provider.padEnd(6)} ${recipient(p.to ?? p.subscriber ?? p.destination)}${what ? `: ${what}` : ""}  (key ${e.key})`;
+}
+
+/** An address, a list of them, or a Novu subscriber ({ id | subscriberId, email? }) as one readable string. */
+function recipient(to: unknown): string {
+  if (typeof to === "string") return to;
+  if (Array.isArray(to)) return to.map(recipient).join(", ");
+  if (to && typeof to === "object") {
+    const s = to as { id?: unknown; subscriberId?: unknown; email?: unknown };
+    const id = s.subscriberId ?? s.id;
+    const email = typeof s.email === "string" ? s.email : undefined;
+    if (typeof id === "string") return email ? `${id} (${email})` : id;
+    if (email) return email;
+  }
+  return "";
 }

@@ -1,6 +1,6 @@
 import { Resend } from "resend";
 import { ProviderError } from "../errors";
-import { vendorError } from "./errors";
+import { requestSignal, vendorError } from "./errors";
 import type { EmailMessage, EmailProvider } from "./types";
 
 export const RESEND_API = "https://api.resend.com";
@@ -10,7 +10,7 @@ export function createResendProvider(cfg: { apiKey: string; baseUrl: string | un
   // The base URL is always passed: the SDK would otherwise read RESEND_BASE_URL from process.env.
   const resend = new Resend(cfg.apiKey, { baseUrl: (cfg.baseUrl ?? RESEND_API).replace(/\/+$/, "") });
   return {
-    async send(m: EmailMessage) {
+    async send(m: EmailMessage, signal?: AbortSignal) {
       const { data, error, headers } = await resend.emails.send(
         {
           from,
@@ -20,7 +20,7 @@ export function createResendProvider(cfg: { apiKey: string; baseUrl: string | un
           html: m.html,
           tags: m.tags ? Object.entries(m.tags).map(([name, value]) => ({ name, value: value.replace(/[^A-Za-z0-9_-]/g, "_") })) : undefined,
         },
-        { idempotencyKey: m.idempotencyKey },
+        { idempotencyKey: m.idempotencyKey, signal: requestSignal(signal) },
       );
       if (error) {
         // A failed connection has no status: the SDK reports it as application_error with statusCode null.

@@ -1,7 +1,20 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import Stripe from "stripe";
 import { ProviderError } from "../errors";
 import { vendorError } from "./errors";
 import type { PayoutRequest, StripeProvider, TransferRequest } from "./types";
+
+/**
+ * The SDK takes no AbortSignal per request, so the caller's rides along with the call into the
+ * SDK's fetch, which joins it to the SDK's own timeout signal.
+ */
+const callSignal = new AsyncLocalStorage<AbortSignal | undefined>();
+
+function fetchWithCallSignal(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const signal = callSignal.getStore();
+  if (!signal) return fetch(input, init);
+  return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+}
 
 /**
  * Stripe Connect through the official SDK. `apiBase` (STRIPE_API_BASE) points it at stripe-mock or
@@ -14,15 +27,17 @@ export function createStripeProvider(cfg: { secretKey: string; apiBase: string |
     timeout: 20_000,
     telemetry: false,
     // Resolved per call, so a fetch installed later (msw in tests, instrumentation) is honoured.
-    httpClient: Stripe.createFetchHttpClient((input, init) => fetch(input, init)),
+    httpClient: Stripe.createFetchHttpClient(fetchWithCallSignal),
     ...(base
       ? { host: base.hostname, port: base.port || (base.protocol === "http:" ? 80 : 443), protocol: base.protocol === "http:" ? ("http" as const) : ("https" as const) }
       : {}),
   });
   return {
-    async createTransfer(t: TransferRequest) {
+    async createTransfer(t: TransferRequest, signal?: AbortSignal) {
+      // Money never starts moving for a run that has already stopped.
+      signal?.throwIfAborted();
       try {
-        const tr = await stripe.transfers.create(
+        const tr = await callSignal.run(signal, () => stripe.transfers.create(
           {
             amount: t.amount,
             currency: t.currency,
@@ -32,17 +47,17 @@ export function createStripeProvider(cfg: { secretKey: string; apiBase: string |
             metadata: t.metadata,
           },
           { idempotencyKey: t.idempotencyKey },
-        );
+        ));
         return { id: tr.id };
       } catch (err) {
         throw fromStripe(err);
       }
     },
-    async createPayout(p: PayoutRequest) {
+    async createPayout(p: PayoutRequest, signal?: AbortSignal) {
+      signal?.throwIfAborted();
       try {
-        const po = await stripe.payouts.create(
-          { amount: p.amount, currency: p.currency, metadata: p.metadata },
-          { idempotencyKey: p.idempotencyKey, stripeAccount: p.account },
+        const po = await callSignal.run(signal, () =>
+          stripe.payouts.create({ amount: p.amount, currency: p.currency, metadata: p.metadata }, { idempotencyKey: p.idempotencyKey, stripeAccount: p.account }),
         );
         return { id: po.id, arrivalDate: new Date(po.arrival_date * 1000).toISOString().slice(0, 10) };
       } catch (err) {

@@ -49,9 +49,9 @@ export interface PayoutRequest {
 }
 
 export interface StripeProvider {
-  createTransfer(t: TransferRequest): Promise<{ id: string }>;
+  createTransfer(t: TransferRequest, signal?: AbortSignal): Promise<{ id: string }>;
   /** `arrivalDate` is the day (yyyy-mm-dd, UTC) Stripe expects the money in the bank. */
-  createPayout(p: PayoutRequest): Promise<{ id: string; arrivalDate: string }>;
+  createPayout(p: PayoutRequest, signal?: AbortSignal): Promise<{ id: string; arrivalDate: string }>;
 }
 
 export type TokenRefresh =

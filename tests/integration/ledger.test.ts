@@ -64,11 +64,12 @@ describe("run ledger on the real PostgreSQL", () => {
     expect((await ledger(name)).map((r) => r.status).sort()).toEqual(["duplicate", "succeeded"]);
   });
 
-  it("runs an overlap:skip job once for 20 concurrent deliveries and records the others as skipped", async () => {
+  it("runs an overlap:skip job once for 20 concurrent scheduled ticks and records the others as skipped", async () => {
     const name = uniqueName("overlap");
     const g = gatedJob(name, "skip");
     const { deliver } = setup([g.job]);
-    const pending = Array.from({ length: 20 }, (_, i) => deliver(name, qstashRequest(`/api/cron/${name}`, "{}", { messageId: `msg_${i}` })));
+    const tick = (i: number) => qstashRequest(`/api/cron/${name}`, "{}", { messageId: `msg_${i}`, scheduleId: `test-${name}` });
+    const pending = Array.from({ length: 20 }, (_, i) => deliver(name, tick(i)));
     expect(await allButOne(pending)).toBe("others answered");
     g.release();
     const bodies = await Promise.all((await Promise.all(pending)).map(async (r) => ({ code: r.status, ...((await r.json()) as { status: string }) })));
@@ -81,19 +82,21 @@ describe("run ledger on the real PostgreSQL", () => {
     expect(rows.filter((r) => r.status === "succeeded")).toHaveLength(1);
   });
 
-  it("lets a run whose process died keep its lease only until the TTL (the job timeout)", async () => {
+  it("lets a run whose process died hold its job for one short lease, not its timeout", async () => {
     const name = uniqueName("crash");
     let calls = 0;
-    const job = defineJob({ name, description: "t", timeoutMs: 1500, handler: async () => ({ calls: ++calls }) });
+    const job = defineJob({ name, description: "t", timeoutMs: 60_000, handler: async () => ({ calls: ++calls }) });
     const { deps, deliver } = setup([job]);
-    // A process that opened its run and died: nothing will ever close it.
-    const dead = await deps.db.rpc<{ decision: string; run_id: string }>("job_run_open", { p_job: name, p_trigger: "qstash", p_message_id: "msg_dead", p_lease_ms: 1500 });
+    deps.lease = { leaseMs: 1500, renewMs: 500 };
+    // A process that opened its run and died: nothing will ever renew or close it.
+    const dead = await deps.db.rpc<{ decision: string; run_id: string }>("job_run_open", { p_job: name, p_trigger: "qstash", p_message_id: "msg_dead", p_lease_ms: 1500, p_timeout_ms: 60_000 });
     expect(dead.decision).toBe("run");
-    const during = await deliver(name, qstashRequest(`/api/cron/${name}`, "{}"));
+    const tick = () => qstashRequest(`/api/cron/${name}`, "{}", { scheduleId: `test-${name}` });
+    const during = await deliver(name, tick());
     expect(await during.json()).toMatchObject({ status: "skipped" });
     expect(calls).toBe(0);
     await new Promise((r) => setTimeout(r, 1600));
-    const after = await deliver(name, qstashRequest(`/api/cron/${name}`, "{}"));
+    const after = await deliver(name, tick());
     expect(await after.json()).toMatchObject({ status: "succeeded" });
     expect(calls).toBe(1);
     const rows = await ledger(name);
@@ -101,6 +104,52 @@ describe("run ledger on the real PostgreSQL", () => {
     expect(crashed.status).toBe("failed");
     expect(crashed.error?.name).toBe("LeaseExpired");
     expect(crashed.duration_ms).toBeGreaterThanOrEqual(1490);
+    expect(crashed.duration_ms).toBeLessThan(60_000);
+  });
+
+  it("records a slot 30 days back (a monthly cron, a replay) with its lag instead of failing the open", async () => {
+    const name = uniqueName("old-slot");
+    const job = defineJob({ name, description: "t", handler: async ({ run }) => ({ slot: run.slotAt?.toISOString() }) });
+    const { deps, deliver } = setup([job], [{ job: name, cron: "0 0 * * *" }]);
+    const arrival = new Date(Date.now() - 30 * 86_400_000);
+    deps.clock = () => arrival;
+    const res = await deliver(name, qstashRequest(`/api/cron/${name}`, "{}", { scheduleId: `test-${name}` }));
+    expect(res.status).toBe(200);
+    const { stats } = (await res.json()) as { stats: { slot: string } };
+    const [row] = await ledger(name);
+    expect(row!.status).toBe("succeeded");
+    expect(row!.slot_at!.toISOString()).toBe(stats.slot);
+    // Past the integer range of milliseconds (24.8 days).
+    const lag = Number(row!.lag_ms);
+    expect(lag).toBeGreaterThan(30 * 86_400_000);
+    expect(lag).toBeLessThan(31 * 86_400_000 + 60_000);
+  });
+
+  it("keeps the slot of a message's first attempt for its retries, so lag shows the real delay", async () => {
+    const name = uniqueName("retry-slot");
+    const slots: (string | undefined)[] = [];
+    const job = defineJob({
+      name,
+      description: "t",
+      handler: async ({ run }) => {
+        slots.push(run.slotAt?.toISOString());
+        if (slots.length === 1) throw new Error("first attempt fails");
+      },
+    });
+    const { deps, deliver } = setup([job], [{ job: name, cron: "*/5 * * * *" }]);
+    const first = new Date(Date.now() - 20 * 60_000);
+    let arrival = first;
+    deps.clock = () => arrival;
+    const attempt = (retried: number) => qstashRequest(`/api/cron/${name}`, "{}", { scheduleId: `test-${name}`, messageId: "msg_slot", retried });
+    expect((await deliver(name, attempt(0))).status).toBe(500);
+    // QStash retries 20 minutes later: today's latest tick is four ticks after the message's own.
+    arrival = new Date();
+    expect((await deliver(name, attempt(1))).status).toBe(200);
+    const rows = await ledger(name);
+    expect(rows.map((r) => r.status)).toEqual(["failed", "succeeded"]);
+    expect(rows[1]!.slot_at!.toISOString()).toBe(rows[0]!.slot_at!.toISOString());
+    expect(slots).toEqual([rows[0]!.slot_at!.toISOString(), rows[0]!.slot_at!.toISOString()]);
+    expect(Number(rows[1]!.lag_ms)).toBeGreaterThanOrEqual(20 * 60_000);
   });
 
   it("runs a redelivery after a failure again and counts the attempt", async () => {

@@ -1,0 +1,115 @@
+import { describeError, TimeoutError } from "../errors";
+import type { Logger } from "../log";
+import { createProviders } from "../providers";
+import { providersWithSignal } from "../providers/bind";
+import type { JobContext, JobDefinition, JobStats } from "./define";
+import { holdLease, type LeaseTimes } from "./lease";
+import type { RunDeps, RunOutcome, RunRequest } from "./run";
+import { dbWithSignal } from "./scope";
+
+type Settled = { ok: true; stats: JobStats } | { ok: false; error: unknown };
+
+interface Run {
+  job: JobDefinition;
+  req: RunRequest;
+  deps: RunDeps;
+  runId: string;
+  slotAt: Date | undefined;
+  now: Date;
+  timeoutMs: number;
+  times: LeaseTimes;
+  log: Logger;
+}
+
+/**
+ * Runs the handler of an opened run and closes it. At the timeout the run's signal aborts; a
+ * handler that ignores it keeps renewing the lease until it settles, so no redelivery runs a
+ * second copy beside it, and is then recorded as failed with a TimeoutError.
+ */
+export async function executeRun(r: Run): Promise<RunOutcome> {
+  const { deps, req, runId, log } = r;
+  log.info("job.run.started", { slotAt: r.slotAt?.toISOString() });
+  const ac = new AbortController();
+  const lease = holdLease({ db: deps.db, runId, times: r.times, log, onLost: (err) => ac.abort(err) });
+  const ctx: JobContext<unknown> = {
+    payload: req.payload,
+    db: dbWithSignal(deps.db, ac.signal),
+    redis: deps.redis,
+    env: deps.env,
+    log,
+    providers: providersWithSignal(deps.providers ?? createProviders(deps.env, deps.db), ac.signal),
+    now: r.now,
+    signal: ac.signal,
+    run: { id: runId, trigger: req.trigger, attempt: req.attempt ?? 0, messageId: req.messageId, scheduleId: req.scheduleId, slotAt: r.slotAt },
+  };
+  const settled: Promise<Settled> = Promise.resolve()
+    .then(() => r.job.handler(ctx))
+    .then(
+      (stats) => ({ ok: true, stats: stats ?? {} }),
+      (error: unknown) => ({ ok: false, error }),
+    );
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, r.timeoutMs, "timeout")));
+  const first = await Promise.race([settled, timedOut]);
+
+  if (first !== "timeout") {
+    clearTimeout(timer);
+    lease.stop();
+    if (first.ok) {
+      await close(r, "succeeded", first.stats, null);
+      log.info("job.run.succeeded", { stats: first.stats });
+      return { status: "succeeded", runId, stats: first.stats };
+    }
+    await close(r, "failed", null, describeError(first.error));
+    log.error("job.run.failed", { error: describeError(first.error) });
+    return { status: "failed", runId, error: first.error };
+  }
+
+  const timeout = new TimeoutError(r.timeoutMs);
+  ac.abort(timeout);
+  log.warn("job.run.timed_out", { timeoutMs: r.timeoutMs, note: "the signal is aborted; the run keeps its lease until the handler settles" });
+  const settlement = settleLate(r, settled, timeout, lease);
+  if (req.continueAfterTimeout) {
+    req.continueAfterTimeout(settlement);
+    return { status: "failed", runId, error: timeout, settling: true };
+  }
+  await settlement;
+  return { status: "failed", runId, error: timeout };
+}
+
+/** Waits (within a grace period) for a handler past its timeout, then records the timeout. Never rejects. */
+async function settleLate(r: Run, settled: Promise<Settled>, timeout: TimeoutError, lease: { stop(): void }): Promise<void> {
+  const started = Date.now();
+  let grace: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<"abandoned">((resolve) => (grace = setTimeout(resolve, r.times.settleGraceMs, "abandoned")));
+  const late = await Promise.race([settled, abandoned]);
+  clearTimeout(grace);
+  lease.stop();
+  if (late === "abandoned") {
+    const error = {
+      ...describeError(timeout),
+      message: `${timeout.message}; it had still not settled ${r.times.settleGraceMs} ms later, so its lease was released and a later delivery may run the job again`,
+    };
+    await close(r, "failed", null, error);
+    r.log.error("job.run.abandoned", { error });
+    void settled.then(() => r.log.warn("job.run.settled_after_release", { afterMs: Date.now() - started }));
+    return;
+  }
+  // What the handler did after all is kept beside the timeout: the answer was already given.
+  const handler = late.ok ? { status: "succeeded", stats: late.stats } : { status: "failed", error: describeError(late.error) };
+  const error = { ...describeError(timeout), handler, settledAfterTimeoutMs: Date.now() - started };
+  await close(r, "failed", null, error);
+  r.log.error("job.run.failed", { error });
+}
+
+/**
+ * A close that fails must not turn finished work into a retry: the work is done and keyed. The
+ * row stays 'running' until its lease lapses and the next open records it as failed; the log says so.
+ */
+async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | null, error: unknown) {
+  try {
+    await r.deps.db.rpc("job_run_close", { p_run_id: r.runId, p_status: status, p_stats: stats, p_error: error });
+  } catch (err) {
+    r.log.error("job.run.close_failed", { status, error: describeError(err) });
+  }
+}

@@ -1,0 +1,36 @@
+import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, Providers, SlackProvider, StripeProvider } from "./types";
+
+/**
+ * The providers as a handler sees them: a call made without a signal gets the run's, so every
+ * vendor request of a run stops when the run does, even where a job forgot to pass it.
+ */
+export function providersWithSignal(p: Providers, signal: AbortSignal): Providers {
+  const pick = (s: AbortSignal | undefined) => s ?? signal;
+  const once = <T>(make: () => T) => {
+    let v: { value: T } | undefined;
+    return () => (v ??= { value: make() }).value;
+  };
+  return {
+    stripe: once((): StripeProvider => {
+      const s = p.stripe();
+      return { createTransfer: (t, sig) => s.createTransfer(t, pick(sig)), createPayout: (po, sig) => s.createPayout(po, pick(sig)) };
+    }),
+    email: once((): EmailProvider => {
+      const e = p.email();
+      return { send: (m, sig) => e.send(m, pick(sig)) };
+    }),
+    notify: once((): NotifyProvider => {
+      const n = p.notify();
+      return { trigger: (t, sig) => n.trigger(t, pick(sig)) };
+    }),
+    google: once((): GoogleOAuthProvider => {
+      const g = p.google();
+      return { refresh: (r, sig) => g.refresh(r, pick(sig)) };
+    }),
+    slack: once((): SlackProvider | undefined => {
+      const sl = p.slack();
+      return sl && { post: (m, sig) => sl.post(m, pick(sig)) };
+    }),
+    modes: () => p.modes(),
+  };
+}
