@@ -2,6 +2,8 @@ import { authenticate } from "../auth";
 import { describeError, toHttpFailure } from "../errors";
 import { runJob, type RunDeps, type RunOutcome } from "../jobs/run";
 import { parsePayload } from "./payload";
+import { keepSettling } from "./settle";
+import { refuseMisconfigured } from "./misconfigured";
 import { json, nonRetryable } from "./respond";
 
 export type Kind = "cron" | "jobs";
@@ -18,19 +20,25 @@ export function jobRoute(kind: Kind, getDeps: () => Promise<RunDeps>) {
     try {
       deps = await getDeps();
     } catch (err) {
-      return json(500, { error: (err as Error).message });
+      return refuseMisconfigured(err);
+    }
+    const raw = await req.text();
+    // Authenticate before anything else: an anonymous caller learns nothing, not even which jobs exist.
+    // The signature is bound to the public URL QStash was given, not to whatever host we see.
+    const url = `${deps.env.appUrl}/api/${kind}/${name}`;
+    const auth = await authenticate(req, raw, url, { keys: deps.env.qstash, cronSecret: deps.env.cronSecret });
+    if (!auth.ok) {
+      deps.log.warn("auth.rejected", { path: `/api/${kind}/${name}`, reason: auth.reason });
+      return json(401, { error: auth.reason });
     }
     const job = deps.registry.get(name);
     if (!job || (kind === "cron" && !deps.registry.scheduleOf(name))) {
       return json(404, { error: `unknown job "${name}" at /api/${kind}`, jobs: kind === "cron" ? deps.registry.schedules.map((s) => s.job) : [...deps.registry.jobs.keys()] });
     }
-    const raw = await req.text();
-    // The signature is bound to the public URL QStash was given, not to whatever host we see.
-    const url = `${deps.env.appUrl}/api/${kind}/${name}`;
-    const auth = await authenticate(req, raw, url, { keys: deps.env.qstash, cronSecret: deps.env.cronSecret });
-    if (!auth.ok) {
-      deps.log.warn("auth.rejected", { job: name, reason: auth.reason });
-      return json(401, { error: auth.reason });
+    const attempt = retriedOf(req.headers.get("upstash-retried"));
+    if (attempt === undefined) {
+      deps.log.warn("job.header.invalid", { job: name, header: "Upstash-Retried" });
+      return nonRetryable({ error: "invalid Upstash-Retried header: expected a whole number from 0 to 999999" });
     }
     const payload = parsePayload(job.payload, raw);
     if (!payload.ok) {
@@ -47,8 +55,9 @@ export function jobRoute(kind: Kind, getDeps: () => Promise<RunDeps>) {
           trigger: auth.trigger,
           messageId: h.get("upstash-message-id") ?? undefined,
           scheduleId: h.get("upstash-schedule-id") ?? undefined,
-          attempt: Number(h.get("upstash-retried") ?? 0) || 0,
+          attempt,
           ...(auth.trigger === "qstash" ? { jti: auth.jti, jtiExpiresAt: auth.expiresAt } : {}),
+          continueAfterTimeout: keepSettling,
         },
         deps,
       );
@@ -59,7 +68,15 @@ export function jobRoute(kind: Kind, getDeps: () => Promise<RunDeps>) {
     }
     return answer(outcome);
   }
-  return { GET: handle, POST: handle };
+  // Next answers HEAD with the GET handler, which would run the job: a HEAD never runs anything.
+  const head = () => json(405, { error: "HEAD runs nothing: use POST (QStash) or GET with the Bearer secret" }, { Allow: "GET, POST" });
+  return { GET: handle, POST: handle, HEAD: head };
+}
+
+/** QStash counts retries from 0; anything else is a forged or broken header, never a reason to 500. */
+function retriedOf(header: string | null): number | undefined {
+  if (header === null || header === "") return 0;
+  return /^\d{1,6}$/.test(header.trim()) ? Number(header.trim()) : undefined;
 }
 
 function answer(o: RunOutcome): Response {
@@ -73,13 +90,24 @@ function answer(o: RunOutcome): Response {
       return json(
         429,
         { runId: o.runId, status: o.status, error: "a delivery of this message is still running; retry later" },
-        { "Retry-After": String(Math.ceil(o.retryAfterMs / 1000)) },
+        { "Retry-After": retryAfter(o.retryAfterMs) },
+      );
+    case "waiting":
+      // Never 200: QStash would delete a message whose work was not done.
+      return json(
+        429,
+        { status: o.status, heldBy: o.heldBy, running: o.running, error: "the job is at its concurrency limit for this delivery; retry later" },
+        { "Retry-After": retryAfter(o.retryAfterMs) },
       );
     case "replay":
       return json(401, { error: "invalid signature: this signature was already used (replayed request)" });
     case "failed": {
       const f = toHttpFailure(o.error);
-      return json(f.status, { runId: o.runId, status: o.status, ...f.body }, f.headers);
+      // A run answered at its timeout still holds its job until its handler settles.
+      const settling = o.settling ? { settling: "the handler is still running and holds the job's lease until it settles; a redelivery meanwhile waits (429)" } : {};
+      return json(f.status, { runId: o.runId, status: o.status, ...f.body, ...settling }, f.headers);
     }
   }
 }
+
+const retryAfter = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
