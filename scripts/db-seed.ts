@@ -1,14 +1,16 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
+import { withScriptDefaults } from "../lib/cli/context";
 import { loadEnv } from "../lib/env";
 
 const HELP = `Usage: pnpm db:seed [--url postgres://...]
 
 Creates a small, realistic marketplace around the current time, so that each job has something to
 do on its first runs under pnpm dev: appointments starting within the hour and the day, bookings
-awaiting payment, completed appointments to transfer, a balance to pay out, a payout arriving soon,
-an expired slot hold, a calendar token about to expire, past blocked dates, due admin tasks and old
-audit rows. Running it again replaces the previous seed (rows under @seed.cronlayer.test), nothing else.
+awaiting payment (one past its deadline), completed appointments to transfer, a balance to pay out,
+a payout arriving soon, an expired slot hold, a calendar token about to expire, past blocked dates,
+due admin tasks and old audit rows. Running it again replaces the previous seed (rows under
+@seed.cronlayer.test), nothing else.
 
 Database: --url, else DATABASE_URL, else the embedded database of pnpm dev (127.0.0.1:54329) when it
 answers, else postgres://postgres@127.0.0.1:5432/postgres. Apply migrations first (pnpm db:migrate;
@@ -39,7 +41,7 @@ async function databaseUrl(): Promise<string> {
   if (values.url) return values.url;
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
   if (await answers(EMBEDDED)) return EMBEDDED;
-  const env = loadEnv(process.env);
+  const env = loadEnv(withScriptDefaults(process.env));
   if (env.database.kind !== "postgres") throw new Error("pnpm db:seed needs a Postgres URL: set DATABASE_URL (Supabase: Project Settings -> Database) or pass --url.");
   return env.database.url;
 }
@@ -105,10 +107,13 @@ async function seed(sql: postgres.Sql, now: Date) {
     }
     await tx`insert into payouts (expert_id, payout_date, amount_cents, currency, status, stripe_payout_id, arrival_date, attempts)
       values (${priya}, ${day(-1 * D)}, 42000, 'usd', 'in_transit', 'po_seed_priya', ${day(2 * D)}, 1)`;
-    // Slot holds: one unpaid past expiry (released), one still held.
+    // A booking left unpaid past its deadline: expired, and its slot hold released.
+    await appt(sam, chris, 4 * D, "pending_payment", { due: -30 * 60_000 });
+    // Slot holds: one unpaid past expiry (released), one still held, and the lapsed booking's.
     await tx`insert into slot_reservations ${tx([
       { expert_id: lena, client_id: chris, slot_start: t(2 * D), slot_end: t(2 * D + H), status: "held", expires_at: t(-20 * 60_000) },
       { expert_id: marcus, client_id: yuki, slot_start: t(3 * D), slot_end: t(3 * D + H), status: "held", expires_at: t(10 * 60_000) },
+      { expert_id: sam, client_id: chris, slot_start: t(4 * D), slot_end: t(4 * D + H), status: "held", expires_at: t(2 * D) },
     ])}`;
     // Calendar tokens: one expiring within the hour (refreshed by keep-alive), one refreshed recently.
     await tx`insert into calendar_connections (expert_id, access_token, refresh_token, expires_at, refreshed_at) values
@@ -137,7 +142,7 @@ try {
   } finally {
     await sql.end({ timeout: 5 });
   }
-  console.log(`seeded ${url.replace(/\/\/[^@]*@/, "//***@")}: 4 experts, 4 clients, 15 appointments, payments, a payout, holds, tokens, blocked dates, tasks, audit rows.`);
+  console.log(`seeded ${url.replace(/\/\/[^@]*@/, "//***@")}: 4 experts, 4 clients, 16 appointments, payments, a payout, holds, tokens, blocked dates, tasks, audit rows.`);
   console.log("Run the jobs: pnpm job:run appointment-reminders-1hr (and the others); locally, what they send lands in provider_outbox.");
 } catch (err) {
   const msg = (err as Error).message;
