@@ -2,9 +2,14 @@
  * The data port. Every data change is one SQL function in a migration that returns `jsonb`, so
  * both adapters return exactly the value the function built: no adapter-specific row shapes.
  */
+export interface RpcOptions {
+  /** Cancels the call (the run's signal): postgres.js cancels the query, supabase-js aborts the request. */
+  signal?: AbortSignal;
+}
+
 export interface Db {
   readonly kind: "postgres" | "supabase";
-  rpc<T = unknown>(fn: string, args?: Record<string, unknown>): Promise<T>;
+  rpc<T = unknown>(fn: string, args?: Record<string, unknown>, opts?: RpcOptions): Promise<T>;
   /** A round trip that proves the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import postgres from "postgres";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { startRedisBridge } from "../../dev/redis-bridge/server";
@@ -223,13 +224,23 @@ describe("GET /api/diagnostics", () => {
   });
 
   it("tells an unmigrated database from an unreachable one", async () => {
-    // A search_path without our schema is what a database without the migrations looks like to the app.
-    const { body } = await call(route(deps({ DATABASE_URL: `${testDatabaseUrl()}?search_path=no_such_schema` })), get("?component=database"));
-    expect(body.components.database).toMatchObject({
-      status: "down",
-      message:
-        "database call cronlayer_ping failed: function cronlayer_ping() does not exist. The database answers but has no cronlayer_ping function: apply the migrations (pnpm db:migrate, or supabase db push).",
-    });
+    // A database of its own that no migration has touched.
+    const unmigrated = new URL(testDatabaseUrl());
+    unmigrated.pathname = `${unmigrated.pathname}_empty`;
+    const admin = postgres(testDatabaseUrl(), { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${unmigrated.pathname.slice(1)} template template0`);
+    try {
+      const { body } = await call(route(deps({ DATABASE_URL: unmigrated.toString() })), get("?component=database"));
+      expect(body.components.database).toMatchObject({
+        status: "down",
+        message:
+          "database call cronlayer_ping failed: function public.cronlayer_ping() does not exist. The database answers but has no cronlayer_ping function: apply the migrations (pnpm db:migrate, or supabase db push).",
+      });
+    } finally {
+      await Promise.all(opened.splice(0).map((d) => d.db.close()));
+      await admin.unsafe(`drop database if exists ${unmigrated.pathname.slice(1)} with (force)`);
+      await admin.end();
+    }
   });
 
   it("names the supabase adapter when that is what fails", async () => {

@@ -139,7 +139,19 @@ async function resolve(sql: postgres.Sql, fn: string, given: string[]): Promise<
 function toText(v: unknown, type: string): string | null {
   if (v === null || v === undefined) return null;
   if (type === "jsonb" || type === "json") return JSON.stringify(v);
+  // PostgREST turns a JSON array into the array type a parameter declares (json_to_record does).
+  if (type.endsWith("[]") && Array.isArray(v)) return arrayLiteral(v);
   return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+function arrayLiteral(items: unknown[]): string {
+  const item = (x: unknown): string => {
+    if (x === null || x === undefined) return "NULL";
+    if (Array.isArray(x)) return arrayLiteral(x);
+    const text = typeof x === "object" ? JSON.stringify(x) : String(x);
+    return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  };
+  return `{${items.map(item).join(",")}}`;
 }
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
