@@ -8,6 +8,7 @@ import { scheduleIdOf } from "@/lib/qstash/expected";
 import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
 import { sendAlert } from "./maintenance/alert";
 import { refreshCalendarTokens } from "./maintenance/calendar-tokens";
+import { whenDatabaseDown } from "./maintenance/database-down";
 
 /** Our Redis keys that must expire: the app's cache and the payment rate limits. */
 export const REDIS_PREFIXES = ["cache:", "ratelimit:payment:"];
@@ -24,6 +25,7 @@ export function createKeepAlive(opts: { schedules: () => readonly Schedule[]; re
     name: "keep-alive",
     description: "Daily heartbeat: database and Redis health and upkeep, calendar tokens, watchdog over the QStash jobs",
     timeoutMs: TIMEOUT_MS,
+    withoutLedger: (ctx) => whenDatabaseDown(ctx, opts.redisPrefixes ?? REDIS_PREFIXES),
     async handler(ctx) {
       const { db, redis, signal, log } = ctx;
       const fatal: unknown[] = [];

@@ -50,6 +50,23 @@ export interface JobContext<P> {
   run: RunInfo;
 }
 
+/**
+ * What a job may still do when its run cannot be opened because the database is down: no ledger,
+ * no `db`. Its providers live outside the database; in local mode they record to the outbox, which
+ * is in the database, so they fail too.
+ */
+export interface LedgerDownContext {
+  /** Why the run could not be opened. */
+  error: unknown;
+  redis: Redis | undefined;
+  env: Env;
+  log: Logger;
+  providers: Providers;
+  now: Date;
+  /** Aborted at the job's timeout. */
+  signal: AbortSignal;
+}
+
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
@@ -58,6 +75,8 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   overlap: Overlap;
   concurrency: Concurrency<z.output<S>> | undefined;
   handler: (ctx: JobContext<z.output<S>>) => Promise<JobStats | void>;
+  /** Run instead of the handler when the ledger cannot be opened (the heartbeat's alert); the delivery still fails. */
+  withoutLedger: ((ctx: LedgerDownContext) => Promise<void>) | undefined;
 }
 
 const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -72,6 +91,7 @@ export function defineJob<S extends z.ZodType = typeof emptyPayload>(def: {
   overlap?: Overlap;
   concurrency?: Concurrency<z.output<S>>;
   handler: (ctx: JobContext<z.output<S>>) => Promise<JobStats | void>;
+  withoutLedger?: (ctx: LedgerDownContext) => Promise<void>;
 }): JobDefinition<S> {
   if (!NAME.test(def.name)) throw new Error(`Job name "${def.name}" must be kebab-case (a-z, 0-9, '-'): it becomes a URL path.`);
   if (RESERVED.includes(def.name)) throw new Error(`Job name "${def.name}" is reserved: /api/jobs/${def.name} is a route of its own.`);
@@ -89,5 +109,6 @@ export function defineJob<S extends z.ZodType = typeof emptyPayload>(def: {
     overlap: def.overlap ?? "skip",
     concurrency: def.concurrency,
     handler: def.handler,
+    withoutLedger: def.withoutLedger,
   };
 }

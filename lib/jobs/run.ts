@@ -9,6 +9,7 @@ import { executeRun } from "./execute";
 import { leaseTimes, type LeaseTimes } from "./lease";
 import type { Registry } from "./registry";
 import { slotOf } from "./schedules";
+import { runWithoutLedger } from "./without-ledger";
 
 export interface RunDeps {
   db: Db;
@@ -99,6 +100,10 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
     p_timeout_ms: timeoutMs,
     p_concurrency: concurrency?.limit ?? null,
     p_concurrency_key: concurrency?.key ? concurrency.key(req.payload) : null,
+  }).catch(async (err: unknown) => {
+    // Nothing ran and nothing is recorded; the caller answers 500 so the delivery is retried.
+    await runWithoutLedger(job, deps, err, timeoutMs);
+    throw err;
   });
   const log = deps.log.child({ job: req.job, messageId: req.messageId, retried: req.attempt, trigger: req.trigger });
   switch (open.decision) {
