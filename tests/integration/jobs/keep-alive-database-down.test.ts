@@ -32,7 +32,7 @@ function keepAliveRoute(at: Date, env: Record<string, string | undefined>) {
   return () => route.GET(bearerRequest("/api/cron/keep-alive", `Bearer ${CRON_SECRET}`, { userAgent: "vercel-cron/1.0" }), params("keep-alive"));
 }
 
-const alerts = (calls: { body: { subject: string; to: string | string[] } }[]) => calls.filter((c) => c.body.subject.includes("the database is down"));
+const alerts = (calls: { body: { subject: string; text: string; to: string | string[] } }[]) => calls.filter((c) => c.body.subject.includes("the database is down"));
 
 describe("keep-alive with the database down", () => {
   it("checks and keeps Redis, alerts once per hour across runs (deduplicated in Redis), and answers 500", async () => {
