@@ -1,7 +1,11 @@
 import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import postgres from "postgres";
 import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
+import { checkoutOf } from "./before";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
 import { remindersBench, type RemindersResult } from "./reminders";
@@ -10,14 +14,14 @@ import { remindersBench, type RemindersResult } from "./reminders";
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** A database of its own, migrated with the production runner, so runs never touch real data. */
-async function benchDatabase(): Promise<string> {
+async function benchDatabase(name = "cronlayer_bench", migrations = "supabase/migrations"): Promise<string> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const [exists] = await admin`select 1 from pg_database where datname = 'cronlayer_bench'`;
-  if (!exists) await admin.unsafe("create database cronlayer_bench");
+  const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
+  if (!exists) await admin.unsafe(`create database ${name}`);
   await admin.end();
   const url = new URL(adminUrl);
-  url.pathname = "/cronlayer_bench";
-  await migrate(url.toString(), "supabase/migrations");
+  url.pathname = `/${name}`;
+  await migrate(url.toString(), migrations);
   return url.toString();
 }
 
@@ -36,6 +40,37 @@ function report(title: string, bench: Bench) {
 
 console.log(`# cronlayer benchmarks — ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus().length} cores`);
 
+/**
+ * `pnpm bench pipeline --before <git ref>`: the pipeline of that commit and of the working tree, each
+ * on a database migrated with its own migrations, in turns (before, after, before, after) so that
+ * whatever else the machine does weighs on both alike.
+ */
+async function pipelineBeforeAfter(ref: string) {
+  const before = checkoutOf(ref);
+  const beforeDb = await benchDatabase(`cronlayer_bench_${before.sha}`, path.join(before.dir, "supabase/migrations"));
+  const old = (await import(pathToFileURL(path.join(before.dir, "bench/pipeline.ts")).href)) as { pipelineBench: typeof pipelineBench };
+  const rows: { name: string; floor: number; verify: number; pipeline: number; p99: number }[] = [];
+  let ledgerFloor: number | undefined;
+  for (const round of [1, 2]) {
+    for (const [name, run] of [[`before (${before.sha})`, () => old.pipelineBench(beforeDb)], ["after (working tree)", () => pipelineBench(db)]] as const) {
+      const mean = (b: Bench, i: number) => (b.tasks[i]!.result as unknown as { latency: { mean: number; p99: number } }).latency;
+      const b = await run();
+      rows.push({ name: `${name}, round ${round}`, floor: mean(b, 0).mean, verify: mean(b, 1).mean, pipeline: mean(b, 2).mean, p99: mean(b, 2).p99 });
+      if (b.tasks[3]) ledgerFloor = mean(b, 3).mean;
+    }
+  }
+  console.log("\n## Pipeline per delivery, before and after, side by side (local PostgreSQL)");
+  console.log("| code | no pipeline (ms) | verify only (ms) | pipeline mean (ms) | pipeline p99 (ms) | pipeline / baseline |\n|---|---:|---:|---:|---:|---:|");
+  for (const r of rows) console.log(`| ${r.name} | ${r.floor.toFixed(3)} | ${r.verify.toFixed(3)} | ${r.pipeline.toFixed(3)} | ${r.p99.toFixed(3)} | ${(r.pipeline / r.floor).toFixed(0)}x |`);
+  const avg = (pick: (r: (typeof rows)[number]) => boolean) => {
+    const xs = rows.filter(pick).map((r) => r.pipeline);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  const b = avg((r) => r.name.startsWith("before")), a = avg((r) => r.name.startsWith("after"));
+  console.log(`- after / before, pipeline mean over both rounds: ${(a / b).toFixed(2)} (${b.toFixed(3)} ms -> ${a.toFixed(3)} ms)`);
+  if (ledgerFloor) console.log(`- floor (verify + two committed one-row writes): ${ledgerFloor.toFixed(3)} ms; the pipeline after is ${(a / ledgerFloor).toFixed(1)}x it`);
+}
+
 function reportReminders(r: RemindersResult) {
   console.log(`\n## 24 h reminders on ${r.appointments.toLocaleString("en-US")} appointments (local PostgreSQL, no-op provider sink)`);
   console.log("| approach | reminders | seconds | reminders/s | peak live heap (MB) | statements |\n|---|---:|---:|---:|---:|---|");
@@ -44,8 +79,10 @@ function reportReminders(r: RemindersResult) {
   if (base && job) console.log(`- the job: ${(job.perSecond / base.perSecond).toFixed(1)}x the baseline's reminders per second`);
 }
 
-const only = process.argv[2];
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { before: { type: "string" } } });
+const only = positionals[0];
 const db = await benchDatabase();
-if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
+if ((!only || only === "pipeline") && flags.before) await pipelineBeforeAfter(flags.before);
+else if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
 if (!only || only === "reminders") reportReminders(await remindersBench(db));
 if (!only || only === "qstash") console.log(qstashReport(await qstashBench()));
