@@ -55,16 +55,9 @@ export interface JobContext<P> {
  * no `db`. Its providers live outside the database; in local mode they record to the outbox, which
  * is in the database, so they fail too.
  */
-export interface LedgerDownContext {
+export interface LedgerDownContext extends Pick<JobContext<unknown>, "redis" | "env" | "log" | "providers" | "now" | "signal"> {
   /** Why the run could not be opened. */
   error: unknown;
-  redis: Redis | undefined;
-  env: Env;
-  log: Logger;
-  providers: Providers;
-  now: Date;
-  /** Aborted at the job's timeout. */
-  signal: AbortSignal;
 }
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
