@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { embeddedPostgres, localQStash, portFree, redisBridge, waitForApp, type Part } from "../dev/stack";
+import { embeddedPostgres, localApp, localQStash, portFree, redisBridge, waitForApp, type Part } from "../dev/stack";
 import { readVercelCrons, startVercelCronTicker } from "../dev/vercel-cron";
 import { registry } from "../jobs";
 import { migrate } from "../lib/db/migrate";
@@ -18,8 +18,6 @@ for (const file of [".env.local", ".env"]) if (existsSync(file)) process.loadEnv
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const PORT = num("PORT", 3000);
-// The local secret and signing keys are public: serve this machine only, unless the user asks (HOST=0.0.0.0).
-const HOST = process.env.HOST ?? "127.0.0.1";
 const parts: Part[] = [];
 const children: ChildProcess[] = [];
 let stopTicker = () => {};
@@ -47,9 +45,10 @@ async function main() {
   if (process.env.APP_ENV && process.env.APP_ENV !== "local") throw new Error(`pnpm dev runs the local stack, but APP_ENV is ${process.env.APP_ENV}: unset it (pnpm dev sets APP_ENV=local).`);
   // Local mode is opt-in, and this is where it is opted into; loadEnv refuses it on a public APP_URL.
   loadEnv({ ...process.env, APP_ENV: "local", APP_URL: appUrl });
-  if (!(await portFree(PORT, HOST))) throw new Error(`port ${PORT} is in use (the app): stop the other process, or run PORT=3001 pnpm dev.`);
+  const app = localApp({ ...process.env, APP_URL: appUrl }, PORT);
+  if (!(await portFree(PORT, app.host))) throw new Error(`port ${PORT} is in use (the app): stop the other process, or run PORT=3001 pnpm dev.`);
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, APP_ENV: "local", APP_URL: appUrl, NEXT_TELEMETRY_DISABLED: "1" };
+  const childEnv = app.env;
   const real: string[] = [];
   if (!process.env.DATABASE_URL && !process.env.SUPABASE_URL) parts.push(await embeddedPostgres(num("PGLITE_PORT", 54329)));
   else real.push(`database     ${process.env.SUPABASE_URL ? `Supabase at ${process.env.SUPABASE_URL}` : "PostgreSQL at DATABASE_URL"}`);
@@ -68,7 +67,7 @@ async function main() {
     if (applied.length) console.log(`applied ${applied.length} migration(s)`);
   }
 
-  const next = spawn("pnpm", ["exec", "next", "dev", "-H", HOST, "-p", String(PORT)], { env: childEnv, stdio: "inherit", detached: true });
+  const next = spawn("pnpm", app.args, { env: childEnv, stdio: "inherit", detached: true });
   children.push(next);
   next.on("exit", (code) => void shutdown(code ?? 0));
   await waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`);
