@@ -23,6 +23,8 @@ export interface Concurrency<P = unknown> {
 
 export interface RunInfo {
   id: string;
+  /** The job's name: effects are kept per job. */
+  job: string;
   trigger: Trigger;
   attempt: number;
   messageId: string | undefined;

@@ -40,7 +40,7 @@ export async function executeRun(r: Run): Promise<RunOutcome> {
     providers: providersWithSignal(deps.providers ?? createProviders(deps.env, deps.db), ac.signal),
     now: r.now,
     signal: ac.signal,
-    run: { id: runId, trigger: req.trigger, attempt: req.attempt ?? 0, messageId: req.messageId, scheduleId: req.scheduleId, slotAt: r.slotAt },
+    run: { id: runId, job: r.job.name, trigger: req.trigger, attempt: req.attempt ?? 0, messageId: req.messageId, scheduleId: req.scheduleId, slotAt: r.slotAt },
   };
   const settled: Promise<Settled> = Promise.resolve()
     .then(() => r.job.handler(ctx))

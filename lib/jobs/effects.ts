@@ -1,0 +1,138 @@
+import { NonRetryableError, ProviderError, TimeoutError } from "../errors";
+import { errorText, processItems, type ItemResult } from "./batch";
+import type { JobContext } from "./define";
+
+/** The claim a piece of work runs under: its key, which attempt this is. */
+export interface Effect {
+  key: string;
+  attempt: number;
+}
+
+const OUTCOMES = ["succeeded", "failed", "unknown", "abandoned", "released"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface EffectCounts {
+  succeeded: number;
+  failed: number;
+  unknown: number;
+  abandoned: number;
+  released: number;
+  /** Found at the provider by `reconcile` instead of being made again. */
+  reconciled: number;
+  /** Offered but not claimed: done already, held by another run, or not due again yet. */
+  skipped: number;
+  /** When the earliest failed or unknown effect of this job is due again, if any. */
+  retryAt: Date | undefined;
+}
+
+export interface EffectOptions<T, R> {
+  /** The page of due items after `after` (the previous page's last item), at most `limit` of them. */
+  due: (page: { after: T | undefined; limit: number }) => Promise<T[]>;
+  /** The effect's key: what makes it unique (`transfer:<payment>`). The same key is the provider's idempotency key. */
+  key: (item: T) => string;
+  /** The job's own id of what the effect is about, kept with the effect (its finish function joins on it). */
+  subject?: (item: T) => string;
+  work: (item: T, effect: Effect) => Promise<R>;
+  /**
+   * Asked before an effect whose outcome is unknown is tried again: the provider's record of it
+   * if it was made (then it counts as succeeded and `work` is not called), undefined if not.
+   */
+  reconcile?: (item: T, effect: Effect) => Promise<R | undefined>;
+  /** What to keep of a result (the provider's ids). Default: the result as it is. */
+  result?: (value: R, item: T) => unknown;
+  /** A SQL function (p_run_id, p_now, p_results, p_backoff_ms) that settles the page and records it in the job's tables. */
+  finish?: string;
+  pageSize?: number;
+  concurrency?: number;
+  maxAttempts?: number;
+  /** The first retry waits about this long; each next one twice as long (at most 6 hours). */
+  backoffMs?: number;
+  /** How long a claim holds if its run neither finishes nor closes (a run that closed frees its claims at once). */
+  leaseMs?: number;
+}
+
+/** A live run's handler ends within its timeout plus the settle grace (lease.ts): 300 s + 10 min. */
+const DEFAULT_LEASE_MS = 15 * 60_000;
+
+/**
+ * The one way a job makes side effects exactly once in effect. Page by page: the job's due items
+ * are claimed by key in SQL, worked with bounded concurrency, and settled in one call. A rate
+ * limit or a configuration error stops the run after its page is settled (what did not start is
+ * released); the run's signal stops it the same way.
+ */
+export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOptions<T, R>): Promise<EffectCounts> {
+  const { db, run, now, signal, log } = ctx;
+  const limit = opts.pageSize ?? 100;
+  const counts: EffectCounts = { succeeded: 0, failed: 0, unknown: 0, abandoned: 0, released: 0, reconciled: 0, skipped: 0, retryAt: undefined };
+  let after: T | undefined;
+  for (;;) {
+    signal.throwIfAborted();
+    const items = await opts.due({ after, limit });
+    if (!items.length) break;
+    after = items[items.length - 1];
+    const claims = await db.rpc<{ key: string; attempt: number; reconcile: boolean }[]>("effects_claim", {
+      p_job: run.job,
+      p_run_id: run.id,
+      p_now: now,
+      p_lease_ms: opts.leaseMs ?? DEFAULT_LEASE_MS,
+      p_items: items.map((item) => ({ key: opts.key(item), subject: opts.subject?.(item) })),
+      p_max_attempts: opts.maxAttempts ?? 8,
+    });
+    const byKey = new Map(items.map((item) => [opts.key(item), item]));
+    counts.skipped += byKey.size - claims.length;
+    const claimed = claims.map((c) => ({ item: byKey.get(c.key)!, effect: { key: c.key, attempt: c.attempt }, reconcile: c.reconcile }));
+
+    let reconciled = 0;
+    const { results, stop } = await processItems(
+      claimed,
+      async (c) => {
+        if (c.reconcile && opts.reconcile) {
+          const found = await opts.reconcile(c.item, c.effect);
+          if (found !== undefined) {
+            reconciled++;
+            return found;
+          }
+        }
+        return opts.work(c.item, c.effect);
+      },
+      { concurrency: opts.concurrency ?? 4, signal, onError: (c, error) => log.warn("effect.failed", { key: c.effect.key, attempt: c.effect.attempt, error: errorText(error) }) },
+    );
+    const rows = results.map((r) => settleRow(r, opts));
+    const settled = await db.rpc<Partial<Record<Outcome, number>>>(opts.finish ?? "effects_finish", {
+      p_run_id: run.id,
+      p_now: now,
+      p_results: rows,
+      p_backoff_ms: opts.backoffMs ?? 60_000,
+    });
+    // Counted as settled, not as sent: a failure past its last attempt is abandoned.
+    for (const o of OUTCOMES) counts[o] += settled[o] ?? 0;
+    counts.reconciled += reconciled;
+    if (stop !== undefined) throw stop;
+    if (items.length < limit) break;
+  }
+  if (counts.failed || counts.unknown) {
+    const next = await db.rpc<{ next_attempt_at: string | null }>("effects_summary", { p_job: run.job, p_limit: 0 });
+    counts.retryAt = next.next_attempt_at ? new Date(next.next_attempt_at) : undefined;
+  }
+  return counts;
+}
+
+/**
+ * What an error says about the effect: a rejection (4xx, a bug before the call) means it was not
+ * made; a timeout, a network error or a 5xx means it may have been; a non-retryable error needs
+ * a person.
+ */
+export function outcomeOf(error: unknown): Exclude<Outcome, "succeeded" | "released"> {
+  if (error instanceof NonRetryableError) return "abandoned";
+  if (error instanceof TimeoutError) return "unknown";
+  if (error instanceof ProviderError) return error.status === undefined || error.status >= 500 ? "unknown" : "failed";
+  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return "unknown";
+  return "failed";
+}
+
+function settleRow<T, R>(r: ItemResult<{ item: T; effect: Effect }, R>, opts: EffectOptions<T, R>) {
+  const key = r.item.effect.key;
+  if (r.ok) return { key, outcome: "succeeded" as const, result: opts.result ? opts.result(r.value, r.item.item) : (r.value ?? null) };
+  if ("released" in r) return { key, outcome: "released" as const };
+  return { key, outcome: outcomeOf(r.error), error: errorText(r.error) };
+}
