@@ -2,6 +2,7 @@ import type { Client } from "@upstash/qstash";
 import { bearerMatches } from "../auth/bearer";
 import type { Env } from "../env";
 import { checkHealth, COMPONENTS, isComponent, type ComponentName, type HealthReport } from "../health";
+import { effectSummary } from "../jobs/effect-summary";
 import type { RunDeps } from "../jobs/run";
 import { json } from "./respond";
 import { providerSummary } from "../health/providers";
@@ -20,9 +21,10 @@ export interface DiagnosticsOptions {
 }
 
 /**
- * `GET /api/diagnostics[?component=<name>]`. Anyone without an Authorization header gets the overall
+ * `GET /api/diagnostics[?component=<name> | ?job=<name>]`. Anyone without an Authorization header gets the overall
  * `{status}` and 200/503, enough for an uptime monitor; `Authorization: Bearer <CRON_SECRET>` gets
- * every component (or the one asked for) with its message; a wrong secret gets 401, as on the job routes.
+ * every component (or the one asked for) with its message, or a job's effects by status; a wrong
+ * secret gets 401, as on the job routes.
  */
 export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: DiagnosticsOptions = {}) {
   let publicReport: { at: number; report: Promise<HealthReport> } | undefined;
@@ -46,6 +48,8 @@ export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: Diagnost
       deps.log.warn("auth.rejected", { route: "diagnostics", reason: deps.env.cronSecret ? "wrong Bearer secret" : "CRON_SECRET is not set" });
       return json(401, { error: deps.env.cronSecret ? "wrong Bearer secret" : "Bearer authentication is disabled: CRON_SECRET is not set" });
     }
+    const job = new URL(req.url).searchParams.get("job");
+    if (job !== null) return jobEffects(deps, job);
     const requested = new URL(req.url).searchParams.get("component");
     if (requested !== null && !isComponent(requested)) {
       return json(400, { error: `unknown component "${requested}": use one of ${COMPONENTS.join(", ")}`, components: COMPONENTS });
@@ -65,6 +69,16 @@ export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: Diagnost
     }
     const providers = requested === null ? { providers: await providerSummary(deps) } : {};
     return json(report.status === "ok" ? 200 : 503, { ...report, ...providers });
+  }
+
+  /** A job's effects by status, and the unknown and abandoned ones that need a person. */
+  async function jobEffects(deps: RunDeps, job: string): Promise<Response> {
+    if (!deps.registry.get(job)) return json(400, { error: `unknown job "${job}": use one of ${[...deps.registry.jobs.keys()].sort().join(", ")}` });
+    try {
+      return json(200, { job, effects: await effectSummary(deps.db, job) });
+    } catch (err) {
+      return json(503, { job, error: `could not read the effects: ${(err as Error).message}` });
+    }
   }
 
   /** Concurrent anonymous requests share one report, and reuse it for a few seconds. */

@@ -4,13 +4,14 @@ import { jobRunCommand } from "../../lib/cli/commands/job-run";
 import { createCliContext } from "../../lib/cli/context";
 import { UsageError } from "../../lib/cli/errors";
 import { memoryIo } from "../../lib/cli/io";
-import { NonRetryableError } from "../../lib/errors";
+import { NonRetryableError, ProviderError } from "../../lib/errors";
+import { runEffects } from "../../lib/jobs/effects";
 import { defineJob } from "../../lib/jobs/define";
 import { createRegistry } from "../../lib/jobs/registry";
 import { runJob } from "../../lib/jobs/run";
 import { ledger, testEnv, uniqueName } from "../support/app";
 
-const n = { ok: uniqueName("cli-ok"), fail: uniqueName("cli-fail"), typed: uniqueName("cli-typed"), busy: uniqueName("cli-busy") };
+const n = { ok: uniqueName("cli-ok"), fail: uniqueName("cli-fail"), typed: uniqueName("cli-typed"), busy: uniqueName("cli-busy"), effects: uniqueName("cli-effects") };
 let release!: () => void;
 const gate = new Promise<void>((r) => (release = r));
 const registry = createRegistry(
@@ -25,6 +26,23 @@ const registry = createRegistry(
       handler: async ({ payload }) => ({ formId: payload.formId, attempt: payload.attempt }),
     }),
     defineJob({ name: n.busy, description: "t", handler: async () => (await gate, { done: true }) }),
+    defineJob({
+      name: n.effects,
+      description: "pays three experts: one accepted, one rejected, one lost in a gateway timeout",
+      handler: async (ctx) => {
+        const c = await runEffects(ctx, {
+          due: async ({ after }) => (after === undefined ? ["a", "b", "c"] : []),
+          key: (x) => `pay:${x}`,
+          work: async (x) => {
+            if (x === "b") throw new ProviderError("Stripe", "HTTP 400: no such account", 400);
+            if (x === "c") throw new ProviderError("Stripe", "HTTP 504: gateway timeout", 504);
+            return { id: `po_${x}` };
+          },
+          maxAttempts: 1,
+        });
+        return { paid: c.succeeded, failed: c.failed + c.abandoned, unknown: c.unknown };
+      },
+    }),
   ],
   [],
 );
@@ -46,6 +64,22 @@ describe("pnpm job:run (in-process)", () => {
     const [row] = await ledger(n.ok);
     expect(row).toMatchObject({ trigger: "cli", status: "succeeded", stats: { sent: 8, failed: 0, trigger: "cli" }, message_id: null, slot_at: null });
     expect(io.stdout()).toMatch(new RegExp(`^${n.ok} succeeded in \\d+ ms \\(run ${row!.id}\\): sent 8, failed 0, trigger cli\\n$`));
+  });
+
+  it("shows the job's effects by status after the run, and the ones that need a person", async () => {
+    const { ctx, io } = cli();
+    expect(await jobRunCommand(ctx, n.effects)).toBe(0);
+    const out = io.stdout().split("\n");
+    expect(out[0]).toMatch(/succeeded in .*: paid 1, failed 2, unknown 0$/);
+    // With one attempt allowed, the rejected and the unknown one both end abandoned.
+    expect(out[1]).toBe("effects   succeeded 1 · abandoned 2");
+    expect(out.slice(2, 4).sort()).toEqual([
+      expect.stringMatching(/^ {2}needs a person: pay:b abandoned after 1 attempt \(out of attempts: .*\): ProviderError: Stripe: HTTP 400: no such account$/),
+      expect.stringMatching(/^ {2}needs a person: pay:c abandoned after 1 attempt .*HTTP 504: gateway timeout$/),
+    ]);
+    const json = cli();
+    expect(await jobRunCommand(json.ctx, n.effects, { json: true })).toBe(0);
+    expect(JSON.parse(json.io.stdout())).toMatchObject({ status: "succeeded", stats: { paid: 0 }, effects: { counts: { succeeded: 1, abandoned: 2 } } });
   });
 
   it("exits 1 on failure, with the error, and records the failure in the ledger", async () => {

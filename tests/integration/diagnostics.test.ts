@@ -371,6 +371,31 @@ describe("GET /api/diagnostics", () => {
     expect(body.components.database.status).toBe("ok");
   });
 
+  it("shows a job's effects by status and the ones that need a person, to the holder of the secret only", async () => {
+    const db = postgres(testDatabaseUrl(), { max: 1, onnotice: () => {} });
+    try {
+      await db`insert into effects (key, job, status, attempts, next_attempt_at, last_error, updated_at) values
+        ('n:1', 'nightly', 'succeeded', 1, null, null, now()), ('n:2', 'nightly', 'succeeded', 1, null, null, now()),
+        ('n:3', 'nightly', 'failed', 2, '2031-01-01T10:00:00Z', 'HTTP 422', now()),
+        ('n:4', 'nightly', 'unknown', 1, '2031-01-01T09:00:00Z', 'HTTP 504: gateway timeout', now()),
+        ('s:1', 'sync-a', 'abandoned', 8, null, 'HTTP 400', now())`;
+      const { status, body } = await call(route(deps()), get("?job=nightly"));
+      expect(status).toBe(200);
+      expect(body).toEqual({
+        job: "nightly",
+        effects: {
+          counts: { succeeded: 2, failed: 1, unknown: 1 },
+          attention: [{ key: "n:4", status: "unknown", attempts: 1, last_error: "HTTP 504: gateway timeout", updated_at: expect.any(String) }],
+          next_attempt_at: "2031-01-01T09:00:00+00:00",
+        },
+      });
+      expect(await call(route(deps()), get("?job=nightly", null))).toMatchObject({ body: { status: "ok" } });
+      expect(await call(route(deps()), get("?job=nope"))).toMatchObject({ status: 400, body: { error: expect.stringContaining('unknown job "nope": use one of keep-alive, nightly') } });
+    } finally {
+      await db.end();
+    }
+  });
+
   it("answers 503 {status: down} when the configuration cannot load", async () => {
     const handler = diagnosticsRoute(async () => {
       throw new Error("Invalid configuration (1 problem)");

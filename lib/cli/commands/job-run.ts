@@ -2,9 +2,11 @@ import { describeError } from "../../errors";
 import { parsePayload } from "../../http/payload";
 import type { JobDefinition } from "../../jobs/define";
 import type { Registry } from "../../jobs/registry";
+import { effectSummary, type EffectSummary } from "../../jobs/effect-summary";
 import { runJob } from "../../jobs/run";
 import { describeOutboxEntry, recentOutbox } from "../../providers/outbox";
 import type { CliContext } from "../context";
+import { describeEffects } from "../effects";
 import { EXIT, UsageError } from "../errors";
 import { duration, statsLine } from "../format";
 
@@ -54,23 +56,38 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
     io.err(`error: could not open a run of ${name}: ${(err as Error).message}. Is the database up, and DATABASE_URL (or SUPABASE_URL) right?`);
     return EXIT.failed;
   }
-  const code = report(ctx, name, outcome, duration(Date.now() - started), opts.json ?? false);
-  if (!opts.json) await showOutbox(ctx, new Date(started - 1000));
+  const effects = await effectsOf(ctx, name);
+  const code = report(ctx, name, outcome, duration(Date.now() - started), opts.json ?? false, effects);
+  if (!opts.json) {
+    for (const line of effects ? describeEffects(effects) : []) ctx.io.out(line);
+    await showOutbox(ctx, new Date(started - 1000));
+  }
   return code;
 }
 
-function report(ctx: CliContext, name: string, outcome: Awaited<ReturnType<typeof runJob>>, took: string, json: boolean): number {
+/** The job's effects by status after the run (none for a job without effects); a failure to read them is a note. */
+async function effectsOf(ctx: CliContext, name: string): Promise<EffectSummary | undefined> {
+  try {
+    const s = await effectSummary(ctx.deps().db, name);
+    return Object.keys(s.counts).length ? s : undefined;
+  } catch (err) {
+    ctx.io.err(`note: could not read the effects of ${name}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function report(ctx: CliContext, name: string, outcome: Awaited<ReturnType<typeof runJob>>, took: string, json: boolean, effects: EffectSummary | undefined): number {
   const { io } = ctx;
   const opts = { json };
   const settings = ctx.registry.settingsOf(name);
   switch (outcome.status) {
     case "succeeded":
-      if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status, stats: outcome.stats }, null, 2));
+      if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status, stats: outcome.stats, effects }, null, 2));
       else io.out(`${name} succeeded in ${took} (run ${outcome.runId}): ${statsLine(outcome.stats)}`);
       return EXIT.ok;
     case "failed": {
       const error = describeError(outcome.error);
-      if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status, error }, null, 2));
+      if (opts.json) io.out(JSON.stringify({ job: name, runId: outcome.runId, status: outcome.status, error, effects }, null, 2));
       io.err(`error: ${name} failed after ${took} (run ${outcome.runId}): ${error.name}: ${error.message}${error.cause ? ` (cause: ${error.cause})` : ""}`);
       return EXIT.failed;
     }
