@@ -50,6 +50,11 @@ export interface JobContext<P> {
    */
   signal: AbortSignal;
   run: RunInfo;
+  /**
+   * Asks for another run of this job (same payload) at `at` when its next tick comes later:
+   * runEffects calls it for effects that are due again. Never throws; a failure is logged.
+   */
+  runAgainAt(at: Date): Promise<void>;
 }
 
 /**

@@ -113,6 +113,7 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
   if (counts.failed || counts.unknown) {
     const next = await db.rpc<{ next_attempt_at: string | null }>("effects_summary", { p_job: run.job, p_limit: 0 });
     counts.retryAt = next.next_attempt_at ? new Date(next.next_attempt_at) : undefined;
+    if (counts.retryAt) await ctx.runAgainAt(counts.retryAt);
   }
   return counts;
 }

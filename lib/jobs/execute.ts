@@ -1,9 +1,11 @@
+import { Client } from "@upstash/qstash";
 import { describeError, TimeoutError } from "../errors";
 import type { Logger } from "../log";
 import { createProviders } from "../providers";
 import { providersWithSignal } from "../providers/bind";
 import type { JobContext, JobDefinition, JobStats } from "./define";
 import { holdLease, type LeaseTimes } from "./lease";
+import { scheduleRetryRun } from "./retry-run";
 import type { RunDeps, RunOutcome, RunRequest } from "./run";
 import { dbWithSignal } from "./scope";
 
@@ -41,6 +43,11 @@ export async function executeRun(r: Run): Promise<RunOutcome> {
     now: r.now,
     signal: ac.signal,
     run: { id: runId, job: r.job.name, trigger: req.trigger, attempt: req.attempt ?? 0, messageId: req.messageId, scheduleId: req.scheduleId, slotAt: r.slotAt },
+    runAgainAt: (at) =>
+      scheduleRetryRun(retryDeps(deps), { job: r.job.name, payload: req.payload }, at, r.now).then(
+        (how) => log.info("job.retry_run", { at: at.toISOString(), how }),
+        (error: unknown) => log.warn("job.retry_run.failed", { at: at.toISOString(), error: describeError(error), hint: "its effects wait for the job's next scheduled run" }),
+      ),
   };
   const settled: Promise<Settled> = Promise.resolve()
     .then(() => r.job.handler(ctx))
@@ -112,4 +119,9 @@ async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | n
   } catch (err) {
     r.log.error("job.run.close_failed", { status, error: describeError(err) });
   }
+}
+
+/** Best effort: a publish that fails is not retried here, the job's next tick retries the effects anyway. */
+function retryDeps(deps: RunDeps) {
+  return { env: deps.env, registry: deps.registry, db: deps.db, client: new Client({ baseUrl: deps.env.qstash.url, token: deps.env.qstash.token, retry: false }) };
 }

@@ -10,6 +10,8 @@ import { sql, testDeps } from "../support/app";
 const deps = testDeps([]);
 afterAll(() => deps.db.close());
 
+const retryRuns: Date[] = [];
+
 /** A run of `job` at `now`, as executeRun would give it. */
 function ctx(job: string, now: Date, signal = new AbortController().signal): JobContext<unknown> {
   return {
@@ -22,6 +24,7 @@ function ctx(job: string, now: Date, signal = new AbortController().signal): Job
     now,
     signal,
     run: { id: randomUUID(), job, trigger: "cli", attempt: 0, messageId: undefined, scheduleId: undefined, slotAt: undefined },
+    runAgainAt: async (at) => void retryRuns.push(at),
   };
 }
 
@@ -80,6 +83,7 @@ describe("runEffects", () => {
     expect(first).toMatchObject({ failed: 1, succeeded: 0 });
     expect(first.retryAt!.getTime()).toBeGreaterThanOrEqual(t0.getTime() + 30_000);
     expect(first.retryAt!.getTime()).toBeLessThanOrEqual(t0.getTime() + 60_000);
+    expect(retryRuns).toContainEqual(first.retryAt);
     const row = await effect(`${job}:0`);
     expect(row).toMatchObject({ status: "failed", attempts: 1, last_error: expect.stringContaining("invalid account") });
 
