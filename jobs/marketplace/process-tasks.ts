@@ -1,78 +1,103 @@
 import { z } from "zod";
 import { escapeHtml, htmlFrame } from "@/emails/layout";
+import { NonRetryableError } from "@/lib/errors";
 import { defineJob, type JobContext } from "@/lib/jobs/define";
-import { drainClaims, errorText, type ClaimPage, type ItemResult } from "@/lib/jobs/batch";
+import { runEffects, type Effect, type EffectCounts } from "@/lib/jobs/effects";
 
 interface Task {
   id: string;
   kind: string;
   payload: unknown;
-  attempt: number;
-  max_attempts: number;
+  run_at: string;
 }
 
-/** A task that can never succeed as written (unknown kind, bad payload): failed at once, not retried. */
-class PermanentTaskError extends Error {
+/** A task that can never succeed as written (unknown kind, bad payload): abandoned at once, not retried. */
+class PermanentTaskError extends NonRetryableError {
   override name = "PermanentTaskError";
 }
 
-/** The kinds of task an admin can queue. Each side effect carries the key task:<id>. */
-const KINDS: Record<string, { payload: z.ZodType; run: (ctx: JobContext<unknown>, task: Task, payload: never) => Promise<void> }> = {
+/** The kinds of task an admin can queue. The effect key task:<id> is the provider's idempotency key. */
+const KINDS: Record<string, { payload: z.ZodType; run: (ctx: JobContext<unknown>, effect: Effect, payload: never) => Promise<void> }> = {
   "send-email": {
     payload: z.object({ to: z.union([z.email(), z.array(z.email()).min(1)]), subject: z.string().min(1), text: z.string().min(1) }),
-    run: async (ctx, task, p: { to: string | string[]; subject: string; text: string }) => {
+    run: async (ctx, effect, p: { to: string | string[]; subject: string; text: string }) => {
       const html = htmlFrame(p.subject, p.text.split(/\n{2,}/).map((para) => escapeHtml(para).replace(/\n/g, "<br>")));
-      await ctx.providers.email().send({ to: p.to, subject: p.subject, text: p.text, html, idempotencyKey: `task:${task.id}`, tags: { kind: "admin-task" } }, ctx.signal);
+      await ctx.providers.email().send({ to: p.to, subject: p.subject, text: p.text, html, idempotencyKey: effect.key, tags: { kind: "admin-task" } }, ctx.signal);
     },
   },
   notify: {
     payload: z.object({ subscriberId: z.string().min(1), workflowId: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) }),
-    run: async (ctx, task, p: { subscriberId: string; workflowId: string; data: Record<string, unknown> }) => {
-      await ctx.providers.notify().trigger({ workflowId: p.workflowId, subscriber: { id: p.subscriberId }, payload: p.data, transactionId: `task:${task.id}` }, ctx.signal);
+    run: async (ctx, effect, p: { subscriberId: string; workflowId: string; data: Record<string, unknown> }) => {
+      await ctx.providers.notify().trigger({ workflowId: p.workflowId, subscriber: { id: p.subscriberId }, payload: p.data, transactionId: effect.key }, ctx.signal);
     },
   },
 };
 
 const TIMEOUT_MS = 240_000;
-/** A failed task is due again after this times its attempt number. */
+/** A failed task is due again after about this long, twice as long after each further failure. */
 const BACKOFF_MS = 3_600_000;
+/**
+ * Succeeded effects (of every job) older than this are deleted. Safe because no job offers a key
+ * that old again: each due query leaves out what its own table marks as done, in the same
+ * transaction that settles the effect, so an old effect row guards nothing.
+ */
+const EFFECT_RETENTION_DAYS = 30;
 
-/** Due admin tasks (claim, run, done or retried with attempts), then audit-log retention. */
+/** Due admin tasks (each once, retried with backoff up to its max_attempts), then retention of the audit log and of effects. */
 export default defineJob({
   name: "process-tasks",
-  description: "Run due admin tasks; delete audit-log rows older than the retention window",
+  description: "Run due admin tasks; delete audit-log rows and succeeded effects older than their retention windows",
   timeoutMs: TIMEOUT_MS,
   async handler(ctx) {
-    const { db, env, now, run, signal, log } = ctx;
-    const counts = await drainClaims<Task, void>({
-      claim: () => db.rpc<ClaimPage<Task>>("admin_tasks_claim", { p_run_id: run.id, p_now: now, p_lease_ms: TIMEOUT_MS, p_limit: 50 }),
-      work: async (task) => {
-        const kind = KINDS[task.kind];
-        if (!kind) throw new PermanentTaskError(`unknown task kind "${task.kind}" (known: ${Object.keys(KINDS).join(", ")})`);
-        const parsed = kind.payload.safeParse(task.payload);
-        if (!parsed.success) throw new PermanentTaskError(`invalid payload for ${task.kind}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-        await kind.run(ctx, task, parsed.data as never);
-      },
-      finish: (results) => db.rpc("admin_tasks_finish", { p_run_id: run.id, p_now: now, p_backoff_ms: BACKOFF_MS, p_results: results.map(row) }).then(() => {}),
-      concurrency: 4,
-      signal,
-      onError: (task, error) => log.warn("task.failed", { taskId: task.id, kind: task.kind, attempt: task.attempt, error: errorText(error) }),
-    });
-
-    const before = new Date(now.getTime() - env.marketplace.auditLogRetentionDays * 86_400_000);
-    let auditDeleted = 0;
-    for (;;) {
-      signal.throwIfAborted();
-      const page = await db.rpc<{ deleted: number; more: boolean }>("audit_log_prune", { p_before: before, p_limit: 5000 });
-      auditDeleted += page.deleted;
-      if (!page.more) break;
+    const { db, env, now } = ctx;
+    const counts = { succeeded: 0, failed: 0, unknown: 0, abandoned: 0, skipped: 0 };
+    // A task's max_attempts is its effect's: each group of tasks with one limit is claimed with it.
+    for (const maxAttempts of await db.rpc<number[]>("admin_tasks_due_limits", { p_now: now })) {
+      const group = await runTasks(ctx, maxAttempts);
+      for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += group[k];
     }
-    return { done: counts.ok, failed: counts.failed, auditDeleted };
+    const auditDeleted = await prune(ctx, "audit_log_prune", new Date(now.getTime() - env.marketplace.auditLogRetentionDays * 86_400_000));
+    const effectsPruned = await prune(ctx, "effects_prune", new Date(now.getTime() - EFFECT_RETENTION_DAYS * 86_400_000));
+    return {
+      done: counts.succeeded,
+      // Failed in this run: retried by a later run after the backoff, or abandoned (the task failed).
+      failed: counts.failed + counts.unknown + counts.abandoned,
+      abandoned: counts.abandoned,
+      skipped: counts.skipped,
+      auditDeleted,
+      effectsPruned,
+    };
   },
 });
 
-function row(r: ItemResult<Task, void>) {
-  if (r.ok) return { id: r.item.id, ok: true };
-  if ("released" in r) return { id: r.item.id, released: true };
-  return { id: r.item.id, ok: false, error: errorText(r.error), permanent: r.error instanceof PermanentTaskError };
+function runTasks(ctx: JobContext<unknown>, maxAttempts: number): Promise<EffectCounts> {
+  const { db, now } = ctx;
+  return runEffects<Task, void>(ctx, {
+    due: ({ after, limit }) =>
+      db.rpc<Task[]>("admin_tasks_due", { p_now: now, p_max_attempts: maxAttempts, p_after_run_at: after?.run_at, p_after_id: after?.id, p_limit: limit }),
+    key: (task) => `task:${task.id}`,
+    subject: (task) => task.id,
+    work: async (task, effect) => {
+      const kind = KINDS[task.kind];
+      if (!kind) throw new PermanentTaskError(`unknown task kind "${task.kind}" (known: ${Object.keys(KINDS).join(", ")})`);
+      const parsed = kind.payload.safeParse(task.payload);
+      if (!parsed.success) throw new PermanentTaskError(`invalid payload for ${task.kind}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+      await kind.run(ctx, effect, parsed.data as never);
+    },
+    finish: "admin_tasks_settle",
+    pageSize: 50,
+    maxAttempts,
+    backoffMs: BACKOFF_MS,
+  });
+}
+
+/** Deletes in batches until nothing older than `before` is left; returns how many rows went. */
+async function prune(ctx: JobContext<unknown>, fn: "audit_log_prune" | "effects_prune", before: Date): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    const page = await ctx.db.rpc<{ deleted: number; more: boolean }>(fn, { p_before: before, p_limit: 5000 });
+    deleted += page.deleted;
+    if (!page.more) return deleted;
+  }
 }
