@@ -9,6 +9,7 @@ interface Task {
   kind: string;
   payload: unknown;
   run_at: string;
+  max_attempts: number;
 }
 
 /** A task that can never succeed as written (unknown kind, bad payload): abandoned at once, not retried. */
@@ -49,13 +50,8 @@ export default defineJob({
   description: "Run due admin tasks; delete audit-log rows and succeeded effects older than their retention windows",
   timeoutMs: TIMEOUT_MS,
   async handler(ctx) {
-    const { db, env, now } = ctx;
-    const counts = { succeeded: 0, failed: 0, unknown: 0, abandoned: 0, skipped: 0 };
-    // A task's max_attempts is its effect's: each group of tasks with one limit is claimed with it.
-    for (const maxAttempts of await db.rpc<number[]>("admin_tasks_due_limits", { p_now: now })) {
-      const group = await runTasks(ctx, maxAttempts);
-      for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += group[k];
-    }
+    const { env, now } = ctx;
+    const counts = await runTasks(ctx);
     const auditDeleted = await prune(ctx, "audit_log_prune", new Date(now.getTime() - env.marketplace.auditLogRetentionDays * 86_400_000));
     const effectsPruned = await prune(ctx, "effects_prune", new Date(now.getTime() - EFFECT_RETENTION_DAYS * 86_400_000));
     return {
@@ -70,11 +66,11 @@ export default defineJob({
   },
 });
 
-function runTasks(ctx: JobContext<unknown>, maxAttempts: number): Promise<EffectCounts> {
+function runTasks(ctx: JobContext<unknown>): Promise<EffectCounts> {
   const { db, now } = ctx;
   return runEffects<Task, void>(ctx, {
     due: ({ after, limit }) =>
-      db.rpc<Task[]>("admin_tasks_due", { p_now: now, p_max_attempts: maxAttempts, p_after_run_at: after?.run_at, p_after_id: after?.id, p_limit: limit }),
+      db.rpc<Task[]>("admin_tasks_due", { p_now: now, p_after_run_at: after?.run_at, p_after_id: after?.id, p_limit: limit }),
     key: (task) => `task:${task.id}`,
     subject: (task) => task.id,
     work: async (task, effect) => {
@@ -86,7 +82,7 @@ function runTasks(ctx: JobContext<unknown>, maxAttempts: number): Promise<Effect
     },
     finish: "admin_tasks_settle",
     pageSize: 50,
-    maxAttempts,
+    maxAttempts: (task) => task.max_attempts,
     backoffMs: BACKOFF_MS,
   });
 }

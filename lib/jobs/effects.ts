@@ -44,7 +44,8 @@ export interface EffectOptions<T, R> {
   finish?: string;
   pageSize?: number;
   concurrency?: number;
-  maxAttempts?: number;
+  /** Attempts before an effect is abandoned (default 8), for the job or per item. */
+  maxAttempts?: number | ((item: T) => number);
   /** The first retry waits about this long; each next one twice as long (at most 6 hours). */
   backoffMs?: number;
   /** How long a claim holds if its run neither finishes nor closes (a run that closed frees its claims at once). */
@@ -63,6 +64,7 @@ const DEFAULT_LEASE_MS = 15 * 60_000;
 export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOptions<T, R>): Promise<EffectCounts> {
   const { db, run, now, signal, log } = ctx;
   const limit = opts.pageSize ?? 100;
+  const maxAttempts = (item: T) => (typeof opts.maxAttempts === "function" ? opts.maxAttempts(item) : (opts.maxAttempts ?? 8));
   const counts: EffectCounts = { succeeded: 0, failed: 0, unknown: 0, abandoned: 0, released: 0, reconciled: 0, skipped: 0, retryAt: undefined };
   let after: T | undefined;
   for (;;) {
@@ -75,8 +77,7 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
       p_run_id: run.id,
       p_now: now,
       p_lease_ms: opts.leaseMs ?? DEFAULT_LEASE_MS,
-      p_items: items.map((item) => ({ key: opts.key(item), subject: opts.subject?.(item) })),
-      p_max_attempts: opts.maxAttempts ?? 8,
+      p_items: items.map((item) => ({ key: opts.key(item), subject: opts.subject?.(item), max_attempts: maxAttempts(item) })),
     });
     const byKey = new Map(items.map((item) => [opts.key(item), item]));
     counts.skipped += byKey.size - claims.length;

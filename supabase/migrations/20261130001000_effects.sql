@@ -39,26 +39,29 @@ alter table public.effects enable row level security;
 
 -- Claims the keys of one page for a run: new keys, failed or unknown ones that are due, and claims
 -- whose run died (lease passed). Skipped: succeeded, abandoned, leased, not yet due, other jobs'.
--- p_items: [{key, subject?}]. Returns [{key, attempt, reconcile}] in the order given.
+-- p_items: [{key, subject?, max_attempts?}] (p_max_attempts when absent; a changed limit applies
+-- from the next claim). Returns [{key, attempt, reconcile}] in the order given.
 create or replace function public.effects_claim(
   p_job text, p_run_id uuid, p_now timestamptz, p_lease_ms integer, p_items jsonb, p_max_attempts integer default 8
 ) returns jsonb
 language sql as $$
   with want as (
-    select distinct on (x->>'key') x->>'key' as key, x->>'subject' as subject, ord
+    select distinct on (x->>'key') x->>'key' as key, x->>'subject' as subject,
+           coalesce((x->>'max_attempts')::integer, p_max_attempts) as max_attempts, ord
       from jsonb_array_elements(p_items) with ordinality as t (x, ord)
      order by x->>'key', ord
   ), claimed as (
     insert into public.effects as e (key, job, subject, status, run_id, lease_until, attempts, max_attempts, created_at, updated_at)
-    select w.key, p_job, w.subject, 'claimed', p_run_id, p_now + make_interval(secs => p_lease_ms / 1000.0), 1, p_max_attempts, p_now, p_now
+    select w.key, p_job, w.subject, 'claimed', p_run_id, p_now + make_interval(secs => p_lease_ms / 1000.0), 1, w.max_attempts, p_now, p_now
       from want w
      order by w.key -- one lock order for every run: concurrent pages cannot deadlock
     on conflict (key) do update
        set status = 'claimed', run_id = excluded.run_id, lease_until = excluded.lease_until, attempts = e.attempts + 1,
+           max_attempts = excluded.max_attempts,
            -- A dead run's claim is as uncertain as a timeout: it may have acted before it died.
            reconcile = e.status in ('unknown', 'claimed'), updated_at = excluded.updated_at
      where e.job = excluded.job
-       and ((e.status in ('failed', 'unknown') and e.next_attempt_at <= p_now and e.attempts < e.max_attempts)
+       and ((e.status in ('failed', 'unknown') and e.next_attempt_at <= p_now and e.attempts < excluded.max_attempts)
          or (e.status = 'claimed' and e.lease_until <= p_now)
          -- A run that closed (or was found dead by the ledger) without settling holds nothing.
          or (e.status = 'claimed' and exists (select 1 from public.job_runs r where r.id = e.run_id and r.status <> 'running')))

@@ -2,26 +2,19 @@
 -- the claim, the attempts, the backoff and the last error of each are an effect row now; the
 -- domain tables keep only what they are about (a task's status, a connection's tokens).
 
--- Due admin tasks with one max_attempts (a task's max_attempts is its effect's: the run claims
--- each group with its own limit), after the previous page's last (run_at, id).
+-- Due admin tasks after the previous page's last (run_at, id), each with its own max_attempts
+-- (its effect's limit).
 create or replace function public.admin_tasks_due(
-  p_now timestamptz, p_max_attempts integer, p_after_run_at timestamptz, p_after_id uuid, p_limit integer
+  p_now timestamptz, p_after_run_at timestamptz, p_after_id uuid, p_limit integer
 ) returns jsonb
 language sql stable as $$
-  select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'kind', t.kind, 'payload', t.payload, 'run_at', t.run_at) order by t.run_at, t.id), '[]'::jsonb)
+  select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'kind', t.kind, 'payload', t.payload, 'run_at', t.run_at, 'max_attempts', t.max_attempts)
+                            order by t.run_at, t.id), '[]'::jsonb)
     from (select * from public.admin_tasks t
-           where t.status = 'pending' and t.max_attempts = p_max_attempts and t.run_at <= p_now
+           where t.status = 'pending' and t.run_at <= p_now
              and (p_after_id is null or (t.run_at, t.id) > (p_after_run_at, p_after_id))
            order by t.run_at, t.id
            limit p_limit) t
-$$;
-
--- The max_attempts values among due tasks: one group each.
-create or replace function public.admin_tasks_due_limits(p_now timestamptz)
-returns jsonb
-language sql stable as $$
-  select coalesce(jsonb_agg(distinct t.max_attempts order by t.max_attempts), '[]'::jsonb)
-    from public.admin_tasks t where t.status = 'pending' and t.run_at <= p_now
 $$;
 
 -- Settles a page of tasks: made -> done, abandoned (permanent error or out of attempts) -> failed.
@@ -137,9 +130,9 @@ alter table public.admin_tasks
 alter table public.calendar_connections
   drop column claimed_by, drop column claimed_at, drop column failed_run, drop column last_error;
 
--- admin_tasks_due (per max_attempts, keyset) and admin_tasks_due_limits (index-only).
+-- admin_tasks_due's keyset.
 drop index if exists public.admin_tasks_due_idx;
-create index if not exists admin_tasks_pending_idx on public.admin_tasks (max_attempts, run_at, id) where status = 'pending';
+create index if not exists admin_tasks_pending_idx on public.admin_tasks (run_at, id) where status = 'pending';
 -- calendar_tokens_due's keyset.
 drop index if exists public.calendar_connections_expiry_idx;
 create index if not exists calendar_connections_due_idx on public.calendar_connections (expires_at, id) where status = 'active';
