@@ -1,6 +1,7 @@
-import { Client, type FlowControl } from "@upstash/qstash";
+import { Client, type FlowControl, type PublishBatchRequest } from "@upstash/qstash";
 import type { Env } from "../env";
 import { ConfigError, NonRetryableError } from "../errors";
+import type { JobDefinition } from "../jobs/define";
 import type { Registry } from "../jobs/registry";
 import { destinationProblem } from "./destinations";
 
@@ -16,41 +17,62 @@ export interface PublishOptions {
   flowControl?: FlowControl;
 }
 
+export interface PublishDeps {
+  env: Pick<Env, "qstash" | "appUrl">;
+  registry: Registry;
+  client?: Client;
+}
+
 export function qstashClient(env: Pick<Env, "qstash">): Client {
   return new Client({ baseUrl: env.qstash.url, token: env.qstash.token });
 }
 
+/** A job that may be published to, and what every message to it carries. */
+export interface JobTarget {
+  def: JobDefinition;
+  fields: { url: string; timeout: number; failureCallback: string; label: string };
+}
+
 /**
- * Publishes a one-time run of `job` to `/api/jobs/<job>`, with the failure callback that turns an
- * exhausted message into a dead letter. The payload is checked here, where the caller can still
- * fix it, rather than failing at delivery.
+ * The job's endpoint `/api/jobs/<job>`, checked once however many messages go to it: the job
+ * exists and this QStash can reach it. Every message carries the failure callback that turns an
+ * exhausted message into a dead letter.
  */
-export async function publishJob(
-  deps: { env: Pick<Env, "qstash" | "appUrl">; registry: Registry; client?: Client },
-  job: string,
-  payload: unknown,
-  opts: PublishOptions = {},
-): Promise<{ messageId: string; deduplicated: boolean }> {
+export function jobTarget(deps: Pick<PublishDeps, "env" | "registry">, job: string): JobTarget {
   const def = deps.registry.get(job);
   if (!def) throw new ConfigError(`cannot publish unknown job "${job}": add it to jobs/index.ts`);
-  const parsed = def.payload.safeParse(payload);
-  if (!parsed.success) throw new NonRetryableError(`cannot publish ${job}: invalid payload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const url = `${deps.env.appUrl}/api/jobs/${job}`;
   const problem = destinationProblem(deps.env.qstash.url, url);
   if (problem) throw new ConfigError(problem);
-  const client = deps.client ?? qstashClient(deps.env);
-  const res = await client.publishJSON({
-    url,
+  const timeout = Math.ceil(deps.registry.settingsOf(job).timeoutMs / 1000);
+  return { def, fields: { url, timeout, failureCallback: `${deps.env.appUrl}/api/jobs/failed`, label: job } };
+}
+
+/**
+ * One message to the job. The payload is checked here, where the caller can still fix it, rather
+ * than failing at delivery; `where` names the item in the error (a fan-out's item and key).
+ */
+export function jobMessage(target: JobTarget, payload: unknown, opts: PublishOptions, where?: string): PublishBatchRequest<unknown> {
+  const parsed = target.def.payload.safeParse(payload);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new NonRetryableError(`cannot publish ${target.def.name}${where ? ` (${where})` : ""}: invalid payload: ${issues}`);
+  }
+  return {
+    ...target.fields,
     body: payload,
     delay: opts.notBefore ? undefined : opts.delaySeconds,
     notBefore: opts.notBefore ? Math.floor(opts.notBefore.getTime() / 1000) : undefined,
     deduplicationId: opts.deduplicationId,
     retries: opts.retries,
-    timeout: Math.ceil(deps.registry.settingsOf(job).timeoutMs / 1000),
-    failureCallback: `${deps.env.appUrl}/api/jobs/failed`,
-    label: job,
     flowControl: opts.flowControl,
-  });
+  };
+}
+
+/** Publishes a one-time run of `job` to `/api/jobs/<job>`. */
+export async function publishJob(deps: PublishDeps, job: string, payload: unknown, opts: PublishOptions = {}): Promise<{ messageId: string; deduplicated: boolean }> {
+  const message = jobMessage(jobTarget(deps, job), payload, opts);
+  const res = await (deps.client ?? qstashClient(deps.env)).publishJSON(message);
   // One URL in, one message out; the union type also covers URL groups, which we never use.
   const one = (Array.isArray(res) ? res[0] : res) as { messageId: string; deduplicated?: boolean };
   return { messageId: one.messageId, deduplicated: one.deduplicated ?? false };
