@@ -207,10 +207,13 @@ describe("deduplication", () => {
     await rig.clock.settle();
     expect(rig.dest.received.map((r) => r.text)).toEqual(["1"]);
 
+    await rig.client.publish({ url, body: "4", deduplicationId: "order-8" });
     await rig.clock.advance(10 * 60_000);
     const later = await rig.client.publish({ url, body: "3", deduplicationId: "order-7" });
     expect(later.messageId).not.toBe(first.messageId);
     expect(later.deduplicated).toBeUndefined();
+    // Expired ids are dropped, not kept for ever.
+    expect(Object.keys(rig.server.state.dedup)).toEqual(["id:order-7"]);
   });
 
   it("by content: same destination, body and headers dedup; a different body does not", async () => {

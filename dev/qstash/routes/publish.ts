@@ -1,6 +1,7 @@
 import type { Ctx, Handler, Reply, Req } from "../context";
 import { checkDestination, parsePublish, type PublishRequest } from "../headers";
 import { HttpError } from "../http";
+import type { DedupEntry } from "../types";
 
 const DEDUP_WINDOW_MS = 10 * 60_000;
 
@@ -9,16 +10,45 @@ function destinationOf(req: Req, raw: string): string {
   return checkDestination(req.rawQuery ? `${raw}?${req.rawQuery}` : raw);
 }
 
+type Dedup = Record<string, DedupEntry>;
+/**
+ * The ids of each dedup table in expiry order (one fixed window, so the order they came in), so a
+ * publish drops the expired ones from the front instead of scanning the whole table: a scan per
+ * message made publishing n messages with ids cost n^2.
+ */
+const expiryQueues = new WeakMap<Dedup, { keys: [string, number][]; head: number }>();
+
+function expire(dedup: Dedup, now: number) {
+  let q = expiryQueues.get(dedup);
+  if (!q) {
+    // A table loaded from a state file: sorted once.
+    q = { keys: Object.entries(dedup).map(([k, e]): [string, number] => [k, e.expiresAt]).sort((a, b) => a[1] - b[1]), head: 0 };
+    expiryQueues.set(dedup, q);
+  }
+  while (q.head < q.keys.length && q.keys[q.head]![1] <= now) {
+    const [key, at] = q.keys[q.head++]!;
+    if (dedup[key]?.expiresAt === at) delete dedup[key];
+  }
+  if (q.head > 1024 && q.head * 2 > q.keys.length) {
+    q.keys = q.keys.slice(q.head);
+    q.head = 0;
+  }
+  return q;
+}
+
 /** Accepts one message, or answers the message it duplicates (202, `deduplicated: true`). */
 function accept(ctx: Ctx, p: PublishRequest, callerIp: string): { status: number; body: Record<string, unknown> } {
   const now = ctx.clock.now();
   const { dedup } = ctx.store.state;
-  for (const [key, entry] of Object.entries(dedup)) if (entry.expiresAt <= now) delete dedup[key];
+  const queue = expire(dedup, now);
   const seen = p.dedupKey === undefined ? undefined : dedup[p.dedupKey];
-  if (seen) return { status: 202, body: { messageId: seen.messageId, url: seen.url, deduplicated: true } };
+  if (seen && seen.expiresAt > now) return { status: 202, body: { messageId: seen.messageId, url: seen.url, deduplicated: true } };
 
   const msg = ctx.engine.create(p.spec, { notBefore: p.notBefore ?? now + p.delayMs, callerIp });
-  if (p.dedupKey !== undefined) dedup[p.dedupKey] = { messageId: msg.messageId, url: msg.url, expiresAt: now + DEDUP_WINDOW_MS };
+  if (p.dedupKey !== undefined) {
+    dedup[p.dedupKey] = { messageId: msg.messageId, url: msg.url, expiresAt: now + DEDUP_WINDOW_MS };
+    queue.keys.push([p.dedupKey, now + DEDUP_WINDOW_MS]);
+  }
   return { status: 201, body: { messageId: msg.messageId, url: msg.url } };
 }
 
