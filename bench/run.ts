@@ -6,6 +6,7 @@ import postgres from "postgres";
 import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
 import { checkoutOf } from "./before";
+import { fanOutBench, fanOutReport } from "./fan-out";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
 import { remindersBench, type RemindersResult } from "./reminders";
@@ -86,3 +87,4 @@ if ((!only || only === "pipeline") && flags.before) await pipelineBeforeAfter(fl
 else if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
 if (!only || only === "reminders") reportReminders(await remindersBench(db));
 if (!only || only === "qstash") console.log(qstashReport(await qstashBench()));
+if (!only || only === "fan-out") console.log(fanOutReport(await fanOutBench()));
