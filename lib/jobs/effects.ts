@@ -21,7 +21,7 @@ export interface EffectCounts {
   reconciled: number;
   /** Offered but not claimed: done already, held by another run, or not due again yet. */
   skipped: number;
-  /** When the earliest failed or unknown effect of this job is due again, if any. */
+  /** When the job's next failed or unknown effect is due again, if any. */
   retryAt: Date | undefined;
 }
 
@@ -111,9 +111,10 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
     if (stop !== undefined) throw stop;
     if (items.length < limit) break;
   }
-  if (counts.failed || counts.unknown) {
-    const next = await db.rpc<{ next_attempt_at: string | null }>("effects_summary", { p_job: run.job, p_limit: 0 });
-    counts.retryAt = next.next_attempt_at ? new Date(next.next_attempt_at) : undefined;
+  // Failures of this run or of earlier ones (skipped now, not due yet) may want a run before the next tick.
+  if (counts.failed || counts.unknown || counts.skipped) {
+    const next = await db.rpc<string | null>("effects_next_attempt", { p_job: run.job, p_now: now });
+    counts.retryAt = next ? new Date(next) : undefined;
     if (counts.retryAt) await ctx.runAgainAt(counts.retryAt);
   }
   return counts;

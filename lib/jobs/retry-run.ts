@@ -22,8 +22,6 @@ export async function scheduleRetryRun(deps: MessageDeps, run: { job: string; pa
   const pending = await find(deps, owner, "scheduled");
   const early = pending.some((m) => m.not_before && Date.parse(m.not_before) > now.getTime() && Date.parse(m.not_before) <= at.getTime() + TICK_SLACK_MS);
   if (early) return "already-scheduled";
-  // QStash counts whole seconds: rounded down, the run would arrive before the effects are due.
-  const notBefore = new Date(Math.ceil(at.getTime() / 1000) * 1000);
-  await schedule(deps, { owner, job: run.job, payload: run.payload ?? {}, notBefore, deduplicationId: `${owner}:${Math.ceil(at.getTime() / 60_000)}` });
+  await schedule(deps, { owner, job: run.job, payload: run.payload ?? {}, notBefore: at, deduplicationId: `${owner}:${Math.ceil(at.getTime() / 60_000)}` });
   return "scheduled";
 }

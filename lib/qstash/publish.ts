@@ -62,7 +62,8 @@ export function jobMessage(target: JobTarget, payload: unknown, opts: PublishOpt
     ...target.fields,
     body: payload,
     delay: opts.notBefore ? undefined : opts.delaySeconds,
-    notBefore: opts.notBefore ? Math.floor(opts.notBefore.getTime() / 1000) : undefined,
+    // QStash takes whole seconds; rounded up, "not before" is never a moment early.
+    notBefore: opts.notBefore ? Math.ceil(opts.notBefore.getTime() / 1000) : undefined,
     deduplicationId: opts.deduplicationId,
     retries: opts.retries,
     flowControl: opts.flowControl,

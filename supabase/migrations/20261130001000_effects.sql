@@ -32,6 +32,8 @@ create table if not exists public.effects (
 create index if not exists effects_run_idx on public.effects (run_id) where status = 'claimed';
 -- Counts by status per job (pnpm job:run, diagnostics) and the effects of a subject (payment reminder n).
 create index if not exists effects_job_status_idx on public.effects (job, status);
+-- A job's next retry (effects_next_attempt).
+create index if not exists effects_retry_idx on public.effects (job, next_attempt_at) where status in ('failed', 'unknown');
 create index if not exists effects_subject_idx on public.effects (subject, job) where subject is not null;
 -- The retention sweep.
 create index if not exists effects_finished_idx on public.effects (finished_at) where status = 'succeeded';
@@ -149,6 +151,16 @@ language sql stable as $$
     'attention', coalesce((select jsonb_agg(jsonb_build_object('key', key, 'status', status, 'attempts', attempts, 'last_error', last_error, 'updated_at', updated_at) order by updated_at desc)
                              from (select * from public.effects where job = p_job and status in ('unknown', 'abandoned') order by updated_at desc limit p_limit) a), '[]'::jsonb),
     'next_attempt_at', (select min(next_attempt_at) from public.effects where job = p_job and status in ('failed', 'unknown')))
+$$;
+
+-- When this job's next failed or unknown effect is due again, after p_now: the time a retry run
+-- is wanted. Effects already due but no longer offered by the job's due query are left out, so
+-- they never ask for a run again and again.
+create or replace function public.effects_next_attempt(p_job text, p_now timestamptz)
+returns jsonb
+language sql stable as $$
+  select to_jsonb(min(next_attempt_at)) from public.effects
+   where job = p_job and status in ('failed', 'unknown') and next_attempt_at > p_now and attempts < max_attempts
 $$;
 
 -- Retention: succeeded effects older than p_before go, in batches. Abandoned and unknown ones stay

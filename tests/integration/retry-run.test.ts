@@ -10,14 +10,13 @@ import { sql, testDeps, uniqueName } from "../support/app";
 // for the effect's retry time, through the real SDK to the local QStash server.
 const names = { daily: uniqueName("daily-sync"), frequent: uniqueName("frequent-sync") };
 let fail = true;
-let records = ["r1"];
 const sync = (name: string) =>
   defineJob({
     name,
     description: "syncs one record",
     handler: async (ctx) => {
       const c = await runEffects(ctx, {
-        due: async ({ after }) => (after === undefined ? records : []),
+        due: async ({ after }) => (after === undefined ? ["r1"] : []),
         key: (r) => `${name}:${r}`,
         work: async () => {
           if (fail) throw new ProviderError("Vendor", "HTTP 409: try later", 409);
@@ -50,32 +49,43 @@ afterEach(async () => {
   await rig.close();
 });
 
-const messages = (job: string) => sql()<{ not_before: Date; status: string }[]>`select not_before, status from job_messages where job = ${job} order by created_at`;
+const messages = (job: string) => sql()<{ message_id: string; not_before: Date; status: string }[]>`select message_id, not_before, status from job_messages where job = ${job} order by created_at`;
 
 describe("a run whose effects are due again before the job's next tick", () => {
-  it("publishes one run of the job at the retry time, keeps it on the next failure, and that run makes the effect", async () => {
+  it("publishes one run of the job at the retry time, once however many runs see the failure, until the effect is made", async () => {
     fail = true;
     expect(await runJob({ job: names.daily, payload: {}, trigger: "cli" }, deps)).toMatchObject({ status: "succeeded", stats: { failed: 1 } });
-    const [retry] = await sql()<{ next_attempt_at: Date }[]>`select next_attempt_at from effects where key = ${`${names.daily}:r1`}`;
-    const first = await messages(names.daily);
-    expect(first).toEqual([{ not_before: new Date(Math.ceil(retry!.next_attempt_at.getTime() / 1000) * 1000), status: "scheduled" }]);
+    const nextAttempt = async () => (await sql()<{ at: Date }[]>`select next_attempt_at as at from effects where key = ${`${names.daily}:r1`}`)[0]!.at;
+    const first = await nextAttempt();
+    expect(await messages(names.daily)).toEqual([{ message_id: expect.any(String), not_before: first, status: "scheduled" }]);
+    // QStash counts whole seconds: the message is due at the next whole second, never before the effect.
+    const due = Math.ceil(first.getTime() / 1000) * 1000;
+    const [m1] = await messages(names.daily);
+    expect(await rig.client.messages.get(m1!.message_id)).toMatchObject({ notBefore: due });
 
-    // Another record fails a little later: the run already scheduled covers both.
-    records = ["r1", "r2"];
+    // Another run before then (a manual one) sees the failure too: the run already scheduled covers it.
     clock = new Date(clock.getTime() + 10_000);
-    expect(await runJob({ job: names.daily, payload: {}, trigger: "cli" }, deps)).toMatchObject({ stats: { failed: 1 } });
+    expect(await runJob({ job: names.daily, payload: {}, trigger: "cli" }, deps)).toMatchObject({ stats: { synced: 0, failed: 0 } });
     expect(await messages(names.daily)).toHaveLength(1);
 
-    await rig.clock.advanceTo(first[0]!.not_before);
+    await rig.clock.advanceTo(due - 1);
+    expect(rig.dest.received).toEqual([]);
+    await rig.clock.advanceTo(due);
     expect(rig.dest.received.map((r) => r.path)).toEqual([`/api/jobs/${names.daily}`]);
+
+    // The retry run fails again: it asks for the next one, which makes the effect.
+    clock = new Date(due);
+    expect(await runJob({ job: names.daily, payload: {}, trigger: "qstash", messageId: "msg_retry" }, deps)).toMatchObject({ stats: { failed: 1 } });
+    const second = await nextAttempt();
+    expect((await messages(names.daily)).map((m) => m.not_before)).toEqual([first, second]);
     fail = false;
-    clock = new Date(Math.max(first[0]!.not_before.getTime(), clock.getTime() + 120_000));
-    expect(await runJob({ job: names.daily, payload: {}, trigger: "qstash", messageId: "msg_retry" }, deps)).toMatchObject({ stats: { synced: 2 } });
+    clock = new Date(Math.ceil(second.getTime() / 1000) * 1000);
+    expect(await runJob({ job: names.daily, payload: {}, trigger: "qstash", messageId: "msg_retry_2" }, deps)).toMatchObject({ stats: { synced: 1 } });
+    expect(await messages(names.daily)).toHaveLength(2);
   });
 
   it("publishes nothing when the job's own next tick comes first", async () => {
     fail = true;
-    records = ["r1"];
     expect(await runJob({ job: names.frequent, payload: {}, trigger: "cli" }, deps)).toMatchObject({ stats: { failed: 1 } });
     expect(await messages(names.frequent)).toEqual([]);
   });
