@@ -1,5 +1,5 @@
 import { NonRetryableError, ProviderError, TimeoutError } from "../errors";
-import { errorText, processItems, type ItemResult } from "./batch";
+import { errorText, processItems, stopsBatch, type ItemResult } from "./batch";
 import type { JobContext } from "./define";
 
 /** The claim a piece of work runs under: its key, which attempt this is. */
@@ -88,7 +88,7 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
       claimed,
       async (c) => {
         if (c.reconcile && opts.reconcile) {
-          const found = await opts.reconcile(c.item, c.effect);
+          const found = await lookUp(() => opts.reconcile!(c.item, c.effect));
           if (found !== undefined) {
             reconciled++;
             return found;
@@ -120,12 +120,29 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
   return counts;
 }
 
+/** A reconciliation that failed: whatever it failed with, the effect may still have been made. */
+class ReconcileError extends Error {
+  override name = "ReconcileError";
+}
+
+async function lookUp<R>(find: () => Promise<R>): Promise<R> {
+  try {
+    return await find();
+  } catch (err) {
+    // A rate limit or a rejected key still stops the run; anything else leaves the outcome unknown,
+    // so the next attempt asks again before it acts (settled as failed, it would act blindly).
+    if (stopsBatch(err)) throw err;
+    throw new ReconcileError(`could not check whether it was made, still unknown: ${errorText(err)}`, { cause: err });
+  }
+}
+
 /**
  * What an error says about the effect: a rejection (4xx, a bug before the call) means it was not
  * made; a timeout, a network error or a 5xx means it may have been; a non-retryable error needs
  * a person.
  */
 export function outcomeOf(error: unknown): Exclude<Outcome, "succeeded" | "released"> {
+  if (error instanceof ReconcileError) return "unknown";
   if (error instanceof NonRetryableError) return "abandoned";
   if (error instanceof TimeoutError) return "unknown";
   if (error instanceof ProviderError) return error.status === undefined || error.status >= 500 ? "unknown" : "failed";
