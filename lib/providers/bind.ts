@@ -13,7 +13,12 @@ export function providersWithSignal(p: Providers, signal: AbortSignal): Provider
   return {
     stripe: once((): StripeProvider => {
       const s = p.stripe();
-      return { createTransfer: (t, sig) => s.createTransfer(t, pick(sig)), createPayout: (po, sig) => s.createPayout(po, pick(sig)) };
+      return {
+        createTransfer: (t, sig) => s.createTransfer(t, pick(sig)),
+        createPayout: (po, sig) => s.createPayout(po, pick(sig)),
+        findTransfer: (q, sig) => s.findTransfer(q, pick(sig)),
+        findPayout: (q, sig) => s.findPayout(q, pick(sig)),
+      };
     }),
     email: once((): EmailProvider => {
       const e = p.email();

@@ -7,12 +7,21 @@ import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, ProviderName, 
  * `provider_outbox`, keyed by the idempotency key it would have used, and answers like the vendor
  * would (ids derived from the key, so a repeat answers the same). `pnpm dev` needs no accounts.
  */
-type Record_ = (provider: ProviderName, key: string, payload: unknown, signal?: AbortSignal) => Promise<void>;
+type Record_ = ((provider: ProviderName, key: string, payload: unknown, signal?: AbortSignal) => Promise<void>) & {
+  /** What was recorded for `provider` with a payload containing `match`, newest first: how a stand-in answers lookups. */
+  find?: (provider: ProviderName, match: Record<string, unknown>, opts: { since?: Date; signal?: AbortSignal }) => Promise<OutboxEntry[]>;
+};
 
 export function outboxRecorder(db: Db): Record_ {
-  return async (provider, key, payload, signal) => {
-    await db.rpc("provider_outbox_record", { p_provider: provider, p_key: key, p_payload: payload }, { signal });
-  };
+  return Object.assign(
+    async (provider: ProviderName, key: string, payload: unknown, signal?: AbortSignal) => {
+      await db.rpc("provider_outbox_record", { p_provider: provider, p_key: key, p_payload: payload }, { signal });
+    },
+    {
+      find: (provider: ProviderName, match: Record<string, unknown>, opts: { since?: Date; signal?: AbortSignal }) =>
+        db.rpc<OutboxEntry[]>("provider_outbox_find", { p_provider: provider, p_match: match, p_since: opts.since ?? null }, { signal: opts.signal }),
+    },
+  );
 }
 
 /** A sink that records nothing (benchmarks): measures the job, not the vendor. */
@@ -48,11 +57,22 @@ export function outboxStripe(record: Record_): StripeProvider {
     async createPayout(p, signal) {
       const { idempotencyKey, ...rest } = p;
       await record("stripe", idempotencyKey, { type: "payout", ...rest }, signal);
-      // Standard payouts arrive about two business days later; near enough for a local stand-in.
-      return { id: idOf("po", idempotencyKey), arrivalDate: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10) };
+      return { id: idOf("po", idempotencyKey), arrivalDate: arrivalAfter(Date.now()) };
+    },
+    // A recorder that keeps nothing (noop) finds nothing.
+    async findTransfer(q, signal) {
+      const [e] = (await record.find?.("stripe", { type: "transfer", transferGroup: q.transferGroup, metadata: q.metadata }, { signal })) ?? [];
+      return e && { id: idOf("tr", e.key) };
+    },
+    async findPayout(q, signal) {
+      const [e] = (await record.find?.("stripe", { type: "payout", account: q.account, metadata: q.metadata }, { since: q.createdSince, signal })) ?? [];
+      return e && { id: idOf("po", e.key), arrivalDate: arrivalAfter(Date.parse(e.created_at)) };
     },
   };
 }
+
+/** Standard payouts arrive about two business days later; near enough for a local stand-in. */
+const arrivalAfter = (ms: number) => new Date(ms + 2 * 86_400_000).toISOString().slice(0, 10);
 
 export function outboxGoogle(record: Record_): GoogleOAuthProvider {
   return {

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import Stripe from "stripe";
 import { ProviderError } from "../errors";
 import { vendorError } from "./errors";
-import type { PayoutRequest, StripeProvider, TransferRequest } from "./types";
+import type { Payout, PayoutLookup, PayoutRequest, StripeProvider, Transfer, TransferLookup, TransferRequest } from "./types";
 
 /**
  * The SDK takes no AbortSignal per request, so the caller's rides along with the call into the
@@ -59,13 +59,44 @@ export function createStripeProvider(cfg: { secretKey: string; apiBase: string |
         const po = await callSignal.run(signal, () =>
           stripe.payouts.create({ amount: p.amount, currency: p.currency, metadata: p.metadata }, { idempotencyKey: p.idempotencyKey, stripeAccount: p.account }),
         );
-        return { id: po.id, arrivalDate: new Date(po.arrival_date * 1000).toISOString().slice(0, 10) };
+        return payoutOf(po);
+      } catch (err) {
+        throw fromStripe(err);
+      }
+    },
+    async findTransfer(q: TransferLookup, signal?: AbortSignal): Promise<Transfer | undefined> {
+      signal?.throwIfAborted();
+      try {
+        return await callSignal.run(signal, async () => {
+          for await (const tr of stripe.transfers.list({ transfer_group: q.transferGroup, limit: 100 })) {
+            if (matches(tr.metadata, q.metadata)) return { id: tr.id };
+          }
+          return undefined;
+        });
+      } catch (err) {
+        throw fromStripe(err);
+      }
+    },
+    async findPayout(q: PayoutLookup, signal?: AbortSignal): Promise<Payout | undefined> {
+      signal?.throwIfAborted();
+      try {
+        return await callSignal.run(signal, async () => {
+          const since = Math.floor(q.createdSince.getTime() / 1000);
+          for await (const po of stripe.payouts.list({ created: { gte: since }, limit: 100 }, { stripeAccount: q.account })) {
+            if (matches(po.metadata, q.metadata)) return payoutOf(po);
+          }
+          return undefined;
+        });
       } catch (err) {
         throw fromStripe(err);
       }
     },
   };
 }
+
+const payoutOf = (po: Stripe.Payout): Payout => ({ id: po.id, arrivalDate: new Date(po.arrival_date * 1000).toISOString().slice(0, 10) });
+
+const matches = (have: Stripe.Metadata | null, want: Record<string, string>) => Object.entries(want).every(([k, v]) => have?.[k] === v);
 
 function fromStripe(err: unknown): Error {
   if (err instanceof Stripe.errors.StripeError) {

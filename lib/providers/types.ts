@@ -48,10 +48,38 @@ export interface PayoutRequest {
   idempotencyKey: string;
 }
 
+/** Finds a transfer already made: by its group, then by every entry of `metadata`. */
+export interface TransferLookup {
+  transferGroup: string;
+  metadata: Record<string, string>;
+}
+
+/** Finds a payout already made on `account`, created at or after `createdSince`, by every entry of `metadata`. */
+export interface PayoutLookup {
+  account: string;
+  createdSince: Date;
+  metadata: Record<string, string>;
+}
+
+export interface Transfer {
+  id: string;
+}
+
+export interface Payout {
+  id: string;
+  /** The day (yyyy-mm-dd, UTC) Stripe expects the money in the bank. */
+  arrivalDate: string;
+}
+
+/**
+ * Stripe keeps an idempotency key for 24 hours only: a call whose answer was lost is looked up
+ * (find*) before it is made again, or a late retry would move the money twice.
+ */
 export interface StripeProvider {
-  createTransfer(t: TransferRequest, signal?: AbortSignal): Promise<{ id: string }>;
-  /** `arrivalDate` is the day (yyyy-mm-dd, UTC) Stripe expects the money in the bank. */
-  createPayout(p: PayoutRequest, signal?: AbortSignal): Promise<{ id: string; arrivalDate: string }>;
+  createTransfer(t: TransferRequest, signal?: AbortSignal): Promise<Transfer>;
+  createPayout(p: PayoutRequest, signal?: AbortSignal): Promise<Payout>;
+  findTransfer(q: TransferLookup, signal?: AbortSignal): Promise<Transfer | undefined>;
+  findPayout(q: PayoutLookup, signal?: AbortSignal): Promise<Payout | undefined>;
 }
 
 export type TokenRefresh =
