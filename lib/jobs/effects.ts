@@ -111,12 +111,11 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
     if (stop !== undefined) throw stop;
     if (items.length < limit) break;
   }
-  // Failures of this run or of earlier ones (skipped now, not due yet) may want a run before the next tick.
-  if (counts.failed || counts.unknown || counts.skipped) {
-    const next = await db.rpc<string | null>("effects_next_attempt", { p_job: run.job, p_now: now });
-    counts.retryAt = next ? new Date(next) : undefined;
-    if (counts.retryAt) await ctx.runAgainAt(counts.retryAt);
-  }
+  // Failures of this run or of earlier ones (not due yet, so not even offered) may want a run
+  // before the job's next tick.
+  const next = await db.rpc<string | null>("effects_next_attempt", { p_job: run.job, p_now: now });
+  counts.retryAt = next ? new Date(next) : undefined;
+  if (counts.retryAt) await ctx.runAgainAt(counts.retryAt);
   return counts;
 }
 
