@@ -56,7 +56,13 @@ async function seed(sql: postgres.Sql, now: Date) {
     // Replace the previous seed: its people cascade to appointments, payments, payouts, dates, tokens.
     const old = await tx`select id from experts where email like ${"%@" + DOMAIN} union all select id from clients where email like ${"%@" + DOMAIN}`;
     const ids = old.map((r) => r.id as string);
-    await tx`delete from notification_claims where subject_id in (select id from appointments where expert_id = any(${ids}::uuid[]))`;
+    // Effects do not cascade: the seed's are found through what they are about.
+    await tx`delete from effects where subject in (
+      select id::text from appointments where expert_id = any(${ids}::uuid[]) or client_id = any(${ids}::uuid[])
+      union all select id::text from payments where expert_id = any(${ids}::uuid[])
+      union all select id::text from payouts where expert_id = any(${ids}::uuid[])
+      union all select id::text from calendar_connections where expert_id = any(${ids}::uuid[])
+      union all select id::text from admin_tasks where payload->>'seed' = 'true')`;
     await tx`delete from slot_reservations where expert_id = any(${ids}::uuid[])`;
     await tx`delete from experts where id = any(${ids}::uuid[])`;
     await tx`delete from clients where id = any(${ids}::uuid[])`;
@@ -105,8 +111,8 @@ async function seed(sql: postgres.Sql, now: Date) {
       await tx`insert into payments (appointment_id, expert_id, amount_cents, platform_fee_cents, status, stripe_charge_id, captured_at, transferred_at, stripe_transfer_id)
         values (${a}, ${marcus}, 9000, 1800, 'captured', ${"ch_seed_" + a.slice(0, 8)}, ${t(-25 * D)}, ${t(-2 * D)}, ${"tr_seed_" + a.slice(0, 8)})`;
     }
-    await tx`insert into payouts (expert_id, payout_date, amount_cents, currency, status, stripe_payout_id, arrival_date, attempts)
-      values (${priya}, ${day(-1 * D)}, 42000, 'usd', 'in_transit', 'po_seed_priya', ${day(2 * D)}, 1)`;
+    await tx`insert into payouts (expert_id, payout_date, amount_cents, currency, status, stripe_payout_id, arrival_date)
+      values (${priya}, ${day(-1 * D)}, 42000, 'usd', 'in_transit', 'po_seed_priya', ${day(2 * D)})`;
     // A booking left unpaid past its deadline: expired, and its slot hold released.
     await appt(sam, chris, 4 * D, "pending_payment", { due: -30 * 60_000 });
     // Slot holds: one unpaid past expiry (released), one still held, and the lapsed booking's.

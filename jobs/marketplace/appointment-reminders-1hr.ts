@@ -8,5 +8,5 @@ export default defineJob({
   name: "appointment-reminders-1hr",
   description: "Email and in-app reminder to client and expert of appointments in the next 60 minutes",
   timeoutMs: TIMEOUT_MS,
-  handler: (ctx) => sendAppointmentReminders(ctx, { kind: "1h", windowMs: 3_600_000, leaseMs: TIMEOUT_MS }),
+  handler: (ctx) => sendAppointmentReminders(ctx, { kind: "1h", windowMs: 3_600_000 }),
 });

@@ -8,5 +8,5 @@ export default defineJob({
   name: "appointment-reminders",
   description: "Email and in-app reminder to client and expert of appointments in the next 24 hours",
   timeoutMs: TIMEOUT_MS,
-  handler: (ctx) => sendAppointmentReminders(ctx, { kind: "24h", windowMs: 24 * 3_600_000, leaseMs: TIMEOUT_MS }),
+  handler: (ctx) => sendAppointmentReminders(ctx, { kind: "24h", windowMs: 24 * 3_600_000 }),
 });

@@ -1,11 +1,11 @@
 import { paymentReminderEmail } from "@/emails/payment-reminder";
 import { defineJob } from "@/lib/jobs/define";
-import { drainClaims, errorText, type ClaimPage } from "@/lib/jobs/batch";
-import { claimRow } from "./shared/appointment-reminders";
+import { runEffects } from "@/lib/jobs/effects";
+import { notificationStats } from "./shared/appointment-reminders";
 
 interface Due {
-  key: string;
   appointment_id: string;
+  /** Which reminder this is: one more than the ones that went out. */
   seq: number;
   max: number;
   starts_at: string;
@@ -36,20 +36,24 @@ export default defineJob({
   name: "send-payment-reminders",
   description: "Remind clients to pay bookings whose payment deadline is within 24 hours (at most 3, about 6 hours apart)",
   timeoutMs: TIMEOUT_MS,
-  async handler({ db, providers, now, run, signal, log }) {
+  async handler(ctx) {
+    const { db, providers, now, signal } = ctx;
     const email = providers.email();
-    const counts = await drainClaims<Due, void>({
-      claim: () =>
-        db.rpc<ClaimPage<Due>>("payment_reminders_claim", {
-          p_run_id: run.id,
+    const counts = await runEffects<Due, { email: string }>(ctx, {
+      due: ({ after, limit }) =>
+        db.rpc<Due[]>("payment_reminders_due", {
           p_now: now,
           p_window_ms: PAYMENT_REMINDERS.windowMs,
           p_spacing_ms: PAYMENT_REMINDERS.spacingMs,
           p_max: PAYMENT_REMINDERS.max,
-          p_lease_ms: TIMEOUT_MS,
-          p_limit: 250,
+          p_after_due_at: after?.payment_due_at,
+          p_after_id: after?.appointment_id,
+          p_limit: limit,
         }),
-      work: async (r) => {
+      key: (r) => `payment-reminder:${r.appointment_id}:${r.seq}`,
+      // The booking: its succeeded reminders are how the next one gets its number and its spacing.
+      subject: (r) => r.appointment_id,
+      work: async (r, effect) => {
         const message = paymentReminderEmail({
           name: r.to.name,
           expertName: r.with_name,
@@ -61,13 +65,12 @@ export default defineJob({
           seq: r.seq,
           max: r.max,
         });
-        await email.send({ to: r.to.email, ...message, idempotencyKey: r.key, tags: { kind: "payment-reminder" } }, signal);
+        const sent = await email.send({ to: r.to.email, ...message, idempotencyKey: effect.key, tags: { kind: "payment-reminder" } }, signal);
+        return { email: sent.id };
       },
-      finish: (results) => db.rpc("notification_claims_finish", { p_run_id: run.id, p_now: now, p_results: results.map(claimRow) }).then(() => {}),
+      pageSize: 250,
       concurrency: 8,
-      signal,
-      onError: (r, error) => log.warn("payment_reminder.failed", { key: r.key, error: errorText(error) }),
     });
-    return { sent: counts.ok, failed: counts.failed };
+    return notificationStats(counts);
   },
 });

@@ -47,9 +47,9 @@ export function createKeepAlive(opts: { schedules: () => readonly Schedule[]; re
       stats.signaturesPruned = (await db.rpc<{ deleted: number }>("used_signatures_prune")).deleted;
 
       try {
-        const tokens = await refreshCalendarTokens(ctx, TIMEOUT_MS);
+        const tokens = await refreshCalendarTokens(ctx);
         stats.calendarTokens = tokens;
-        if (tokens.failed) other.push(`Google Calendar tokens: ${tokens.failed} refresh(es) failed, left for the next run (see calendar_connections.last_error)`);
+        if (tokens.failed) other.push(`Google Calendar tokens: ${tokens.failed} refresh(es) failed, left for the next run (their errors: GET /api/diagnostics?job=keep-alive)`);
         if (tokens.noticesFailed) other.push(`Google Calendar: ${tokens.noticesFailed} re-consent notice(s) failed to send, left for the next run`);
       } catch (err) {
         stats.calendarTokens = { error: describeError(err).message };
@@ -63,7 +63,7 @@ export function createKeepAlive(opts: { schedules: () => readonly Schedule[]; re
       stats.watchdog = summarize(findings);
 
       if (hasFindings(findings) || other.length) {
-        const alert = await sendAlert(ctx, findings, other, TIMEOUT_MS);
+        const alert = await sendAlert(ctx, findings, other);
         stats.alert = alert.status;
         if (alert.error) fatal.push(alert.error);
       } else {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
@@ -121,5 +121,62 @@ describe("migrate", () => {
     await writeFile(path.join(dir, "20260101000002_broken.sql"), "create table broken_t (id int);");
     expect(await migrate(url, dir)).toEqual(["20260101000002_broken", "20260101000003_third"]);
     expect((await recorded(sql)).map((r) => r.name)).toEqual(["first", "broken", "third"]);
+  });
+});
+
+describe("claims after every migration", () => {
+  it("live only in the effects table: no other table has claim columns", async () => {
+    const { url, sql } = await scratchDb();
+    await migrate(url, DIR);
+    const rows = await sql<{ table_name: string; column_name: string }[]>`
+      select table_name, column_name from information_schema.columns
+       where table_schema = 'public'
+         and column_name ~ '(^|_)(claimed_by|claimed_at|failed_run|attempts|last_error|transfer_error)$' and column_name <> 'max_attempts'
+       order by table_name, column_name`;
+    expect(rows.filter((r) => r.table_name !== "effects")).toEqual([]);
+    expect(rows.map((r) => r.column_name).sort()).toEqual(["attempts", "last_error"]);
+  });
+});
+
+describe("moving claims onto effects", () => {
+  it("carries the claims of a database that ran the per-table claims over into effects", async () => {
+    const { url, sql } = await scratchDb();
+    const all = await listMigrations(DIR);
+    const before = await tempDir({});
+    for (const m of all.filter((m) => m.version < "20261130001000")) await writeFile(path.join(before, path.basename(m.file)), await readFile(m.file, "utf8"));
+    await migrate(url, before);
+
+    const [e] = await sql`insert into experts (name, email, stripe_account_id) values ('Lena', 'lena@example.test', 'acct_1') returning id`;
+    const [c] = await sql`insert into clients (name, email) values ('Chris', 'chris@example.test') returning id`;
+    const [a] = await sql`insert into appointments (expert_id, client_id, starts_at, ends_at, status, completed_at)
+      values (${e!.id}, ${c!.id}, now() - interval '10 days', now() - interval '10 days' + interval '1 hour', 'completed', now() - interval '10 days') returning id`;
+    const [paid] = await sql`insert into payments (appointment_id, expert_id, amount_cents, platform_fee_cents, transfer_attempts, stripe_transfer_id, transferred_at)
+      values (${a!.id}, ${e!.id}, 10000, 2000, 1, 'tr_1', now() - interval '1 day') returning id`;
+    const [rejected] = await sql`insert into payments (appointment_id, expert_id, amount_cents, transfer_attempts, transfer_error, transfer_failed_run)
+      values (${a!.id}, ${e!.id}, 5000, 1, 'ProviderError: Stripe: HTTP 400: no such destination', gen_random_uuid()) returning id`;
+    const [payout] = await sql`insert into payouts (expert_id, payout_date, amount_cents, currency, status, attempts, failed_run, last_error)
+      values (${e!.id}, current_date, 8000, 'usd', 'failed', 1, gen_random_uuid(), 'ProviderError: Stripe: HTTP 500: internal error') returning id, payout_date`;
+    const reminder = `reminder:24h:${a!.id}:client`;
+    await sql`insert into notification_claims (key, kind, subject_id, recipient, status, claimed_by, claimed_at, sent_at)
+      values (${reminder}, 'reminder-24h', ${a!.id}, 'client', 'sent', gen_random_uuid(), now(), now())`;
+    const [task] = await sql`insert into admin_tasks (kind, status, attempts, claimed_by, claimed_at) values ('send-email', 'running', 1, gen_random_uuid(), now() - interval '1 hour') returning id`;
+
+    await migrate(url, DIR);
+    const effects = await sql<{ key: string; job: string; status: string; attempts: number }[]>`select key, job, status, attempts from effects order by key`;
+    const day = (payout!.payout_date as Date).toISOString().slice(0, 10);
+    expect(effects).toEqual(
+      expect.arrayContaining([
+        { key: `transfer:${paid!.id}`, job: "process-expert-transfers", status: "succeeded", attempts: 1 },
+        { key: `transfer:${rejected!.id}`, job: "process-expert-transfers", status: "failed", attempts: 1 },
+        // A 5xx may have paid: looked up at Stripe before it is tried again.
+        { key: `payout:${e!.id}:${day}`, job: "process-pending-payouts", status: "unknown", attempts: 1 },
+        { key: reminder, job: "appointment-reminders", status: "succeeded", attempts: 1 },
+        // A task whose run held it may have run: its effect says so.
+        { key: `task:${task!.id}`, job: "process-tasks", status: "unknown", attempts: 1 },
+      ]),
+    );
+    expect((await sql`select status from payouts where id = ${payout!.id}`)[0]).toEqual({ status: "pending" });
+    expect((await sql`select status from admin_tasks where id = ${task!.id}`)[0]).toEqual({ status: "pending" });
+    expect(await tableExists(sql, "public.notification_claims")).toBe(false);
   });
 });

@@ -1,10 +1,9 @@
 import { appointmentReminderEmail } from "@/emails/appointment-reminder";
-import { drainClaims, errorText, type ClaimPage, type ItemResult } from "@/lib/jobs/batch";
 import type { JobContext, JobStats } from "@/lib/jobs/define";
+import { runEffects } from "@/lib/jobs/effects";
 
-/** What both reminder jobs share: claim in SQL, email + in-app notice per recipient, finish in SQL. */
+/** One reminder to one person: what both reminder jobs send, per appointment and recipient. */
 export interface ReminderItem {
-  key: string;
   appointment_id: string;
   recipient: "client" | "expert";
   starts_at: string;
@@ -15,28 +14,33 @@ export interface ReminderItem {
 
 export const REMINDER_WORKFLOW = "appointment-reminder";
 
+/**
+ * Pages of 400 reminders (200 appointments), 8 in flight: the best of 100 to 2,000 and 8 to 32 on
+ * 100,000 appointments (bench/README.md). A page is one due query, one claim and one settle.
+ */
+export const REMINDER_PAGE_SIZE = 400;
+const CONCURRENCY = 8;
+
 export async function sendAppointmentReminders(
   ctx: JobContext<unknown>,
-  opts: { kind: "24h" | "1h"; windowMs: number; leaseMs: number; pageSize?: number; concurrency?: number },
+  opts: { kind: "24h" | "1h"; windowMs: number; pageSize?: number; concurrency?: number },
 ): Promise<JobStats> {
-  const { db, providers, now, run, signal, log } = ctx;
+  const { db, providers, now, signal } = ctx;
   const email = providers.email();
   const notify = providers.notify();
-  const counts = await drainClaims<ReminderItem, void>({
-    claim: (cursor) => {
-      const after = cursor as { starts_at: string; id: string } | undefined;
-      return db.rpc<ClaimPage<ReminderItem>>("appointment_reminders_claim", {
-        p_kind: opts.kind,
-        p_run_id: run.id,
+  const counts = await runEffects<ReminderItem, { email: string }>(ctx, {
+    due: ({ after, limit }) =>
+      db.rpc<ReminderItem[]>("appointment_reminders_due", {
         p_now: now,
         p_window_ms: opts.windowMs,
-        p_lease_ms: opts.leaseMs,
-        p_limit: opts.pageSize ?? 250,
-        p_after_starts_at: after?.starts_at ?? null,
-        p_after_id: after?.id ?? null,
-      });
-    },
-    work: async (r) => {
+        p_after_starts_at: after?.starts_at,
+        p_after_id: after?.appointment_id,
+        p_after_recipient: after?.recipient,
+        p_limit: limit,
+      }),
+    key: (r) => `reminder:${opts.kind}:${r.appointment_id}:${r.recipient}`,
+    subject: (r) => r.appointment_id,
+    work: async (r, effect) => {
       const message = appointmentReminderEmail({
         kind: opts.kind,
         recipient: r.recipient,
@@ -47,30 +51,25 @@ export async function sendAppointmentReminders(
         timeZone: r.to.time_zone,
       });
       // One key for both channels: each vendor drops a repeat of it (Resend for 24 h, Novu by transaction id).
-      await email.send({ to: r.to.email, ...message, idempotencyKey: r.key, tags: { kind: `reminder-${opts.kind}` } }, signal);
+      const sent = await email.send({ to: r.to.email, ...message, idempotencyKey: effect.key, tags: { kind: `reminder-${opts.kind}` } }, signal);
       await notify.trigger(
         {
           workflowId: REMINDER_WORKFLOW,
           subscriber: { id: r.to.id, email: r.to.email, name: r.to.name },
           payload: { appointmentId: r.appointment_id, kind: opts.kind, startsAt: r.starts_at, withName: r.with_name, subject: message.subject },
-          transactionId: r.key,
+          transactionId: effect.key,
         },
         signal,
       );
+      return { email: sent.id };
     },
-    finish: async (results) => {
-      await db.rpc("notification_claims_finish", { p_run_id: run.id, p_now: now, p_results: results.map(claimRow) });
-    },
-    concurrency: opts.concurrency ?? 8,
-    signal,
-    onError: (r, error) => log.warn("reminder.failed", { key: r.key, error: errorText(error) }),
+    pageSize: opts.pageSize ?? REMINDER_PAGE_SIZE,
+    concurrency: opts.concurrency ?? CONCURRENCY,
   });
-  return { sent: counts.ok, failed: counts.failed };
+  return notificationStats(counts);
 }
 
-/** The row notification_claims_finish takes, for any item keyed by `key`. */
-export function claimRow<T extends { key: string }>(r: ItemResult<T, unknown>) {
-  if (r.ok) return { key: r.item.key, ok: true };
-  if ("released" in r) return { key: r.item.key, released: true };
-  return { key: r.item.key, ok: false, error: errorText(r.error) };
+/** What a notification job reports: sent, and failed in this run (retried later, or abandoned), of which abandoned. */
+export function notificationStats(counts: { succeeded: number; failed: number; unknown: number; abandoned: number; skipped: number }) {
+  return { sent: counts.succeeded, failed: counts.failed + counts.unknown + counts.abandoned, abandoned: counts.abandoned, skipped: counts.skipped };
 }

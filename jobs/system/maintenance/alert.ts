@@ -1,14 +1,17 @@
 import { watchdogAlert } from "@/emails/watchdog-alert";
 import { ConfigError } from "@/lib/errors";
+import { errorText, stopsBatch } from "@/lib/jobs/batch";
 import type { JobContext } from "@/lib/jobs/define";
+import { outcomeOf } from "@/lib/jobs/effects";
 import type { WatchdogFindings } from "@/lib/jobs/watchdog";
 
 /**
- * One alert a day at most per channel: email to ALERT_EMAIL and, if set, a Slack post, each
- * claimed in SQL under alert:keep-alive:<date>:<channel> and marked sent after, so a repeat run of
- * the same day sends nothing new (and a channel that failed is tried again by the next run).
+ * One alert a day at most per channel: email to ALERT_EMAIL and, if set, a Slack post, each an
+ * effect keyed alert:keep-alive:<date>:<channel>, claimed before sending and settled after, so a
+ * repeat run of the same day sends nothing new (and a channel that failed is tried again by a
+ * later run once its backoff has passed).
  */
-export async function sendAlert(ctx: JobContext<unknown>, findings: WatchdogFindings, other: string[], leaseMs: number): Promise<{ status: string; error?: unknown }> {
+export async function sendAlert(ctx: JobContext<unknown>, findings: WatchdogFindings, other: string[]): Promise<{ status: string; error?: unknown }> {
   const { db, env, providers, now, run, signal } = ctx;
   const message = watchdogAlert(findings, other);
   const day = now.toISOString().slice(0, 10);
@@ -26,20 +29,29 @@ export async function sendAlert(ctx: JobContext<unknown>, findings: WatchdogFind
   let firstError: unknown;
   for (const ch of channels) {
     const key = `alert:keep-alive:${day}:${ch.name}`;
-    const claim = await db.rpc<{ claimed: boolean }>("notification_claim_key", { p_key: key, p_kind: "alert", p_run_id: run.id, p_now: now, p_lease_ms: leaseMs });
-    if (!claim.claimed) {
-      outcomes.push(`${ch.name}: already sent today`);
+    const claimed = await db.rpc<unknown[]>("effects_claim", { p_job: run.job, p_run_id: run.id, p_now: now, p_lease_ms: LEASE_MS, p_items: [{ key }] });
+    if (!claimed.length) {
+      // Sent by an earlier run of the day, in flight in another, or failed and waiting out its backoff.
+      outcomes.push(`${ch.name}: already claimed today`);
       continue;
     }
     try {
       await ch.send(key);
-      await db.rpc("notification_claims_finish", { p_run_id: run.id, p_now: now, p_results: [{ key, ok: true }] });
+      await settle(ctx, { key, outcome: "succeeded" });
       outcomes.push(`${ch.name}: sent`);
     } catch (err) {
-      await db.rpc("notification_claims_finish", { p_run_id: run.id, p_now: now, p_results: [{ key, ok: false, error: (err as Error).message }] });
+      // A rate limit or a missing setting means nothing was sent: the claim goes back as if never taken.
+      await settle(ctx, stopsBatch(err) ? { key, outcome: "released" } : { key, outcome: outcomeOf(err), error: errorText(err) });
       outcomes.push(`${ch.name}: failed (${(err as Error).message})`);
       firstError ??= err;
     }
   }
   return { status: outcomes.join("; "), error: firstError };
+}
+
+/** As long as a claim of a live run lasts: keep-alive's timeout plus the settle grace (effects.ts). */
+const LEASE_MS = 15 * 60_000;
+
+function settle(ctx: JobContext<unknown>, row: { key: string; outcome: string; error?: string }) {
+  return ctx.db.rpc("effects_finish", { p_run_id: ctx.run.id, p_now: ctx.now, p_results: [row] });
 }

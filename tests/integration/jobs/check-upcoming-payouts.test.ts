@@ -21,6 +21,7 @@ async function payout(expert: string, arrival: string, status = "in_transit", am
   return p!.id as string;
 }
 const key = (id: string) => `payout-upcoming:${id}`;
+const notice = (id: string) => sql()`select key, job, status, attempts from effects where subject = ${id}`;
 
 describe("check-upcoming-payouts", () => {
   it("tells the expert once about payouts arriving from today to 3 days ahead, in the expert's calendar", async () => {
@@ -31,7 +32,7 @@ describe("check-upcoming-payouts", () => {
     const in3 = await payout(expert.id, "2030-05-14");
     const in4 = await payout(expert.id, "2030-05-15");
     const yesterday = await payout(expert.id, "2030-05-10"); // today in UTC, yesterday in Auckland
-    const failed = await payout(expert.id, "2030-05-12", "failed");
+    const pending = await payout(expert.id, "2030-05-12", "pending"); // not paid out yet
 
     expect(await run()).toMatchObject({ status: "succeeded", stats: { notified: 2, failed: 0 } });
     // Sent 8 at a time: compare as sets, find single calls by key.
@@ -40,7 +41,8 @@ describe("check-upcoming-payouts", () => {
     expect(calls.resend.find((c) => c.idempotencyKey === key(in3))).toMatchObject({ body: { to: expert.email, subject: "Your payout of €240.00 arrives Tuesday 14 May 2030" } });
     expect(keys(calls.novu)).toEqual([key(today), key(in3)].sort());
     expect(calls.novu.find((c) => c.idempotencyKey === key(today))!.body).toMatchObject({ name: "payout-upcoming", to: { subscriberId: expert.id }, transactionId: key(today), payload: { payoutId: today, amount: 24_000 } });
-    for (const id of [in4, yesterday, failed]) expect(await sql()`select 1 from notification_claims where key = ${key(id)}`).toHaveLength(0);
+    for (const id of [in4, yesterday, pending]) expect(await notice(id)).toEqual([]);
+    expect(await notice(today)).toEqual([{ key: key(today), job: job.name, status: "succeeded", attempts: 1 }]);
 
     expect(await run()).toMatchObject({ stats: { notified: 0 } });
     clock = new Date("2030-05-11T20:00:00Z"); // a day later, in4 enters the window; the others are done
@@ -69,11 +71,15 @@ describe("check-upcoming-payouts", () => {
     expect(await run()).toMatchObject({ status: "succeeded", stats: { notified: 1, failed: 1 } });
     expect(failing.calls.map((c) => c.idempotencyKey).sort()).toEqual([key(ok), key(bad)].sort()); // no SDK retry of the 500
     expect(calls.resend.map((c) => c.idempotencyKey).sort()).toEqual([key(ok), key(bad)].sort());
+    expect(await notice(bad)).toEqual([{ key: key(bad), job: job.name, status: "unknown", attempts: 1 }]);
 
     const later = vendors();
     clock = new Date("2030-07-10T12:10:00Z");
     expect(await run()).toMatchObject({ stats: { notified: 1, failed: 0 } });
     expect(later.novu.map((c) => c.idempotencyKey)).toEqual([key(bad)]);
+    // The email went out the first time: sent again under the same key, which Resend drops.
+    expect(later.resend.map((c) => c.idempotencyKey)).toEqual([key(bad)]);
+    expect(await notice(bad)).toEqual([{ key: key(bad), job: job.name, status: "succeeded", attempts: 2 }]);
   });
 
   it("ends the run with 429 and Retry-After; the next run notifies what was left", async () => {
@@ -84,6 +90,7 @@ describe("check-upcoming-payouts", () => {
     const res = await jobRoute("cron", async () => deps).GET(bearerRequest(`/api/cron/${job.name}`, `Bearer ${CRON_SECRET}`), params(job.name));
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("5");
+    expect(await notice(id)).toEqual([]); // released: it never happened
     const calls = vendors();
     expect(await run()).toMatchObject({ stats: { notified: 1 } });
     expect(calls.resend.map((c) => c.idempotencyKey)).toEqual([key(id)]);

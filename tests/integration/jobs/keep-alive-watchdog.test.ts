@@ -54,6 +54,8 @@ async function ran(job: string, slots: Date[], o: { status?: string; durationMs?
     })),
   )}`;
 }
+/** The day's alert effects, by channel. */
+const alerts = (day: string) => sql()`select key, job, status, attempts from effects where key like ${`alert:keep-alive:${day}:%`} order by key`;
 const window = (now: Date, cron: string, tz = "UTC") => slotsBetween({ expression: cron, timezone: tz }, new Date(now.getTime() - 86_400_000), new Date(now.getTime() - 600_000));
 
 describe("keep-alive watchdog", () => {
@@ -97,10 +99,36 @@ describe("keep-alive watchdog", () => {
     expect(calls.slack).toHaveLength(1);
     expect(calls.slack[0]!.body.text).toContain(`${jobs.a}: 3 missed: 2035-02-09T14:15:00Z, 2035-02-09T14:30:00Z, 2035-02-10T05:45:00Z`);
 
+    expect(await alerts("2035-02-10")).toEqual([
+      { key: "alert:keep-alive:2035-02-10:email", job: "keep-alive", status: "succeeded", attempts: 1 },
+      { key: "alert:keep-alive:2035-02-10:slack", job: "keep-alive", status: "succeeded", attempts: 1 },
+    ]);
+
     // The same day again: nothing new goes out.
-    expect(await run()).toMatchObject({ status: "succeeded", stats: { alert: "email: already sent today; slack: already sent today" } });
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { alert: "email: already claimed today; slack: already claimed today" } });
     expect(calls.resend).toHaveLength(1);
     expect(calls.slack).toHaveLength(1);
+  });
+
+  it("fails the run when a channel fails, and tries only that channel again on a later run of the day", async () => {
+    const now = new Date("2035-05-10T06:00:00Z");
+    const calls = vendors({ slack: { respond: () => new HttpResponse("internal_error", { status: 500 }) } });
+    // No runs recorded: every slot was missed, so there is something to say.
+    const out = await setup(now).run();
+    expect(out).toMatchObject({ status: "failed", error: { name: "ProviderError" } });
+    expect(calls.resend).toHaveLength(1);
+    expect(calls.slack).toHaveLength(1);
+    // Slack may have posted it (a 5xx): unknown, due again after its backoff.
+    expect(await alerts("2035-05-10")).toEqual([
+      { key: "alert:keep-alive:2035-05-10:email", job: "keep-alive", status: "succeeded", attempts: 1 },
+      { key: "alert:keep-alive:2035-05-10:slack", job: "keep-alive", status: "unknown", attempts: 1 },
+    ]);
+
+    const later = vendors();
+    expect(await setup(new Date("2035-05-10T07:00:00Z")).run()).toMatchObject({ status: "succeeded", stats: { alert: "email: already claimed today; slack: sent" } });
+    expect(later.resend).toEqual([]);
+    expect(later.slack).toHaveLength(1);
+    expect((await alerts("2035-05-10")).map((a) => `${a.status}/${a.attempts}`)).toEqual(["succeeded/1", "succeeded/2"]);
   });
 
   it("sends nothing when every slot ran and nothing failed", async () => {

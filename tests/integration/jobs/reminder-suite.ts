@@ -25,8 +25,9 @@ export function reminderSuite(job: JobDefinition, o: { kind: "24h" | "1h"; cron:
     return { id, expert, client };
   }
 
+  /** The appointment's reminder effects: each a claim that this job made (or is making) the reminder. */
   const claims = async (appointment: string) =>
-    sql()<{ key: string; status: string; attempts: number }[]>`select key, status, attempts from notification_claims where subject_id = ${appointment} order by key`;
+    sql()<{ key: string; job: string; status: string; attempts: number }[]>`select key, job, status, attempts from effects where subject = ${appointment} order by key`;
 
   describe(`${job.name}: acceptance`, () => {
     it("emails and notifies client and expert of each confirmed appointment in the window, once, in their own zone", async () => {
@@ -64,7 +65,10 @@ export function reminderSuite(job: JobDefinition, o: { kind: "24h" | "1h"; cron:
         payload: { appointmentId: soon.id, kind: o.kind },
       });
       for (const b of [unpaid, beyond, cancelled, started]) expect(await claims(b.id)).toEqual([]);
-      expect((await claims(soon.id)).map((c) => c.status)).toEqual(["sent", "sent"]);
+      expect(await claims(soon.id)).toEqual([
+        { key: key(soon.id, "client"), job: job.name, status: "succeeded", attempts: 1 },
+        { key: key(soon.id, "expert"), job: job.name, status: "succeeded", attempts: 1 },
+      ]);
 
       // A repeat sends nothing new.
       expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 0, failed: 0 } });
@@ -84,7 +88,30 @@ export function reminderSuite(job: JobDefinition, o: { kind: "24h" | "1h"; cron:
       expect(calls.novu.map((c) => c.idempotencyKey).sort()).toEqual(wanted);
     });
 
-    it("counts a Resend 500 for one recipient, sends the rest, and sends it on the next run", async () => {
+    it("sends each reminder once when 20 runs race over more than one page", async () => {
+      clock = day(3);
+      const calls = vendors({ resend: { delayMs: 2 }, novu: { delayMs: 1 } });
+      // 260 appointments, 520 reminders: more than a page (500), so runs also meet on the second.
+      const expert = await insertExpert();
+      const client = await insertClient();
+      const ids = (
+        await sql()<{ id: string }[]>`
+          insert into appointments (expert_id, client_id, starts_at, ends_at, status)
+          select ${expert.id}, ${client.id}, t, t + interval '1 hour', 'confirmed'
+            from (select ${clock}::timestamptz + make_interval(secs => i * ${o.windowMs / 1000 / 261}::float8) as t from generate_series(1, 260) i) s
+          returning id`
+      ).map((r) => r.id);
+      const outs = await Promise.all(Array.from({ length: 20 }, () => run()));
+      for (const out of outs) if (out.status !== "succeeded") throw new Error(`a run ended ${out.status}: ${JSON.stringify(out)}`);
+      expect(outs.reduce((n, out) => n + (out.status === "succeeded" ? (out.stats.sent as number) : 0), 0)).toBe(520);
+      const wanted = ids.flatMap((id) => [key(id, "client"), key(id, "expert")]).sort();
+      expect(calls.resend.map((c) => c.idempotencyKey).sort()).toEqual(wanted);
+      expect(calls.novu.map((c) => c.idempotencyKey).sort()).toEqual(wanted);
+      const [made] = await sql()`select count(*)::int as n, max(attempts) as attempts from effects where key = any(${wanted}) and status = 'succeeded'`;
+      expect(made).toEqual({ n: 520, attempts: 1 });
+    });
+
+    it("counts a Resend 500 for one recipient, sends the rest, and sends it (same key) once its backoff has passed", async () => {
       clock = day(4);
       const b1 = await booking(clock, inWindow(clock, 0.5));
       const b2 = await booking(clock, inWindow(clock, 0.6));
@@ -92,18 +119,25 @@ export function reminderSuite(job: JobDefinition, o: { kind: "24h" | "1h"; cron:
       const calls = vendors({ resend: { respond: (c) => (c.idempotencyKey === bad ? resendError(500, "internal_server_error", "Unexpected error") : undefined) } });
       expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 3, failed: 1 } });
       expect(calls.novu.map((c) => c.idempotencyKey)).not.toContain(bad);
+      // A 5xx may have sent it: unknown, tried again with the same key (Resend drops a repeat).
       expect(await claims(b1.id)).toEqual([
-        { key: key(b1.id, "client"), status: "sent", attempts: 1 },
-        { key: bad, status: "failed", attempts: 1 },
+        { key: key(b1.id, "client"), job: job.name, status: "succeeded", attempts: 1 },
+        { key: bad, job: job.name, status: "unknown", attempts: 1 },
       ]);
+      const [waiting] = await sql()`select next_attempt_at, last_error from effects where key = ${bad}`;
+      expect(waiting).toMatchObject({ last_error: expect.stringMatching(/500/) });
+      // Due again after the first backoff (a minute, jittered in its upper half), not at once.
+      expect((waiting!.next_attempt_at as Date).getTime() - clock.getTime()).toBeGreaterThanOrEqual(30_000);
+      expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 0, failed: 0 } });
+      expect(calls.resend).toHaveLength(4);
 
       const later = vendors();
       clock = at(day(4), 60_000);
       expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 1, failed: 0 } });
       expect(later.resend.map((c) => c.idempotencyKey)).toEqual([bad]);
       expect(later.novu.map((c) => c.idempotencyKey)).toEqual([bad]);
-      expect(await claims(b1.id)).toContainEqual({ key: bad, status: "sent", attempts: 2 });
-      expect((await claims(b2.id)).map((c) => c.status)).toEqual(["sent", "sent"]);
+      expect(await claims(b1.id)).toContainEqual({ key: bad, job: job.name, status: "succeeded", attempts: 2 });
+      expect((await claims(b2.id)).map((c) => c.status)).toEqual(["succeeded", "succeeded"]);
     });
 
     it("ends the run with 429 and Resend's Retry-After, and leaves every unsent reminder to the next run", async () => {

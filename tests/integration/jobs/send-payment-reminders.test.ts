@@ -11,6 +11,9 @@ let clock = new Date("2033-01-10T06:00:00Z");
 const deps = { ...testDeps([job], [{ job: job.name, cron: "0 */6 * * *", overlap: "allow" }], VENDOR_ENV), clock: () => clock };
 const run = () => runJob({ job: job.name, payload: {}, trigger: "cli" }, deps);
 const key = (booking: string, n: number) => `payment-reminder:${booking}:${n}`;
+/** A booking's reminder effects: what went out (succeeded), what is being retried, in key order. */
+const reminders = (booking: string) =>
+  sql()<{ key: string; job: string; status: string; attempts: number }[]>`select key, job, status, attempts from effects where subject = ${booking} order by key`;
 
 async function booking(dueIn: number, status: "pending_payment" | "confirmed" | "cancelled" = "pending_payment") {
   const expert = await insertExpert({ name: "Dr. Ada" });
@@ -50,7 +53,8 @@ describe("send-payment-reminders", () => {
     expect(await run()).toMatchObject({ stats: { sent: 0 } });
     expect(calls.resend.map((c) => c.idempotencyKey)).toEqual([key(due.id, 1), key(due.id, 2), key(due.id, 3)]);
     expect(calls.resend[2]!.body.subject).toMatch(/^Last reminder: pay by/);
-    for (const b of [farOff, paid, overdue]) expect(await sql()`select 1 from notification_claims where subject_id = ${b.id}`).toHaveLength(0);
+    for (const b of [farOff, paid, overdue]) expect(await reminders(b.id)).toEqual([]);
+    expect(await reminders(due.id)).toEqual([1, 2, 3].map((n) => ({ key: key(due.id, n), job: job.name, status: "succeeded", attempts: 1 })));
   });
 
   it("sends the next reminder at the next tick when the last one went out a few seconds after its own", async () => {
@@ -73,18 +77,26 @@ describe("send-payment-reminders", () => {
     expect(calls.resend.map((c) => c.idempotencyKey).sort()).toEqual(ids.map((id) => key(id, 1)).sort());
   });
 
-  it("counts a Resend 500 and sends the same reminder (same key) on the next run", async () => {
+  it("counts a Resend 500 and sends the same reminder (same key, never n+1) on the next run", async () => {
     clock = new Date("2033-03-10T06:00:00Z");
     const good = await booking(hours(10));
     const bad = await booking(hours(11));
     const calls = vendors({ resend: { respond: (c) => (c.idempotencyKey === key(bad.id, 1) ? resendError(500, "internal_server_error", "Unexpected error") : undefined) } });
     expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 1, failed: 1 } });
     expect(calls.resend.map((c) => c.idempotencyKey).sort()).toEqual([key(good.id, 1), key(bad.id, 1)].sort());
+    expect(await reminders(bad.id)).toEqual([{ key: key(bad.id, 1), job: job.name, status: "unknown", attempts: 1 }]);
 
     const later = vendors();
     clock = new Date("2033-03-10T06:05:00Z");
     expect(await run()).toMatchObject({ status: "succeeded", stats: { sent: 1, failed: 0 } });
     expect(later.resend.map((c) => c.idempotencyKey)).toEqual([key(bad.id, 1)]);
+    expect(await reminders(bad.id)).toEqual([{ key: key(bad.id, 1), job: job.name, status: "succeeded", attempts: 2 }]);
+    // Reminder 2 of each keeps its spacing from the first that went out.
+    clock = new Date("2033-03-10T11:00:00Z");
+    expect(await run()).toMatchObject({ stats: { sent: 0 } });
+    clock = new Date("2033-03-10T12:00:00Z");
+    expect(await run()).toMatchObject({ stats: { sent: 2 } });
+    expect(later.resend.map((c) => c.idempotencyKey).slice(1).sort()).toEqual([key(good.id, 2), key(bad.id, 2)].sort());
   });
 
   it("ends the run with 429 and Retry-After; the next run sends what was left", async () => {
