@@ -3,20 +3,6 @@ import { ConfigError, RetryAfterError } from "../errors";
 /** One claimed item's outcome: done, failed (counted, left for a later run), or released (never attempted). */
 export type ItemResult<T, R> = { item: T; ok: true; value: R } | { item: T; ok: false; error: unknown } | { item: T; ok: false; released: true };
 
-export interface ClaimPage<T> {
-  items: T[];
-  more: boolean;
-  /** Where the next page starts, for claims that page by cursor. */
-  next?: unknown;
-}
-
-export interface DrainCounts {
-  ok: number;
-  failed: number;
-  released: number;
-  pages: number;
-}
-
 /** A rate limit or a configuration problem stops the batch; any other error belongs to its item. */
 export const stopsBatch = (err: unknown) => err instanceof RetryAfterError || err instanceof ConfigError;
 
@@ -58,40 +44,6 @@ export async function processItems<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, items.length)) }, worker));
   return { results, stop };
-}
-
-/**
- * Claim a page in SQL, work it, record the outcomes in SQL; repeat while the claim says there is
- * more. What a run claimed is always recorded before it stops, so nothing stays claimed by a run
- * that gave up: a rate-limited page releases its unsent items and then ends the run.
- */
-export async function drainClaims<T, R>(opts: {
-  claim: (cursor: unknown) => Promise<ClaimPage<T>>;
-  work: (item: T) => Promise<R>;
-  finish: (results: ItemResult<T, R>[]) => Promise<void>;
-  concurrency: number;
-  signal?: AbortSignal;
-  onError?: (item: T, error: unknown) => void;
-}): Promise<DrainCounts> {
-  const counts: DrainCounts = { ok: 0, failed: 0, released: 0, pages: 0 };
-  let cursor: unknown;
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    const page = await opts.claim(cursor);
-    if (page.items.length) {
-      counts.pages++;
-      const { results, stop } = await processItems(page.items, opts.work, opts);
-      await opts.finish(results);
-      for (const r of results) {
-        if (r.ok) counts.ok++;
-        else if ("released" in r) counts.released++;
-        else counts.failed++;
-      }
-      if (stop !== undefined) throw stop;
-    }
-    if (!page.more) return counts;
-    cursor = page.next;
-  }
 }
 
 /** A short, single-line description of an item's error for the database. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, ProviderError, RetryAfterError } from "../../lib/errors";
-import { drainClaims, processItems } from "../../lib/jobs/batch";
+import { processItems } from "../../lib/jobs/batch";
 import { retryAfterSeconds } from "../../lib/providers/errors";
 
 describe("processItems", () => {
@@ -36,29 +36,6 @@ describe("processItems", () => {
     );
     expect(peak).toBe(3);
     expect(stop).toBeInstanceOf(ConfigError);
-  });
-});
-
-describe("drainClaims", () => {
-  it("records a stopped page before throwing, and follows the cursor while there is more", async () => {
-    const finished: string[][] = [];
-    const cursors: unknown[] = [];
-    const pages = [
-      { items: ["a", "b"], more: true, next: 2 },
-      { items: ["c", "d"], more: true, next: 4 },
-    ];
-    await expect(
-      drainClaims<string, void>({
-        claim: async (cursor) => (cursors.push(cursor), pages.shift() ?? { items: [], more: false }),
-        work: async (x) => {
-          if (x === "d") throw new RetryAfterError("limited", 3);
-        },
-        finish: async (results) => void finished.push(results.map((r) => `${r.item}:${r.ok ? "ok" : "released" in r ? "released" : "failed"}`)),
-        concurrency: 1,
-      }),
-    ).rejects.toBeInstanceOf(RetryAfterError);
-    expect(cursors).toEqual([undefined, 2]);
-    expect(finished).toEqual([["a:ok", "b:ok"], ["c:ok", "d:released"]]);
   });
 });
 
