@@ -47,13 +47,14 @@ const EFFECT_RETENTION_DAYS = 30;
 /** Due admin tasks (each once, retried with backoff up to its max_attempts), then retention of the audit log and of effects. */
 export default defineJob({
   name: "process-tasks",
-  description: "Run due admin tasks; delete audit-log rows and succeeded effects older than their retention windows",
+  description: "Run due admin tasks; delete audit-log rows, succeeded effects and old one-time message records past their retention windows",
   timeoutMs: TIMEOUT_MS,
   async handler(ctx) {
     const { env, now } = ctx;
     const counts = await runTasks(ctx);
     const auditDeleted = await prune(ctx, "audit_log_prune", new Date(now.getTime() - env.marketplace.auditLogRetentionDays * 86_400_000));
     const effectsPruned = await prune(ctx, "effects_prune", new Date(now.getTime() - EFFECT_RETENTION_DAYS * 86_400_000));
+    const messagesPruned = await prune(ctx, "job_messages_prune", new Date(now.getTime() - EFFECT_RETENTION_DAYS * 86_400_000));
     return {
       done: counts.succeeded,
       // Failed in this run: retried by a later run after the backoff, or abandoned (the task failed).
@@ -62,6 +63,7 @@ export default defineJob({
       skipped: counts.skipped,
       auditDeleted,
       effectsPruned,
+      messagesPruned,
     };
   },
 });
@@ -88,7 +90,7 @@ function runTasks(ctx: JobContext<unknown>): Promise<EffectCounts> {
 }
 
 /** Deletes in batches until nothing older than `before` is left; returns how many rows went. */
-async function prune(ctx: JobContext<unknown>, fn: "audit_log_prune" | "effects_prune", before: Date): Promise<number> {
+async function prune(ctx: JobContext<unknown>, fn: "audit_log_prune" | "effects_prune" | "job_messages_prune", before: Date): Promise<number> {
   let deleted = 0;
   for (;;) {
     ctx.signal.throwIfAborted();

@@ -8,8 +8,9 @@ import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../support
 import { at, days, hours, VENDOR_ENV, vendors } from "../../support/marketplace";
 
 // Tasks are due by run_at <= now: every test runs at an earlier time than the one before, so no
-// test sees another's tasks, and a retention sweep never reaches a later test's effects.
-let clock = new Date("2036-07-01T04:00:00Z");
+// test sees another's tasks, and a retention sweep never reaches a later test's effects. The clock
+// is set years back so that the sweeps never reach rows other test files write at the real time.
+let clock = new Date("2016-07-01T04:00:00Z");
 const deps = { ...testDeps([job], [{ job: job.name, cron: "0 4 * * *", overlap: "allow" }], VENDOR_ENV), clock: () => clock };
 const run = () => runJob({ job: job.name, payload: {}, trigger: "cli" }, deps);
 
@@ -24,7 +25,7 @@ const state = async (id: string) =>
 
 describe("process-tasks", () => {
   it("the retention sweep deletes succeeded effects past 30 days, of every job, and keeps unknown, abandoned and failed ones", async () => {
-    clock = new Date("2036-07-01T04:00:00Z");
+    clock = new Date("2016-07-01T04:00:00Z");
     const tag = randomUUID().slice(0, 8);
     const old = at(clock, -days(30) - 1000);
     const rows = [
@@ -37,13 +38,23 @@ describe("process-tasks", () => {
     ];
     for (const r of rows) await sql()`insert into effects (key, job, status, attempts, finished_at, created_at, updated_at) values (${r.key}, ${r.job}, ${r.status}, 1, ${r.finished_at}, ${old}, ${old})`;
 
-    expect(await run()).toMatchObject({ status: "succeeded", stats: { done: 0, effectsPruned: 2 } });
+    const messages = [
+      { id: `sweep:${tag}:due-long-ago`, not_before: old, created_at: at(clock, -days(31)) },
+      { id: `sweep:${tag}:published-long-ago`, not_before: null, created_at: old },
+      { id: `sweep:${tag}:due-recently`, not_before: at(clock, -days(29)), created_at: old },
+      { id: `sweep:${tag}:due-later`, not_before: at(clock, days(2)), created_at: old },
+    ];
+    for (const m of messages) await sql()`insert into job_messages (message_id, owner, job, not_before, created_at) values (${m.id}, ${`sweep:${tag}`}, 'call-form', ${m.not_before}, ${m.created_at})`;
+
+    expect(await run()).toMatchObject({ status: "succeeded", stats: { done: 0, effectsPruned: 2, messagesPruned: 2 } });
     const left = await sql()`select key from effects where key like ${`sweep:${tag}:%`} order by key`;
     expect(left.map((r) => (r.key as string).split(":")[2])).toEqual(["abandoned", "failed", "recent", "unknown"]);
+    const kept = await sql()`select message_id from job_messages where owner = ${`sweep:${tag}`} order by message_id`;
+    expect(kept.map((r) => (r.message_id as string).split(":")[2])).toEqual(["due-later", "due-recently"]);
   });
 
   it("runs due tasks once (key task:<id>), abandons bad ones at once, and prunes the audit log past retention", async () => {
-    clock = new Date("2036-06-01T04:00:00Z");
+    clock = new Date("2016-06-01T04:00:00Z");
     const calls = vendors();
     const email = await task("send-email", { to: "someone@example.test", subject: "Your export is ready", text: "Hello,\n\nIt is attached." }, at(clock, -hours(1)));
     const notice = await task("notify", { subscriberId: "user-42", workflowId: "account-review", data: { reason: "manual" } }, clock);
@@ -72,7 +83,7 @@ describe("process-tasks", () => {
   });
 
   it("runs each task once when two runs race", async () => {
-    clock = new Date("2036-05-01T04:00:00Z");
+    clock = new Date("2016-05-01T04:00:00Z");
     const calls = vendors({ resend: { delayMs: 10 } });
     const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => task("send-email", { to: `n${i}@example.test`, subject: "s", text: "t" }, at(clock, -hours(1)))));
     const [a, b] = await Promise.all([run(), run()]);
@@ -82,7 +93,7 @@ describe("process-tasks", () => {
   });
 
   it("retries a failed task after its backoff in a later run, within the task's own max_attempts, then fails it", async () => {
-    clock = new Date("2036-04-01T04:00:00Z");
+    clock = new Date("2016-04-01T04:00:00Z");
     const t0 = clock;
     const flaky = await task("send-email", { to: "flaky@example.test", subject: "s", text: "t" }, at(clock, -hours(1)), 2);
     const rejected = await task("send-email", { to: "rejected@example.test", subject: "s", text: "t" }, at(clock, -hours(1)), 3);
@@ -125,7 +136,7 @@ describe("process-tasks", () => {
   });
 
   it("ends the run with 429 and Retry-After, and the task stays due", async () => {
-    clock = new Date("2036-03-01T04:00:00Z");
+    clock = new Date("2016-03-01T04:00:00Z");
     const id = await task("send-email", { to: "limited@example.test", subject: "s", text: "t" }, at(clock, -hours(1)));
     const limited = vendors({ resend: { respond: () => resendError(429, "rate_limit_exceeded", "Too many requests", { "retry-after": "9" }) } });
     const res = await jobRoute("cron", async () => deps).GET(bearerRequest(`/api/cron/${job.name}`, `Bearer ${CRON_SECRET}`), params(job.name));
