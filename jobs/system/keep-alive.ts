@@ -1,7 +1,7 @@
 import { schedules as configured } from "@/config/qstash";
 import { ConfigError, describeError, RetryAfterError } from "@/lib/errors";
 import { defineJob, type JobContext } from "@/lib/jobs/define";
-import { parseSchedules, type Schedule } from "@/lib/jobs/schedules";
+import { appliesIn, parseSchedules, type Schedule } from "@/lib/jobs/schedules";
 import { hasFindings, summarize, watch, type WatchedSchedule } from "@/lib/jobs/watchdog";
 import { describeQStashError, operatorClient } from "@/lib/qstash/client";
 import { scheduleIdOf } from "@/lib/qstash/expected";
@@ -85,7 +85,7 @@ export function createKeepAlive(opts: { schedules: () => readonly Schedule[]; re
  */
 async function qstashView(ctx: JobContext<unknown>, all: readonly Schedule[], stats: Record<string, unknown>, other: string[]): Promise<WatchedSchedule[]> {
   const { env } = ctx;
-  const ours = all.filter((s) => s.via === "qstash" && (s.only === undefined || s.only === env.mode));
+  const ours = all.filter((s) => s.via === "qstash" && appliesIn(s, env.mode));
   const watched: WatchedSchedule[] = ours.map((s) => ({ job: s.job, expression: s.expression, timezone: s.timezone }));
   if (!ours.length) {
     stats.qstash = "no schedules to check";

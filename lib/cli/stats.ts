@@ -1,4 +1,4 @@
-import type { Schedule } from "../jobs/schedules";
+import { appliesIn, type Schedule } from "../jobs/schedules";
 import { slotsBetween } from "../jobs/slots";
 import { describeQStashError } from "../qstash/client";
 import { deadLettersByJob, listDeadLetters } from "../qstash/dlq";
@@ -48,7 +48,7 @@ export async function collectStats(ctx: CliContext, opts: { windowMs: number; jo
   const since = new Date(until.getTime() - opts.windowMs);
   const slotsUntil = new Date(until.getTime() - (opts.graceMs ?? MISSED_GRACE_MS));
   const { env, registry } = ctx;
-  const scheduled = registry.schedules.filter((s) => (s.only === undefined || s.only === env.mode) && (!opts.jobs || opts.jobs.includes(s.job)));
+  const scheduled = registry.schedules.filter((s) => appliesIn(s, env.mode) && (!opts.jobs || opts.jobs.includes(s.job)));
 
   // QStash answers two questions (when did our schedules start, what is in the DLQ); when it is
   // down the ledger numbers still stand and those two say so.

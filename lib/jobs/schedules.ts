@@ -37,6 +37,9 @@ export interface Schedule {
   only: "local" | undefined;
 }
 
+/** Whether a schedule runs in a deployment of this mode (`only: "local"` entries run in local mode alone). */
+export const appliesIn = (s: Pick<Schedule, "only">, mode: string): boolean => s.only === undefined || s.only === mode;
+
 export class ScheduleConfigError extends Error {
   override name = "ScheduleConfigError";
 }

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import type { Registry } from "../jobs/registry";
+import { appliesIn } from "../jobs/schedules";
 
 /** What QStash should hold for one registry entry: the one place that decides ids and URLs. */
 export interface ExpectedSchedule {
@@ -25,7 +26,7 @@ export const isUnder = (url: string, base: string) => url === base || url.starts
 
 export function expectedSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix" | "mode">): ExpectedSchedule[] {
   return registry.schedules
-    .filter((s) => s.via === "qstash" && (s.only === undefined || s.only === env.mode))
+    .filter((s) => s.via === "qstash" && appliesIn(s, env.mode))
     .map((s) => ({
       scheduleId: scheduleIdOf(env.schedulePrefix, s.job),
       job: s.job,

@@ -69,6 +69,15 @@ describe("a production server started without its secrets", () => {
     expect(await res.json()).toEqual({ status: "down" });
   });
 
+  it("shows the schedules a production deployment runs on its home page, without the local-only heartbeat", async () => {
+    const res = await fetch(`${app!.url}/`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('data-job="process-expert-transfers"');
+    expect(html).toContain("Vercel Cron");
+    expect(html).not.toContain('data-job="heartbeat"');
+  });
+
   it("left the ledger and the outbox empty", async () => {
     expect(await counts()).toEqual({ runs: 0, outbox: 0 });
   });
