@@ -4,6 +4,7 @@ import { errorText, stopsBatch } from "@/lib/jobs/batch";
 import type { JobContext } from "@/lib/jobs/define";
 import { outcomeOf } from "@/lib/jobs/effects";
 import type { WatchdogFindings } from "@/lib/jobs/watchdog";
+import type { ProviderName } from "@/lib/providers";
 
 /**
  * One alert a day at most per channel: email to ALERT_EMAIL and, if set, a Slack post, each an
@@ -16,11 +17,11 @@ export async function sendAlert(ctx: JobContext<unknown>, findings: WatchdogFind
   const message = watchdogAlert(findings, other);
   const day = now.toISOString().slice(0, 10);
   const slack = providers.slack();
-  const channels: { name: string; send: (key: string) => Promise<void> }[] = [];
+  const channels: { name: string; provider: ProviderName; send: (key: string) => Promise<void> }[] = [];
   if (env.alertEmails.length) {
-    channels.push({ name: "email", send: (key) => providers.email().send({ to: env.alertEmails, ...message, idempotencyKey: key, tags: { kind: "watchdog" } }, signal).then(() => {}) });
+    channels.push({ name: "email", provider: "resend", send: (key) => providers.email().send({ to: env.alertEmails, ...message, idempotencyKey: key, tags: { kind: "watchdog" } }, signal).then(() => {}) });
   }
-  if (slack) channels.push({ name: "slack", send: (key) => slack.post({ text: `*${message.subject}*\n${message.text}`, key }, signal) });
+  if (slack) channels.push({ name: "slack", provider: "slack", send: (key) => slack.post({ text: `*${message.subject}*\n${message.text}`, key }, signal) });
   if (!channels.length) {
     const error = new ConfigError("ALERT_EMAIL is not set (nor SLACK_WEBHOOK_URL): the watchdog found problems and has no one to tell. Set ALERT_EMAIL to the on-call address.");
     return { status: `not sent: ${error.message}`, error };
@@ -38,7 +39,9 @@ export async function sendAlert(ctx: JobContext<unknown>, findings: WatchdogFind
     try {
       await ch.send(key);
       await settle(ctx, { key, outcome: "succeeded" });
-      outcomes.push(`${ch.name}: sent`);
+      // Locally the stand-in records to the outbox: say so, not "sent".
+      const mode = providers.modes()[ch.provider];
+      outcomes.push(`${ch.name}: ${mode === "live" ? "sent" : `recorded in the ${mode}`}`);
     } catch (err) {
       // A rate limit or a missing setting means nothing was sent: the claim goes back as if never taken.
       await settle(ctx, stopsBatch(err) ? { key, outcome: "released" } : { key, outcome: outcomeOf(err), error: errorText(err) });

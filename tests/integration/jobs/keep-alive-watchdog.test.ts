@@ -13,7 +13,7 @@ const QSTASH = "https://qstash.watchdog.test";
 const noop = (name: string) => defineJob({ name, description: "watched", handler: async () => ({}) });
 
 /** A registry of three watched jobs (unique names), a keep-alive over them, and QStash holding their schedules. */
-function setup(now: Date, o: { paused?: string[]; missing?: string[] } = {}) {
+function setup(now: Date, o: { paused?: string[]; missing?: string[]; env?: Record<string, string | undefined> } = {}) {
   const [a, b, c] = [uniqueName("wd-quarter"), uniqueName("wd-six"), uniqueName("wd-berlin")];
   const entries: ScheduleEntry[] = [
     { job: a, cron: "*/15 * * * *" },
@@ -22,7 +22,7 @@ function setup(now: Date, o: { paused?: string[]; missing?: string[] } = {}) {
   ];
   const schedules = parseSchedules(entries, [a, b, c]);
   const keepAlive = createKeepAlive({ schedules: () => schedules });
-  const deps = { ...testDeps([keepAlive, noop(a), noop(b), noop(c)], [], { ...VENDOR_ENV, QSTASH_URL: QSTASH }), clock: () => now };
+  const deps = { ...testDeps([keepAlive, noop(a), noop(b), noop(c)], [], { ...VENDOR_ENV, QSTASH_URL: QSTASH, ...o.env }), clock: () => now };
   server.use(
     http.get(`${QSTASH}/v2/schedules`, () =>
       HttpResponse.json(
@@ -108,6 +108,18 @@ describe("keep-alive watchdog", () => {
     expect(await run()).toMatchObject({ status: "succeeded", stats: { alert: "email: already claimed today; slack: already claimed today" } });
     expect(calls.resend).toHaveLength(1);
     expect(calls.slack).toHaveLength(1);
+  });
+
+  it("says the alert was recorded in the outbox, not sent, when the stack is local and has no vendor keys", async () => {
+    const now = new Date("2035-06-14T06:00:00Z");
+    const calls = vendors();
+    const local = { APP_ENV: "local", APP_URL: "http://127.0.0.1:3000", RESEND_API_KEY: undefined, SLACK_WEBHOOK_URL: undefined };
+    const out = await setup(now, { env: local }).run();
+    expect(out).toMatchObject({ status: "succeeded", stats: { alert: "email: recorded in the outbox; slack: recorded in the outbox" } });
+    expect(calls.resend).toEqual([]);
+    expect(calls.slack).toEqual([]);
+    const recorded = await sql()`select provider from provider_outbox where idempotency_key like 'alert:keep-alive:2035-06-14:%' order by provider`;
+    expect(recorded.map((r) => r.provider)).toEqual(["resend", "slack"]);
   });
 
   it("fails the run when a channel fails, and tries only that channel again on a later run of the day", async () => {
