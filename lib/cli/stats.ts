@@ -61,9 +61,12 @@ export async function collectStats(ctx: CliContext, opts: { windowMs: number; jo
 
   const notes = new Map<string, string[]>();
   const note = (job: string, text: string) => notes.set(job, [...(notes.get(job) ?? []), text]);
-  const expected = scheduled.map((s) => ({ job: s.job, slots: slotsFor(s, since, slotsUntil, listed.status === "fulfilled" ? byId : undefined, env.schedulePrefix, note).map((d) => d.toISOString()) }));
+  const db = ctx.deps().db;
+  const firstRun = scheduled.some((s) => s.via === "vercel") ? await db.rpc<string | null>("ledger_first_run") : null;
+  const started = { byId: listed.status === "fulfilled" ? byId : undefined, firstRun: firstRun ? new Date(firstRun) : undefined };
+  const expected = scheduled.map((s) => ({ job: s.job, slots: slotsFor(s, since, slotsUntil, started, env.schedulePrefix, note).map((d) => d.toISOString()) }));
 
-  const rows = await ctx.deps().db.rpc<Omit<JobStatsRow, "dlq" | "cron" | "notes">[]>("job_stats", {
+  const rows = await db.rpc<Omit<JobStatsRow, "dlq" | "cron" | "notes">[]>("job_stats", {
     p_since: since,
     p_until: until,
     p_expected: expected,
@@ -104,8 +107,22 @@ const EMPTY: Omit<JobStatsRow, "dlq" | "cron" | "notes"> = {
   missed_recent: [],
 };
 
-function slotsFor(s: Schedule, since: Date, until: Date, byId: Map<string, { createdAt: number; isPaused: boolean }> | undefined, prefix: string, note: (job: string, text: string) => void): Date[] {
-  if (s.via === "vercel" || !byId) return slotsBetween(s, since, until);
+interface Started {
+  /** QStash's schedules by id; undefined when QStash could not be asked. */
+  byId: Map<string, { createdAt: number; isPaused: boolean }> | undefined;
+  /** The ledger's first run of any job: when this deployment began, for Vercel crons. */
+  firstRun: Date | undefined;
+}
+
+function slotsFor(s: Schedule, since: Date, until: Date, { byId, firstRun }: Started, prefix: string, note: (job: string, text: string) => void): Date[] {
+  if (s.via === "vercel") {
+    if (!firstRun) {
+      note(s.job, "no run of any job recorded yet: Vercel cron ticks count from the first");
+      return [];
+    }
+    return slotsBetween(s, new Date(Math.max(since.getTime(), firstRun.getTime())), until);
+  }
+  if (!byId) return slotsBetween(s, since, until);
   const q = byId.get(scheduleIdOf(prefix, s.job));
   if (!q) {
     note(s.job, `no schedule ${scheduleIdOf(prefix, s.job)} in QStash: every tick is missed until pnpm qstash:schedule creates it`);

@@ -8,7 +8,9 @@ import { memoryIo } from "../../lib/cli/io";
 import type { StatsReport } from "../../lib/cli/stats";
 import { defineJob } from "../../lib/jobs/define";
 import { createRegistry } from "../../lib/jobs/registry";
+import { createE2eDatabase, type E2eDatabase } from "../e2e/support";
 import { sql, testEnv, uniqueName } from "../support/app";
+import { testDatabaseUrl } from "../support/db";
 
 const a = uniqueName("stats-a");
 const b = uniqueName("stats-b");
@@ -100,5 +102,34 @@ describe("pnpm qstash:stats from the ledger", () => {
 
   it("rejects a window it cannot read", async () => {
     await expect(statsCommand(cli().ctx, { since: "yesterday" })).rejects.toThrow(UsageError);
+  });
+});
+
+describe("pnpm qstash:stats on a new deployment", () => {
+  const cron = uniqueName("stats-vercel");
+  const vercelRegistry = createRegistry([defineJob({ name: cron, description: "t", handler: async () => ({}) })], [{ job: cron, cron: "0 6 * * *", via: "vercel" }]);
+  let fresh: E2eDatabase;
+  beforeAll(async () => {
+    fresh = await createE2eDatabase(testDatabaseUrl(), "cronlayer_stats_new_stack");
+  });
+  afterAll(async () => {
+    await fresh?.drop();
+  });
+  const stats = async () => {
+    const io = memoryIo();
+    const ctx = createCliContext({ env: testEnv({ QSTASH_URL: qstashDown, DATABASE_URL: fresh.url }), registry: vercelRegistry, io, now: () => NOW });
+    contexts.push(ctx);
+    expect(await statsCommand(ctx, { since: "24h", json: true })).toBe(0);
+    return (JSON.parse(io.stdout()) as StatsReport).rows.find((r) => r.job === cron);
+  };
+
+  it("counts a Vercel cron's ticks only from the deployment's first run, so a new stack has nothing missed", async () => {
+    expect(await stats()).toMatchObject({ expected_slots: 0, missed: 0, notes: [expect.stringMatching(/no run of any job recorded yet/)] });
+    // The stack began at 09:00 (its first heartbeat): the 06:00 tick that day was never going to run.
+    await fresh.sql`insert into job_runs (job, trigger, status, started_at, finished_at) values ('heartbeat', 'qstash', 'succeeded', ${at("09:00")}, ${at("09:00")})`;
+    expect(await stats()).toMatchObject({ expected_slots: 0, missed: 0, notes: [] });
+    // A deployment that ran the day before did expect it.
+    await fresh.sql`insert into job_runs (job, trigger, status, started_at, finished_at) values ('heartbeat', 'qstash', 'succeeded', ${new Date(at("09:00").getTime() - 86_400_000)}, ${at("09:00")})`;
+    expect(await stats()).toMatchObject({ expected_slots: 1, missed: 1, missed_recent: ["2026-01-10T06:00:00+00:00"] });
   });
 });
