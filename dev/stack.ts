@@ -41,7 +41,7 @@ export async function embeddedPostgres(port: number): Promise<Part> {
   return {
     name: "database",
     line: `embedded PGlite (.data/pglite) at ${pg.url}`,
-    // Connections to the embedded database share one session: one connection per process.
+    // One session behind a gate: any pool is safe (the CLI's too), but more connections would only wait.
     env: { DATABASE_URL: pg.url, DATABASE_POOL_MAX: "1" },
     stop: pg.stop,
   };
