@@ -31,6 +31,12 @@ export async function portFree(port: number, host = "127.0.0.1"): Promise<boolea
   });
 }
 
+/** Every port of `wanted` that is taken, so that one message can name them all. */
+export async function portClashes<T extends { port: number; host?: string }>(wanted: T[]): Promise<T[]> {
+  const free = await Promise.all(wanted.map((w) => portFree(w.port, w.host)));
+  return wanted.filter((_, i) => !free[i]);
+}
+
 async function needPort(port: number, what: string, variable: string) {
   if (!(await portFree(port))) throw new Error(`port ${port} is in use (${what}): stop the other process, or set ${variable} to another port.`);
 }

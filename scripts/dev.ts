@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { embeddedPostgres, localApp, localQStash, portFree, redisBridge, waitForApp, type Part } from "../dev/stack";
+import { embeddedPostgres, localApp, localQStash, portClashes, redisBridge, waitForApp, type Part } from "../dev/stack";
 import { readVercelCrons, startVercelCronTicker } from "../dev/vercel-cron";
 import { registry } from "../jobs";
 import { migrate } from "../lib/db/migrate";
+import { claimStack } from "../lib/cli/local-stack";
 import { loadEnv, LOCAL_QSTASH } from "../lib/env";
 import { qstashClient } from "../lib/qstash/publish";
 import { syncSchedules } from "../lib/qstash/sync";
@@ -22,6 +23,7 @@ const parts: Part[] = [];
 const children: ChildProcess[] = [];
 let stopTicker = () => {};
 let stopping = false;
+let claim: ReturnType<typeof claimStack> | undefined;
 
 async function shutdown(code: number) {
   if (stopping) return;
@@ -35,6 +37,7 @@ async function shutdown(code: number) {
     }
   }
   for (const p of parts.reverse()) await p.stop().catch((e: Error) => console.error(`stopping ${p.name} failed: ${e.message}`));
+  claim?.release();
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown(0));
@@ -46,21 +49,34 @@ async function main() {
   // Local mode is opt-in, and this is where it is opted into; loadEnv refuses it on a public APP_URL.
   loadEnv({ ...process.env, APP_ENV: "local", APP_URL: appUrl });
   const app = localApp({ ...process.env, APP_URL: appUrl }, PORT);
-  if (!(await portFree(PORT, app.host))) throw new Error(`port ${PORT} is in use (the app): stop the other process, or run PORT=3001 pnpm dev.`);
+  // Before anything opens .data: a second pnpm dev in this checkout stops here, naming the first.
+  claim = claimStack();
+  const embedded = !process.env.DATABASE_URL && !process.env.SUPABASE_URL;
+  const ownQStash = !process.env.QSTASH_URL || process.env.QSTASH_URL === LOCAL_QSTASH.url;
+  const ports = {
+    app: { port: PORT, host: app.host, variable: "PORT" },
+    db: embedded ? { port: num("PGLITE_PORT", 54329), variable: "PGLITE_PORT" } : undefined,
+    qstash: ownQStash ? { port: num("QSTASH_PORT", 8080), variable: "QSTASH_PORT" } : undefined,
+    redis: process.env.UPSTASH_REDIS_REST_URL ? undefined : { port: num("REDIS_BRIDGE_PORT", 8079), variable: "REDIS_BRIDGE_PORT" },
+  };
+  const clashes = await portClashes(Object.values(ports).filter((p) => p !== undefined));
+  if (clashes.length) throw new Error(`ports in use: ${clashes.map((c) => `${c.port} (${c.variable})`).join(", ")}. Stop what holds them, or set ${clashes.map((c) => c.variable).join(", ")} to free ports.`);
 
   const childEnv = app.env;
   const real: string[] = [];
-  if (!process.env.DATABASE_URL && !process.env.SUPABASE_URL) parts.push(await embeddedPostgres(num("PGLITE_PORT", 54329)));
+  if (ports.db) parts.push(await embeddedPostgres(ports.db.port));
   else real.push(`database     ${process.env.SUPABASE_URL ? `Supabase at ${process.env.SUPABASE_URL}` : "PostgreSQL at DATABASE_URL"}`);
-  if (!process.env.QSTASH_URL || process.env.QSTASH_URL === LOCAL_QSTASH.url) parts.push(await localQStash(num("QSTASH_PORT", 8080)));
+  if (ports.qstash) parts.push(await localQStash(ports.qstash.port));
   else real.push(`qstash       ${process.env.QSTASH_URL}`);
-  if (!process.env.UPSTASH_REDIS_REST_URL) {
-    const bridge = await redisBridge(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", num("REDIS_BRIDGE_PORT", 8079));
+  if (ports.redis) {
+    const bridge = await redisBridge(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", ports.redis.port);
     if (bridge) parts.push(bridge);
     else real.push("redis        none: no Redis server answered at REDIS_URL (diagnostics show not_configured)");
   } else real.push(`redis        ${process.env.UPSTASH_REDIS_REST_URL}`);
   for (const p of parts) Object.assign(childEnv, p.env);
   const env = loadEnv(childEnv);
+  // What the CLI needs to find this stack (pnpm job:run, qstash:stats, db:seed).
+  claim.update(Object.assign({ APP_URL: appUrl }, ...parts.map((p) => p.env)) as Record<string, string>);
 
   if (env.database.kind === "postgres") {
     const applied = await migrate(env.database.url, "supabase/migrations");

@@ -7,6 +7,7 @@ import type { RunDeps } from "../jobs/run";
 import { createLogger } from "../log";
 import { operatorClient } from "../qstash/client";
 import { processIo, type Io } from "./io";
+import { runningStack, type StackRecord } from "./local-stack";
 
 /** What every command gets: env, registry, where to write, and lazily built clients. */
 export interface CliContext {
@@ -21,7 +22,17 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
-export function createCliContext(opts: { env: Env; registry: Registry; io?: Io; qstash?: Client; deps?: RunDeps; now?: () => Date; logLevel?: Env["logLevel"] }): CliContext {
+export function createCliContext(opts: {
+  env: Env;
+  registry: Registry;
+  io?: Io;
+  qstash?: Client;
+  deps?: RunDeps;
+  now?: () => Date;
+  logLevel?: Env["logLevel"];
+  /** Said once, when the command first opens the database (e.g. which database it fell back to). */
+  databaseNote?: string;
+}): CliContext {
   const io = opts.io ?? processIo();
   let client = opts.qstash;
   let deps = opts.deps;
@@ -31,12 +42,14 @@ export function createCliContext(opts: { env: Env; registry: Registry; io?: Io; 
     registry: opts.registry,
     io,
     qstash: () => (client ??= operatorClient(opts.env)),
-    deps: () =>
-      (deps ??= {
+    deps: () => {
+      if (!deps && opts.databaseNote) io.err(`note: ${opts.databaseNote}`);
+      return (deps ??= {
         ...createDeps(opts.env, opts.registry),
         // Logs go to stderr so stdout carries only the command's answer (and valid --json).
         log: createLogger(opts.logLevel ?? opts.env.logLevel, { via: "cli" }, (line) => io.err(line)),
-      }),
+      });
+    },
     now: opts.now ?? (() => new Date()),
     async close() {
       if (ownDeps && deps) await deps.db.close();
@@ -48,10 +61,25 @@ export function createCliContext(opts: { env: Env; registry: Registry; io?: Io; 
  * The scripts' env: `.env.local` then `.env` (as `pnpm dev` and Next.js read them; variables already
  * set win), validated by the one env module. Only scripts call this: it touches process.env.
  */
-export function loadCliEnv(): Env {
+export function loadCliEnv(): { env: Env; databaseNote: string | undefined } {
   for (const file of [".env.local", ".env"]) if (existsSync(file)) process.loadEnvFile(file);
-  return loadEnv(withScriptDefaults(process.env));
+  let databaseNote: string | undefined;
+  const env = loadEnv(withLocalStack(withScriptDefaults(process.env), runningStack(), (line) => (databaseNote = line)));
+  return { env, databaseNote };
 }
+
+/**
+ * In local mode without a database of its own, a command uses the stack `pnpm dev` runs from this
+ * checkout (its banner's variables; those already set win), or says that none is running.
+ */
+export function withLocalStack(source: Record<string, string | undefined>, stack: StackRecord | undefined, note: (line: string) => void): Record<string, string | undefined> {
+  if (source.APP_ENV !== "local" || source.DATABASE_URL || source.SUPABASE_URL) return source;
+  if (stack) return { ...stack.env, ...definedOnly(source) };
+  note(`no local stack is running (pnpm dev); using ${loadEnv({ APP_ENV: "local" }).database.url ?? "the default database"}. Start pnpm dev, or set DATABASE_URL.`);
+  return source;
+}
+
+const definedOnly = (source: Record<string, string | undefined>) => Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
 
 /**
  * A script is not a server: nothing can reach the local keys through it. Beside `pnpm dev` (no

@@ -26,9 +26,9 @@ export async function runCommand(registry: () => Registry | Promise<Registry>, c
   quietSdk();
   let ctx: CliContext | undefined;
   try {
-    const env = loadCliEnv();
+    const { env, databaseNote } = loadCliEnv();
     // A terminal gets warnings and errors; LOG_LEVEL=info shows every run event as the routes log them.
-    ctx = createCliContext({ env, registry: await registry(), io, logLevel: process.env.LOG_LEVEL ? env.logLevel : "warn" });
+    ctx = createCliContext({ env, registry: await registry(), io, logLevel: process.env.LOG_LEVEL ? env.logLevel : "warn", databaseNote });
     process.exitCode = await command(ctx);
   } catch (err) {
     const e = err as Error;
