@@ -10,6 +10,8 @@ export interface Part {
   line: string;
   env: Record<string, string>;
   stop: () => Promise<void>;
+  /** Called once the app answers and its routes are compiled: starts what would call it. */
+  ready?: () => void;
 }
 
 /**
@@ -55,12 +57,14 @@ export async function embeddedPostgres(port: number): Promise<Part> {
 
 export async function localQStash(port: number): Promise<Part> {
   await needPort(port, "local QStash", "QSTASH_PORT");
-  const qs = await startQStashServer({ port, stateFile: ".data/qstash.json" });
+  // Held until the app answers: ticks due meanwhile (persisted schedules) wait instead of failing.
+  const qs = await startQStashServer({ port, stateFile: ".data/qstash.json", holdDeliveries: true });
   return {
     name: "qstash",
     line: `local QStash server at ${qs.url} (state in .data/qstash.json)`,
     env: { QSTASH_URL: qs.url, QSTASH_TOKEN: qs.token, QSTASH_CURRENT_SIGNING_KEY: qs.currentSigningKey, QSTASH_NEXT_SIGNING_KEY: qs.nextSigningKey },
     stop: qs.close,
+    ready: () => qs.releaseDeliveries(),
   };
 }
 
@@ -84,6 +88,19 @@ export async function redisBridge(redisUrl: string, port: number): Promise<Part 
     env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: token },
     stop: bridge.close,
   };
+}
+
+/**
+ * Compiles the routes deliveries go to before the first one arrives: under `next dev` the first
+ * request to a route compiles it, which can outlast a job's timeout. Unsigned, they are refused
+ * before any work is done; the answer does not matter.
+ */
+export async function warmRoutes(appUrl: string, paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    await fetch(`${appUrl}${p}`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+  }
 }
 
 /** Waits until the app answers, so schedules are synced to something that can take deliveries. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { embeddedPostgres, localApp, localQStash, portClashes, redisBridge, waitForApp, type Part } from "../dev/stack";
+import { embeddedPostgres, localApp, localQStash, portClashes, redisBridge, waitForApp, warmRoutes, type Part } from "../dev/stack";
 import { readVercelCrons, startVercelCronTicker } from "../dev/vercel-cron";
 import { registry } from "../jobs";
 import { migrate } from "../lib/db/migrate";
@@ -87,6 +87,8 @@ async function main() {
   children.push(next);
   next.on("exit", (code) => void shutdown(code ?? 0));
   await waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`);
+  await warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed"]);
+  for (const p of parts) p.ready?.();
 
   const ticker = startVercelCronTicker({ appUrl: env.appUrl, cronSecret: env.cronSecret, crons: readVercelCrons(), log: (l) => console.log(`[vercel-cron] ${l}`) });
   stopTicker = () => ticker.stop();

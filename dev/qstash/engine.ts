@@ -38,6 +38,8 @@ export class Engine {
   readonly #active = new Set<string>();
   #wake: { at: number; handle: TimerHandle } | undefined;
   #closed = false;
+  /** While held, due messages wait: `pnpm dev` holds them until the app answers. */
+  #held = false;
   /** Told when a message is finally delivered or has failed for good (schedules track this). */
   onSettled: (msg: StoredMessage, outcome: Outcome) => void = () => {};
 
@@ -64,6 +66,16 @@ export class Engine {
     if (this.#wake) this.#o.clock.clearTimer(this.#wake.handle);
     this.#timers.clear();
     this.#abort.abort();
+  }
+
+  /** Due messages wait (nothing is attempted) until release. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  release(): void {
+    this.#held = false;
+    this.#pump();
   }
 
   create(spec: MessageSpec, o: { notBefore: number; callerIp: string; kind?: MessageKind; scheduleId?: string }): StoredMessage {
@@ -119,7 +131,7 @@ export class Engine {
   }
 
   #pump() {
-    if (this.#closed) return;
+    if (this.#closed || this.#held) return;
     const now = this.#o.clock.now();
     let wake = Infinity;
     for (const msg of [...this.#ready]) {

@@ -46,6 +46,12 @@ export interface QStashServerOptions {
   stateFile?: string;
   /** One line per delivery attempt and per request error. Default: silent. */
   log?: (line: string) => void;
+  /**
+   * Accept requests and keep time, but deliver nothing until `releaseDeliveries()`: a restarted
+   * `pnpm dev` holds the persisted schedules' ticks until the app answers, instead of sending them
+   * to a port nobody listens on yet (dead letters) or to a route still compiling (timeouts).
+   */
+  holdDeliveries?: boolean;
 }
 
 export interface QStashServer {
@@ -57,6 +63,8 @@ export interface QStashServer {
   clock: Clock;
   /** The live state (read it, do not change it). */
   readonly state: State;
+  /** Starts the deliveries held by `holdDeliveries`; a no-op otherwise. */
+  releaseDeliveries(): void;
   /** Key rotation as on QStash: next becomes current, a new next is made (or the one given). */
   rotateSigningKeys(next?: string): { current: string; next: string };
   close(): Promise<void>;
@@ -157,6 +165,7 @@ export async function startQStashServer(opts: QStashServerOptions = {}): Promise
       resolve();
     });
   });
+  if (opts.holdDeliveries) engine.hold();
   engine.start();
   scheduler.start();
 
@@ -174,6 +183,7 @@ export async function startQStashServer(opts: QStashServerOptions = {}): Promise
     },
     clock,
     state: store.state,
+    releaseDeliveries: () => engine.release(),
     rotateSigningKeys(next = randomId("sig_", 28)) {
       keyring.current = keyring.next;
       keyring.next = next;
