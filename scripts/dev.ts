@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { embeddedPostgres, localApp, localQStash, portClashes, redisBridge, waitForApp, warmRoutes, type Part } from "../dev/stack";
+import { listenForKeys } from "../dev/keys";
 import { readVercelCrons, startVercelCronTicker } from "../dev/vercel-cron";
 import { registry } from "../jobs";
 import { migrate } from "../lib/db/migrate";
@@ -24,6 +25,8 @@ const children: ChildProcess[] = [];
 let stopTicker = () => {};
 let stopping = false;
 let claim: ReturnType<typeof claimStack> | undefined;
+let banner = "";
+const stopKeys = listenForKeys({ stop: () => void shutdown(0), banner: () => console.log(banner) });
 
 async function shutdown(code: number) {
   if (stopping) return;
@@ -36,9 +39,22 @@ async function shutdown(code: number) {
       /* already gone */
     }
   }
+  // Next's last words (its workers restore the cursor) come before ours, not after the shell's prompt.
+  await Promise.all(children.map((c) => c.pid && groupGone(c.pid, 5_000)));
   for (const p of parts.reverse()) await p.stop().catch((e: Error) => console.error(`stopping ${p.name} failed: ${e.message}`));
   claim?.release();
+  stopKeys();
+  if (code === 0) console.log("stopped");
   process.exit(code);
+}
+async function groupGone(pgid: number, timeoutMs: number) {
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+  }
 }
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
@@ -99,8 +115,7 @@ async function main() {
       : `NOT synced (${sync.status}): ${sync.messages.join("; ")}`;
 
   const secret = env.cronSecret ?? "";
-  console.log(
-    [
+  banner = [
       "",
       "cronlayer local stack",
       `  app          ${env.appUrl}`,
@@ -110,10 +125,10 @@ async function main() {
       `  schedules    ${synced}; the heartbeat job runs every minute`,
       `  vercel cron  ${ticker.jobs.map((j) => `${j.path} next ${j.cron.nextRun()?.toISOString()}`).join(", ")}`,
       `  run a job    curl -H "Authorization: Bearer ${secret}" ${env.appUrl}/api/cron/cleanup-expired-reservations`,
-      "  Ctrl-C stops everything.",
+      `  Ctrl-C stops everything${process.stdin.isTTY ? "; b prints this banner again" : ""}.`,
       "",
-    ].join("\n"),
-  );
+    ].join("\n");
+  console.log(banner);
 }
 
 main().catch(async (err: Error) => {
