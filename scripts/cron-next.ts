@@ -1,7 +1,5 @@
 import { Option } from "commander";
-import { cronNextCommand } from "@/lib/cli/commands/cron-next";
-import { runCommand } from "@/lib/cli/main";
-import { appRegistry, cliProgram } from "@/lib/cli/program";
+import { cliProgram, run } from "@/lib/cli/program";
 
 await cliProgram("pnpm cron:next", "Next run times of a job or a cron, in UTC and in its zone, marking runs a DST change moves, skips or repeats.")
   .argument("<job-or-cron>", 'a scheduled job, or a quoted cron such as "30 1 * * *" (CRON_TZ=Zone prefix allowed)')
@@ -9,5 +7,5 @@ await cliProgram("pnpm cron:next", "Next run times of a job or a cron, in UTC an
   .option("-n, --count <n>", "how many runs", "10")
   .addOption(new Option("--from <iso>", "start from this instant instead of now").hideHelp())
   .option("--json", "machine-readable output")
-  .action((input: string, opts) => runCommand(appRegistry, (ctx) => cronNextCommand(ctx, input, opts)))
+  .action((input: string, opts) => run(() => import("@/lib/cli/commands/cron-next"), (m, ctx) => m.cronNextCommand(ctx, input, opts)))
   .parseAsync();

@@ -1,6 +1,4 @@
-import { jobRunCommand } from "@/lib/cli/commands/job-run";
-import { runCommand } from "@/lib/cli/main";
-import { appRegistry, cliProgram } from "@/lib/cli/program";
+import { cliProgram, run } from "@/lib/cli/program";
 
 await cliProgram("pnpm job:run", "Run a job in this process: same context and ledger as the routes (trigger cli).")
   .argument("<job>", "the job's name (jobs/index.ts)")
@@ -8,5 +6,5 @@ await cliProgram("pnpm job:run", "Run a job in this process: same context and le
   .option("--dry-run", "show the job, the parsed payload and its settings; open no run")
   .option("--json", "machine-readable output")
   .addHelpText("after", "\nExit codes: 0 succeeded (or skipped: another run holds the lease), 1 failed, 2 bad job name or payload.")
-  .action((job: string, opts) => runCommand(appRegistry, (ctx) => jobRunCommand(ctx, job, opts)))
+  .action((job: string, opts) => run(() => import("@/lib/cli/commands/job-run"), (m, ctx) => m.jobRunCommand(ctx, job, opts)))
   .parseAsync();

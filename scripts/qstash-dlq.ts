@@ -1,6 +1,4 @@
-import { dlqActCommand, dlqListCommand, dlqShowCommand } from "@/lib/cli/commands/dlq";
-import { runCommand } from "@/lib/cli/main";
-import { appRegistry, cliProgram } from "@/lib/cli/program";
+import { cliProgram, run } from "@/lib/cli/program";
 
 const program = cliProgram("pnpm qstash:dlq", "QStash dead letters: messages whose retries ran out.");
 program
@@ -9,20 +7,20 @@ program
   .option("--all", "every dead letter in the account")
   .option("--job <job>", "only this job")
   .option("--json", "machine-readable output")
-  .action((opts) => runCommand(appRegistry, (ctx) => dlqListCommand(ctx, opts)));
+  .action((opts) => run(() => import("@/lib/cli/commands/dlq"), (m, ctx) => m.dlqListCommand(ctx, opts)));
 program
   .command("show <id>")
   .description("one dead letter: request, last response, body")
   .option("--json", "machine-readable output")
-  .action((id: string, opts) => runCommand(appRegistry, (ctx) => dlqShowCommand(ctx, id, opts)));
+  .action((id: string, opts) => run(() => import("@/lib/cli/commands/dlq"), (m, ctx) => m.dlqShowCommand(ctx, id, opts)));
 program
   .command("retry <id...>")
   .description("deliver again (each id gets a new message id)")
   .option("--json", "machine-readable output")
-  .action((ids: string[], opts) => runCommand(appRegistry, (ctx) => dlqActCommand(ctx, "retry", ids, opts)));
+  .action((ids: string[], opts) => run(() => import("@/lib/cli/commands/dlq"), (m, ctx) => m.dlqActCommand(ctx, "retry", ids, opts)));
 program
   .command("delete <id...>")
   .description("drop dead letters")
   .option("--json", "machine-readable output")
-  .action((ids: string[], opts) => runCommand(appRegistry, (ctx) => dlqActCommand(ctx, "delete", ids, opts)));
+  .action((ids: string[], opts) => run(() => import("@/lib/cli/commands/dlq"), (m, ctx) => m.dlqActCommand(ctx, "delete", ids, opts)));
 await program.parseAsync();

@@ -1,7 +1,5 @@
 import { Option } from "commander";
-import { scheduleCommand } from "@/lib/cli/commands/schedule";
-import { runCommand } from "@/lib/cli/main";
-import { appRegistry, cliProgram } from "@/lib/cli/program";
+import { cliProgram, run } from "@/lib/cli/program";
 
 await cliProgram("pnpm qstash:schedule", "Reconcile config/qstash.ts with QStash: print the plan (create / update / delete / unchanged), apply it, verify.")
   .option("--dry-run", "print the plan only")
@@ -9,5 +7,5 @@ await cliProgram("pnpm qstash:schedule", "Reconcile config/qstash.ts with QStash
   .addOption(new Option("--plan <plan>", "QStash plan whose limits to warn about (default: free against the cloud, none against a local server)").choices(["free", "payg", "none"]))
   .option("--json", "machine-readable output")
   .addHelpText("after", "\nSchedule ids are <SCHEDULE_PREFIX>-<job>; only ids with that prefix are ever changed or deleted.\nExit codes: 0 applied or already in sync, 1 failed or refused, 2 changes pending (--check) or bad arguments.")
-  .action((opts) => runCommand(appRegistry, (ctx) => scheduleCommand(ctx, opts)))
+  .action((opts) => run(() => import("@/lib/cli/commands/schedule"), (m, ctx) => m.scheduleCommand(ctx, opts)))
   .parseAsync();

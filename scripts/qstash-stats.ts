@@ -1,10 +1,8 @@
-import { statsCommand } from "@/lib/cli/commands/stats";
-import { runCommand } from "@/lib/cli/main";
-import { appRegistry, cliProgram } from "@/lib/cli/program";
+import { cliProgram, run } from "@/lib/cli/program";
 
 await cliProgram("pnpm qstash:stats", "Per job, from the ledger: runs, outcomes, success rate, p50/p95 duration, p95 lag, last run, missed ticks, and the DLQ count from QStash.")
   .option("--since <window>", "how far back: 30m, 24h, 7d ...", "24h")
   .option("--job <job...>", "only these jobs")
   .option("--json", "machine-readable output")
-  .action((opts) => runCommand(appRegistry, (ctx) => statsCommand(ctx, opts)))
+  .action((opts) => run(() => import("@/lib/cli/commands/stats"), (m, ctx) => m.statsCommand(ctx, opts)))
   .parseAsync();
