@@ -1,5 +1,5 @@
-import { Novu } from "@novu/api";
-import { HTTPClientError, NovuError } from "@novu/api/models/errors";
+import type { Novu } from "@novu/api";
+import type { NovuError } from "@novu/api/models/errors";
 import { ProviderError } from "../errors";
 import { requestSignal, vendorError } from "./errors";
 import type { NotificationTrigger, NotifyProvider } from "./types";
@@ -11,15 +11,23 @@ export const NOVU_API = "https://api.novu.co";
  * hour, far past any job's timeout: retries are ours (the next run, QStash), so it never retries.
  */
 export function createNovuProvider(cfg: { apiKey: string; baseUrl: string | undefined }): NotifyProvider {
-  const novu = new Novu({
-    secretKey: cfg.apiKey,
-    serverURL: (cfg.baseUrl ?? NOVU_API).replace(/\/+$/, ""),
-    retryConfig: { strategy: "none" },
-    timeoutMs: 15_000,
-  });
+  // The SDK takes over half a second to load: it loads on the first notification, not with every CLI command.
+  let sdk: { novu: Novu; errors: typeof import("@novu/api/models/errors") } | undefined;
+  const load = async () => {
+    if (sdk) return sdk;
+    const [{ Novu: Client }, errors] = await Promise.all([import("@novu/api"), import("@novu/api/models/errors")]);
+    const novu = new Client({
+      secretKey: cfg.apiKey,
+      serverURL: (cfg.baseUrl ?? NOVU_API).replace(/\/+$/, ""),
+      retryConfig: { strategy: "none" },
+      timeoutMs: 15_000,
+    });
+    return (sdk = { novu, errors });
+  };
   return {
     async trigger(t: NotificationTrigger, signal?: AbortSignal) {
       try {
+        const { novu } = await load();
         const res = await novu.trigger(
           {
             workflowId: t.workflowId,
@@ -33,10 +41,10 @@ export function createNovuProvider(cfg: { apiKey: string; baseUrl: string | unde
         if (!res.result.acknowledged) throw new ProviderError("Novu", `trigger not acknowledged (status ${res.result.status})`);
         return { transactionId: res.result.transactionId ?? t.transactionId };
       } catch (err) {
-        if (err instanceof NovuError) {
+        if (sdk && err instanceof sdk.errors.NovuError) {
           throw vendorError("Novu", "NOVU_API_KEY", err.statusCode, novuMessage(err), err.headers.get("retry-after"), err);
         }
-        if (err instanceof HTTPClientError) throw vendorError("Novu", "NOVU_API_KEY", undefined, err.message, undefined, err);
+        if (sdk && err instanceof sdk.errors.HTTPClientError) throw vendorError("Novu", "NOVU_API_KEY", undefined, err.message, undefined, err);
         throw err;
       }
     },

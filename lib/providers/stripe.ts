@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { ProviderError } from "../errors";
 import { vendorError } from "./errors";
 import type { Payout, PayoutLookup, PayoutRequest, StripeProvider, Transfer, TransferLookup, TransferRequest } from "./types";
@@ -22,7 +22,15 @@ function fetchWithCallSignal(input: string | URL | Request, init?: RequestInit):
  */
 export function createStripeProvider(cfg: { secretKey: string; apiBase: string | undefined }): StripeProvider {
   const base = cfg.apiBase ? new URL(cfg.apiBase) : undefined;
-  const stripe = new Stripe(cfg.secretKey, {
+  // The SDK loads on first use: it weighs on every CLI command and cold start that never pays anyone.
+  let sdk: { Stripe: typeof Stripe; stripe: Stripe } | undefined;
+  const load = async () => {
+    if (sdk) return sdk;
+    const { default: Sdk } = await import("stripe");
+    return (sdk = { Stripe: Sdk, stripe: client(Sdk) });
+  };
+  const fromStripe = (err: unknown) => stripeError(err, sdk?.Stripe);
+  const client = (Stripe: typeof import("stripe").default) => new Stripe(cfg.secretKey, {
     maxNetworkRetries: 0,
     timeout: 20_000,
     telemetry: false,
@@ -37,6 +45,7 @@ export function createStripeProvider(cfg: { secretKey: string; apiBase: string |
       // Money never starts moving for a run that has already stopped.
       signal?.throwIfAborted();
       try {
+        const { stripe } = await load();
         const tr = await callSignal.run(signal, () => stripe.transfers.create(
           {
             amount: t.amount,
@@ -56,6 +65,7 @@ export function createStripeProvider(cfg: { secretKey: string; apiBase: string |
     async createPayout(p: PayoutRequest, signal?: AbortSignal) {
       signal?.throwIfAborted();
       try {
+        const { stripe } = await load();
         const po = await callSignal.run(signal, () =>
           stripe.payouts.create({ amount: p.amount, currency: p.currency, metadata: p.metadata }, { idempotencyKey: p.idempotencyKey, stripeAccount: p.account }),
         );
@@ -67,6 +77,7 @@ export function createStripeProvider(cfg: { secretKey: string; apiBase: string |
     async findTransfer(q: TransferLookup, signal?: AbortSignal): Promise<Transfer | undefined> {
       signal?.throwIfAborted();
       try {
+        const { stripe } = await load();
         return await callSignal.run(signal, async () => {
           for await (const tr of stripe.transfers.list({ transfer_group: q.transferGroup, limit: 100 })) {
             if (matches(tr.metadata, q.metadata)) return { id: tr.id };
@@ -80,6 +91,7 @@ export function createStripeProvider(cfg: { secretKey: string; apiBase: string |
     async findPayout(q: PayoutLookup, signal?: AbortSignal): Promise<Payout | undefined> {
       signal?.throwIfAborted();
       try {
+        const { stripe } = await load();
         return await callSignal.run(signal, async () => {
           const since = Math.floor(q.createdSince.getTime() / 1000);
           for await (const po of stripe.payouts.list({ created: { gte: since }, limit: 100 }, { stripeAccount: q.account })) {
@@ -98,8 +110,8 @@ const payoutOf = (po: Stripe.Payout): Payout => ({ id: po.id, arrivalDate: new D
 
 const matches = (have: Stripe.Metadata | null, want: Record<string, string>) => Object.entries(want).every(([k, v]) => have?.[k] === v);
 
-function fromStripe(err: unknown): Error {
-  if (err instanceof Stripe.errors.StripeError) {
+function stripeError(err: unknown, Sdk: typeof Stripe | undefined): Error {
+  if (Sdk && err instanceof Sdk.errors.StripeError) {
     const code = err.code ? ` (${err.code})` : "";
     return vendorError("Stripe", "STRIPE_SECRET_KEY", err.statusCode, `${err.message}${code}`, err.headers?.["retry-after"], err);
   }
