@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { withScriptDefaults } from "../lib/cli/context";
-import { loadEnv } from "../lib/env";
+import { loadCliEnv } from "../lib/cli/context";
 
 const HELP = `Usage: pnpm db:seed [--url postgres://...]
 
@@ -12,8 +11,8 @@ a payout arriving soon, an expired slot hold, a calendar token about to expire, 
 due admin tasks and old audit rows. Running it again replaces the previous seed (rows under
 @seed.cronlayer.test), nothing else.
 
-Database: --url, else DATABASE_URL, else the embedded database of pnpm dev (127.0.0.1:54329) when it
-answers, else postgres://postgres@127.0.0.1:5432/postgres. Apply migrations first (pnpm db:migrate;
+Database: --url, else DATABASE_URL, else the database of the pnpm dev running from this checkout
+(.data/stack.json), else postgres://postgres@127.0.0.1:5432/postgres (it says so). Apply migrations first (pnpm db:migrate;
 pnpm dev does it).`;
 
 const { values } = parseArgs({ options: { url: { type: "string" }, help: { type: "boolean", short: "h" } } });
@@ -22,26 +21,13 @@ if (values.help) {
   process.exit(0);
 }
 
-const EMBEDDED = "postgres://postgres@127.0.0.1:54329/postgres";
 const DOMAIN = "seed.cronlayer.test";
-
-async function answers(url: string): Promise<boolean> {
-  const probe = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
-  try {
-    await probe`select 1`;
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.end({ timeout: 1 });
-  }
-}
 
 async function databaseUrl(): Promise<string> {
   if (values.url) return values.url;
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  if (await answers(EMBEDDED)) return EMBEDDED;
-  const env = loadEnv(withScriptDefaults(process.env));
+  const { env, databaseNote } = loadCliEnv();
+  if (databaseNote) console.error(`note: ${databaseNote}`);
   if (env.database.kind !== "postgres") throw new Error("pnpm db:seed needs a Postgres URL: set DATABASE_URL (Supabase: Project Settings -> Database) or pass --url.");
   return env.database.url;
 }
