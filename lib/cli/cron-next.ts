@@ -4,6 +4,7 @@ import type { Registry } from "../jobs/registry";
 import { isValidZone, parseCron } from "../jobs/schedules";
 import { UsageError } from "./errors";
 import { transitions, wallMs, type Transition } from "./dst";
+import { zoneName } from "./format";
 
 export interface CronSource {
   /** The job, when a job name was given. */
@@ -46,7 +47,7 @@ export interface NextRun {
   n: number | null;
   /** The instant it fires; null when it never fires (a skipped wall-clock time). */
   at: Date | null;
-  /** Wall-clock time in the cron's zone, e.g. "2027-03-28 02:00 GMT+1". */
+  /** Wall-clock time in the cron's zone, e.g. "2027-03-28 02:00 +01:00 WEST". */
   local: string;
   /** Wall-clock time in the display zone. */
   display: string;
@@ -54,7 +55,10 @@ export interface NextRun {
   note: string | null;
 }
 
-const FMT = "ccc yyyy-MM-dd HH:mm ZZZZ";
+const inZone = (at: Date, zone: string) => {
+  const d = DateTime.fromJSDate(at, { zone });
+  return `${d.toFormat("ccc yyyy-MM-dd HH:mm")} ${zoneName(d)}`;
+};
 const clock = (ms: number) => DateTime.fromMillis(ms, { zone: "utc" }).toFormat("HH:mm");
 const day = (ms: number) => DateTime.fromMillis(ms, { zone: "utc" }).toFormat("yyyy-MM-dd");
 const instantOf = (wall: number, offset: number) =>
@@ -93,8 +97,8 @@ function row(src: CronSource, at: Date, n: number | null): NextRun {
   return {
     n,
     at,
-    local: DateTime.fromJSDate(at, { zone: src.zone }).toFormat(FMT),
-    display: DateTime.fromJSDate(at, { zone: src.displayZone }).toFormat(FMT),
+    local: inZone(at, src.zone),
+    display: inZone(at, src.displayZone),
     mark: null,
     note: null,
   };

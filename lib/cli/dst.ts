@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import { zoneName } from "./format";
 
 /** A change of a zone's UTC offset: `at` is the first instant on the new offset. */
 export interface Transition {
@@ -13,7 +14,7 @@ export interface Transition {
   /** The clock reading that is skipped or repeated from, and where it lands: 01:00 -> 02:00, or 02:00 -> 01:00. */
   clockFrom: number;
   clockTo: number;
-  /** Zone names before and after, e.g. GMT+0 -> GMT+1, EST -> EDT. */
+  /** Zone names before and after, e.g. +00:00 WET -> +01:00 WEST, -05:00 EST -> -04:00 EDT. */
   nameBefore: string;
   nameAfter: string;
 }
@@ -53,8 +54,8 @@ export function transitions(zone: string, from: Date, to: Date): Transition[] {
       wallTo: gap ? wallMs(clockAfter) : wallMs(clockBefore) + 1,
       clockFrom: wallMs(clockBefore) + 1,
       clockTo: wallMs(clockAfter),
-      nameBefore: clockBefore.toFormat("ZZZZ"),
-      nameAfter: clockAfter.toFormat("ZZZZ"),
+      nameBefore: zoneName(clockBefore),
+      nameAfter: zoneName(clockAfter),
     });
   }
   return found;

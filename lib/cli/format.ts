@@ -21,11 +21,25 @@ export const percent = (ratio: number | null | undefined) => (ratio === null || 
 
 export const count = (n: number) => n.toLocaleString("en-US");
 
-/** "2026-11-23 14:05 UTC" (or in a zone: "2026-11-23 15:05 GMT+1"). */
+/**
+ * One style for every zone: the UTC offset, then the abbreviation where the zone has one
+ * ("+01:00 CET", "-05:00 EST", "+05:30 IST", "+09:00"). Intl knows each abbreviation only in the
+ * locales that use it (CET in en-GB, IST in en-IN), so each is asked in turn.
+ */
+export function zoneName(dt: DateTime): string {
+  if (dt.zone.name === "UTC" || dt.zoneName === "utc") return "UTC";
+  const abbreviation = ABBREVIATION_LOCALES.map((l) => dt.setLocale(l).offsetNameShort).find((n) => n && !/^(GMT|UTC)[+-]/.test(n));
+  return abbreviation ? `${dt.toFormat("ZZ")} ${abbreviation}` : dt.toFormat("ZZ");
+}
+const ABBREVIATION_LOCALES = ["en-US", "en-GB", "en-IN", "en-AU", "en-NZ"];
+
+/** "2026-11-23 14:05 UTC" (or in a zone: "2026-11-23 15:05 +01:00 CET"). */
 export function when(at: Date | string | number | null | undefined, zone = "utc"): string {
   if (at === null || at === undefined) return "-";
   const d = typeof at === "string" ? DateTime.fromISO(at) : typeof at === "number" ? DateTime.fromMillis(at) : DateTime.fromJSDate(at);
-  return d.setZone(zone).toFormat(zone === "utc" ? "yyyy-MM-dd HH:mm 'UTC'" : "yyyy-MM-dd HH:mm ZZZZ");
+  if (zone === "utc") return d.setZone(zone).toFormat("yyyy-MM-dd HH:mm 'UTC'");
+  const z = d.setZone(zone);
+  return `${z.toFormat("yyyy-MM-dd HH:mm")} ${zoneName(z)}`;
 }
 
 /** "24h", "90m", "7d", "30s" -> milliseconds; anything else is a usage mistake the caller reports. */

@@ -34,19 +34,19 @@ describe("cron:next across DST changes", () => {
         n: 126,
         // 01:30 does not exist (01:00 -> 02:00): croner fires at 02:00 local, 01:00 UTC.
         at: "2027-03-28T01:00:00.000Z",
-        local: "Sun 2027-03-28 02:00 GMT+1",
-        display: "Sun 2027-03-28 02:00 GMT+1",
+        local: "Sun 2027-03-28 02:00 +01:00 WEST",
+        display: "Sun 2027-03-28 02:00 +01:00 WEST",
         mark: "gap-shifted",
-        note: "DST: 01:30 does not exist on 2027-03-28 (clocks jump 01:00 -> 02:00, GMT+0 -> GMT+1); croner runs it at 02:00",
+        note: "DST: 01:30 does not exist on 2027-03-28 (clocks jump 01:00 -> 02:00, +00:00 WET -> +01:00 WEST); croner runs it at 02:00",
       },
       {
         n: 343,
-        // 01:30 happens twice (00:30 UTC at GMT+1, 01:30 UTC at GMT+0): croner fires at the first only.
+        // 01:30 happens twice (00:30 UTC at +01:00 WEST, 01:30 UTC at +00:00 WET): croner fires at the first only.
         at: "2027-10-31T00:30:00.000Z",
-        local: "Sun 2027-10-31 01:30 GMT+1",
-        display: "Sun 2027-10-31 01:30 GMT+1",
+        local: "Sun 2027-10-31 01:30 +01:00 WEST",
+        display: "Sun 2027-10-31 01:30 +01:00 WEST",
         mark: "overlap-first",
-        note: "DST: 01:30 happens twice on 2027-10-31 (clocks go back 02:00 -> 01:00, GMT+1 -> GMT+0); runs once, at the first (GMT+1), not again at 01:30 GMT+0",
+        note: "DST: 01:30 happens twice on 2027-10-31 (clocks go back 02:00 -> 01:00, +01:00 WEST -> +00:00 WET); runs once, at the first (+01:00 WEST), not again at 01:30 +00:00 WET",
       },
     ]);
     // The days around them are ordinary: 01:30 local, once.
@@ -59,7 +59,7 @@ describe("cron:next across DST changes", () => {
     const ctx = createCliContext({ env: loadEnv({ APP_ENV: "local" }), registry, io });
     await cronNextCommand(ctx, "30 1 * * *", { tz: "Europe/Lisbon", count: 3, from: "2027-10-30T00:00:00Z" });
     expect(io.stdout()).toContain("30 1 * * * (At 01:30), read in Europe/Lisbon");
-    expect(io.stdout()).toMatch(/│ 2 │ Sun 2027-10-31 00:30 │ Sun 2027-10-31 01:30 GMT\+1 │ DST: 01:30 happens twice/);
+    expect(io.stdout()).toMatch(/│ 2 │ Sun 2027-10-31 00:30 │ Sun 2027-10-31 01:30 \+01:00 WEST │ DST: 01:30 happens twice/);
     expect(io.stdout()).toContain("1 run(s) moved, skipped or repeated by a DST change");
   });
 
@@ -79,7 +79,7 @@ describe("cron:next across DST changes", () => {
       [7, "2027-03-29T00:30:00.000Z", null],
       [8, "2027-03-29T00:45:00.000Z", null],
     ]);
-    expect(rows[4]).toMatchObject({ local: "2027-03-28 01:00 (does not exist)", note: "DST: does not exist (clocks jump 01:00 -> 02:00, GMT+0 -> GMT+1); croner does not run it" });
+    expect(rows[4]).toMatchObject({ local: "2027-03-28 01:00 (does not exist)", note: "DST: does not exist (clocks jump 01:00 -> 02:00, +00:00 WET -> +01:00 WEST); croner does not run it" });
   });
 
   it("marks a repeated time as run once (a single named time) or twice (every hour)", () => {
@@ -92,11 +92,11 @@ describe("cron:next across DST changes", () => {
     ]);
     const hourly = nextRuns(bare("0 * * * *", "America/New_York"), 3, new Date("2027-11-07T04:30:00Z"));
     expect(hourly.map((r) => [iso(r.at), r.local, r.mark])).toEqual([
-      ["2027-11-07T05:00:00.000Z", "Sun 2027-11-07 01:00 EDT", "overlap-both"],
-      ["2027-11-07T06:00:00.000Z", "Sun 2027-11-07 01:00 EST", "overlap-both"],
-      ["2027-11-07T07:00:00.000Z", "Sun 2027-11-07 02:00 EST", null],
+      ["2027-11-07T05:00:00.000Z", "Sun 2027-11-07 01:00 -04:00 EDT", "overlap-both"],
+      ["2027-11-07T06:00:00.000Z", "Sun 2027-11-07 01:00 -05:00 EST", "overlap-both"],
+      ["2027-11-07T07:00:00.000Z", "Sun 2027-11-07 02:00 -05:00 EST", null],
     ]);
-    expect(hourly[0]!.note).toBe("DST: 01:00 happens twice on 2027-11-07 (clocks go back 02:00 -> 01:00, EDT -> EST); runs at both");
+    expect(hourly[0]!.note).toBe("DST: 01:00 happens twice on 2027-11-07 (clocks go back 02:00 -> 01:00, -04:00 EDT -> -05:00 EST); runs at both");
   });
 
   it("finds the two Lisbon changes of 2027 from luxon's offsets", () => {

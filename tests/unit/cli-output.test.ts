@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { duration, parseWindow, percent, statsLine } from "../../lib/cli/format";
+import { DateTime } from "luxon";
+import { duration, parseWindow, percent, statsLine, when, zoneName } from "../../lib/cli/format";
 import { memoryIo } from "../../lib/cli/io";
 import { progress } from "../../lib/cli/progress";
 import { fit, renderTable } from "../../lib/cli/table";
@@ -49,5 +50,20 @@ describe("CLI output helpers", () => {
     bar.tick("x");
     bar.stop();
     expect(io.stdout() + io.stderr()).toBe("");
+  });
+});
+
+describe("zone names", () => {
+  it("give the offset, then the abbreviation where the zone has one, in one style for every zone", () => {
+    const at = (zone: string, iso = "2027-01-15T12:00") => zoneName(DateTime.fromISO(iso, { zone }));
+    expect(at("America/New_York")).toBe("-05:00 EST");
+    expect(at("America/New_York", "2027-07-15T12:00")).toBe("-04:00 EDT");
+    expect(at("Europe/Berlin")).toBe("+01:00 CET");
+    expect(at("Asia/Kolkata")).toBe("+05:30 IST");
+    expect(at("Australia/Sydney")).toBe("+11:00 AEDT");
+    expect(at("Europe/London", "2027-07-15T12:00")).toBe("+01:00 BST");
+    expect(at("Asia/Tokyo")).toBe("+09:00");
+    expect(at("UTC")).toBe("UTC");
+    expect(when("2027-01-15T08:00:00Z", "Europe/Berlin")).toBe("2027-01-15 09:00 +01:00 CET");
   });
 });
