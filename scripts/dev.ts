@@ -3,7 +3,6 @@ import { existsSync } from "node:fs";
 import { embeddedPostgres, localApp, localQStash, portClashes, redisBridge, waitForApp, warmRoutes, type Part } from "../dev/stack";
 import { listenForKeys } from "../dev/keys";
 import { readVercelCrons, startVercelCronTicker } from "../dev/vercel-cron";
-import { registry } from "../jobs";
 import { migrate } from "../lib/db/migrate";
 import { claimStack } from "../lib/cli/local-stack";
 import { loadEnv, LOCAL_QSTASH } from "../lib/env";
@@ -59,7 +58,16 @@ async function groupGone(pgid: number, timeoutMs: number) {
 process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
+/** One line per start-up step with its time, so the wait before the banner is never silent. */
+async function step<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const t = Date.now();
+  const out = await fn();
+  console.log(`  ${label} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  return out;
+}
+
 async function main() {
+  console.log("starting the local stack ...");
   const appUrl = process.env.APP_URL ?? `http://localhost:${PORT}`;
   if (process.env.APP_ENV && process.env.APP_ENV !== "local") throw new Error(`pnpm dev runs the local stack, but APP_ENV is ${process.env.APP_ENV}: unset it (pnpm dev sets APP_ENV=local).`);
   // Local mode is opt-in, and this is where it is opted into; loadEnv refuses it on a public APP_URL.
@@ -80,12 +88,13 @@ async function main() {
 
   const childEnv = app.env;
   const real: string[] = [];
-  if (ports.db) parts.push(await embeddedPostgres(ports.db.port));
+  if (ports.db) parts.push(await step("embedded database", () => embeddedPostgres(ports.db!.port)));
   else real.push(`database     ${process.env.SUPABASE_URL ? `Supabase at ${process.env.SUPABASE_URL}` : "PostgreSQL at DATABASE_URL"}`);
-  if (ports.qstash) parts.push(await localQStash(ports.qstash.port));
+  if (ports.qstash) parts.push(await step("local QStash server", () => localQStash(ports.qstash!.port)));
   else real.push(`qstash       ${process.env.QSTASH_URL}`);
   if (ports.redis) {
-    const bridge = await redisBridge(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", ports.redis.port);
+    const redisPort = ports.redis.port;
+    const bridge = await step("Redis bridge", () => redisBridge(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", redisPort));
     if (bridge) parts.push(bridge);
     else real.push("redis        none: no Redis server answered at REDIS_URL (diagnostics show not_configured)");
   } else real.push(`redis        ${process.env.UPSTASH_REDIS_REST_URL}`);
@@ -95,20 +104,23 @@ async function main() {
   claim.update(Object.assign({ APP_URL: appUrl }, ...parts.map((p) => p.env)) as Record<string, string>);
 
   if (env.database.kind === "postgres") {
-    const applied = await migrate(env.database.url, "supabase/migrations");
-    if (applied.length) console.log(`applied ${applied.length} migration(s)`);
+    const url = env.database.url;
+    const applied = await step("migrations", () => migrate(url, "supabase/migrations"));
+    if (applied.length) console.log(`  applied ${applied.length} migration(s)`);
   }
 
   const next = spawn("pnpm", app.args, { env: childEnv, stdio: "inherit", detached: true });
   children.push(next);
   next.on("exit", (code) => void shutdown(code ?? 0));
-  await waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`);
-  await warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed"]);
+  await step("Next.js: first answer", () => waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`));
+  await step("Next.js: job routes compiled", () => warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed"]));
   for (const p of parts) p.ready?.();
 
   const ticker = startVercelCronTicker({ appUrl: env.appUrl, cronSecret: env.cronSecret, crons: readVercelCrons(), log: (l) => console.log(`[vercel-cron] ${l}`) });
   stopTicker = () => ticker.stop();
-  const sync = await syncSchedules(qstashClient(env), env, registry);
+  // The registry loads every job (and its SDKs): only now, so the steps above start at once.
+  const { registry } = await import("../jobs");
+  const sync = await step("schedules", () => syncSchedules(qstashClient(env), env, registry));
   const synced =
     sync.status === "applied" || sync.status === "in-sync"
       ? `${sync.plan?.items.length ?? 0} schedule(s) ${sync.status === "in-sync" ? "already in sync" : `synced (${sync.applied.length} change(s))`}`
