@@ -8,6 +8,8 @@ const nextConfig: NextConfig = {
   distDir: process.env.NEXT_DIST_DIR ?? ".next",
   reactStrictMode: true,
   poweredByHeader: false,
+  // `next dev` logs every request; a job delivery already logs its run, so its access line is noise.
+  logging: { incomingRequests: { ignore: [/^\/api\/(cron|jobs)\//] } },
 };
 
 /**

@@ -18,9 +18,11 @@ export interface Part {
  * How `pnpm dev` starts the app: in local mode, which it opts into here, and on this machine only,
  * since the local secret and signing keys are public; HOST=0.0.0.0 (or an address) shares it.
  */
-export function localApp(source: Record<string, string | undefined>, port: number): { host: string; args: string[]; env: NodeJS.ProcessEnv } {
+export function localApp(source: Record<string, string | undefined>, port: number, terminal = false): { host: string; args: string[]; env: NodeJS.ProcessEnv } {
   const host = source.HOST || "127.0.0.1";
   const env: Record<string, string | undefined> = { ...source, APP_ENV: "local", NEXT_TELEMETRY_DISABLED: "1" };
+  // A person reads a terminal: one short line per run, unless they asked for JSON.
+  if (terminal && !source.LOG_FORMAT) env.LOG_FORMAT = "pretty";
   return { host, args: ["exec", "next", "dev", "-H", host, "-p", String(port)], env: env as NodeJS.ProcessEnv };
 }
 

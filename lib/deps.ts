@@ -8,7 +8,7 @@ import { createRedis } from "./redis";
 
 export function createDeps(env: Env, registry: Registry): RunDeps {
   const db = createDb(env.database);
-  return { env, registry, db, redis: createRedis(env.redis), log: createLogger(env.logLevel), providers: createProviders(env, db) };
+  return { env, registry, db, redis: createRedis(env.redis), log: createLogger(env.logLevel, {}, undefined, env.logFormat), providers: createProviders(env, db) };
 }
 
 /** Built once per server instance, on first use, from process.env. */

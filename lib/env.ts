@@ -85,6 +85,7 @@ export interface Env {
 export class EnvError extends Error {
   override name = "EnvError";
   constructor(
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
     readonly problems: string[],
     opts: { declared?: boolean } = {},
   ) {
@@ -122,6 +123,8 @@ export function modeOf(source: Record<string, string | undefined>): Mode {
   const declared = source.APP_ENV;
   return declared === "local" || declared === "test" ? declared : "production";
 }
+  /** json: one JSON object per line (log drains); pretty: one short line per run, for a terminal. */
+  logFormat: "json" | "pretty";
 
 /** Whether this env says which deployment it is (an explicit APP_ENV, or Vercel's own VERCEL_ENV). */
 export function isDeclared(source: Record<string, string | undefined>): boolean {
@@ -224,3 +227,4 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
     logLevel: e.LOG_LEVEL ?? (mode === "test" ? "silent" : "info"),
   };
 }
+    logFormat: e.LOG_FORMAT ?? "json",

@@ -17,16 +17,46 @@ export type Sink = (line: string, level: Level) => void;
 
 const stdSink: Sink = (line, level) => (level === "error" || level === "warn" ? process.stderr : process.stdout).write(line + "\n");
 
-export function createLogger(level: Level | "silent" = "info", scope: Record<string, unknown> = {}, sink: Sink = stdSink): Logger {
+export type Format = "json" | "pretty";
+
+export function createLogger(level: Level | "silent" = "info", scope: Record<string, unknown> = {}, sink: Sink = stdSink, format: Format = "json"): Logger {
   const emit = (lvl: Level) => (event: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[lvl] < ORDER[level]) return;
-    sink(JSON.stringify({ time: new Date().toISOString(), level: lvl, event, ...scope, ...fields }), lvl);
+    const record = { time: new Date().toISOString(), level: lvl, event, ...scope, ...fields };
+    if (format === "json") return sink(JSON.stringify(record), lvl);
+    const line = prettyLine(record);
+    if (line !== undefined) sink(line, lvl);
   };
   return {
     debug: emit("debug"),
     info: emit("info"),
     warn: emit("warn"),
     error: emit("error"),
-    child: (more) => createLogger(level, { ...scope, ...more }, sink),
+    child: (more) => createLogger(level, { ...scope, ...more }, sink, format),
   };
+}
+
+const WIDTH = 160;
+const clip = (s: string) => (s.length > WIDTH ? `${s.slice(0, WIDTH - 3)}...` : s);
+const short = (v: unknown) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+
+/**
+ * A terminal's view: one short line per run ("12:03:00 heartbeat succeeded in 202 ms: ok true"),
+ * warnings and errors in a line each; a run's start says nothing its end will not.
+ */
+export function prettyLine(r: Record<string, unknown> & { time: string; level: Level; event: string }): string | undefined {
+  const clock = r.time.slice(11, 19);
+  const job = typeof r.job === "string" ? r.job : undefined;
+  if (r.event === "job.run.started") return undefined;
+  const outcome = /^job\.run\.(succeeded|failed|skipped|duplicate|timed_out)$/.exec(r.event)?.[1];
+  if (job && outcome) {
+    const took = typeof r.durationMs === "number" ? ` in ${r.durationMs} ms` : "";
+    const how = r.trigger && r.trigger !== "qstash" ? ` (${short(r.trigger)})` : r.retried ? ` (retry ${short(r.retried)})` : "";
+    const stats = r.stats && typeof r.stats === "object" ? Object.entries(r.stats).map(([k, v]) => `${k} ${short(v)}`).join(", ") : "";
+    const error = r.error && typeof r.error === "object" ? `${short((r.error as { name?: unknown }).name)}: ${short((r.error as { message?: unknown }).message)}` : "";
+    return clip(`${clock} ${job} ${outcome.replace("_", " ")}${took}${how}${stats ? `: ${stats}` : ""}${error ? `: ${error}` : ""}`);
+  }
+  const { time: _t, level, event, ...rest } = r;
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${short(v)}`).join(" ");
+  return clip(`${clock} ${level === "info" ? "" : `${level} `}${event}${fields ? ` ${fields}` : ""}`);
 }

@@ -72,7 +72,7 @@ async function main() {
   if (process.env.APP_ENV && process.env.APP_ENV !== "local") throw new Error(`pnpm dev runs the local stack, but APP_ENV is ${process.env.APP_ENV}: unset it (pnpm dev sets APP_ENV=local).`);
   // Local mode is opt-in, and this is where it is opted into; loadEnv refuses it on a public APP_URL.
   loadEnv({ ...process.env, APP_ENV: "local", APP_URL: appUrl });
-  const app = localApp({ ...process.env, APP_URL: appUrl }, PORT);
+  const app = localApp({ ...process.env, APP_URL: appUrl }, PORT, Boolean(process.stdout.isTTY));
   // Before anything opens .data: a second pnpm dev in this checkout stops here, naming the first.
   claim = claimStack();
   const embedded = !process.env.DATABASE_URL && !process.env.SUPABASE_URL;

@@ -31,6 +31,7 @@ interface Run {
 export async function executeRun(r: Run): Promise<RunOutcome> {
   const { deps, req, runId, log } = r;
   log.info("job.run.started", { slotAt: r.slotAt?.toISOString() });
+  const started = Date.now();
   const ac = new AbortController();
   const lease = holdLease({ db: deps.db, runId, times: r.times, log, onLost: (err) => ac.abort(err) });
   const ctx: JobContext<unknown> = {
@@ -64,11 +65,11 @@ export async function executeRun(r: Run): Promise<RunOutcome> {
     lease.stop();
     if (first.ok) {
       await close(r, "succeeded", first.stats, null);
-      log.info("job.run.succeeded", { stats: first.stats });
+      log.info("job.run.succeeded", { durationMs: Date.now() - started, stats: first.stats });
       return { status: "succeeded", runId, stats: first.stats };
     }
     await close(r, "failed", null, describeError(first.error));
-    log.error("job.run.failed", { error: describeError(first.error) });
+    log.error("job.run.failed", { durationMs: Date.now() - started, error: describeError(first.error) });
     return { status: "failed", runId, error: first.error };
   }
 

@@ -11,4 +11,10 @@ describe("how pnpm dev starts the app", () => {
   it("opts the app into local mode itself, whatever the shell says", () => {
     expect(localApp({ APP_ENV: undefined, PATH: "/bin" }, 3000).env).toMatchObject({ APP_ENV: "local", PATH: "/bin" });
   });
+
+  it("asks for one short log line per run when a person watches the terminal, unless LOG_FORMAT says otherwise", () => {
+    expect(localApp({}, 3000, true).env.LOG_FORMAT).toBe("pretty");
+    expect(localApp({ LOG_FORMAT: "json" }, 3000, true).env.LOG_FORMAT).toBe("json");
+    expect(localApp({}, 3000, false).env.LOG_FORMAT).toBeUndefined();
+  });
 });
