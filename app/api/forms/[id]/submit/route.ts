@@ -1,0 +1,5 @@
+import { appDeps } from "@/jobs/runtime";
+import { formsRoutes } from "@/lib/forms/http";
+
+export const { submit: POST } = formsRoutes(appDeps);
+export const maxDuration = 30; // seconds: one database call and a QStash cancel

@@ -1,0 +1,5 @@
+import { appDeps } from "@/jobs/runtime";
+import { schedulesSyncRoute } from "@/lib/http/schedules-sync-route";
+
+export const { POST } = schedulesSyncRoute(appDeps);
+export const maxDuration = 60; // seconds: two listings and one request per changed schedule
