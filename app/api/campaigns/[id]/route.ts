@@ -1,0 +1,3 @@
+import { campaigns } from "../routes";
+
+export const GET = campaigns.get;

@@ -1,0 +1,5 @@
+import { campaigns } from "../../routes";
+
+export const POST = campaigns.schedule;
+export const PATCH = campaigns.reschedule;
+export const DELETE = campaigns.cancel;
