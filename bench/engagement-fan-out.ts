@@ -1,0 +1,248 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import v8 from "node:v8";
+import vm from "node:vm";
+import postgres from "postgres";
+import { QSTASH_DEV_DEFAULTS } from "../dev/qstash/server";
+import { practiceReminderEmail } from "../emails/practice-reminder";
+import planPracticeReminders from "../jobs/engagement/plan-practice-reminders";
+import sendPracticeReminder from "../jobs/engagement/send-practice-reminder";
+import { createDeps } from "../lib/deps";
+import { unsubscribeUrl } from "../lib/engagement/unsubscribe-token";
+import { loadEnv } from "../lib/env";
+import { jobRoute } from "../lib/http/job-route";
+import { createRegistry } from "../lib/jobs/registry";
+import { runJob, type RunDeps } from "../lib/jobs/run";
+import { createResendProvider } from "../lib/providers/resend";
+import { serveRoutes } from "../tests/support/http-app";
+
+/**
+ * Practice reminders for N due learners. The planner (plan-practice-reminders through runJob) on
+ * 100,000 of them, publishing to the local QStash server in its own process; end to end on a
+ * smaller N: QStash (fast clock) -> the real job route -> send-practice-reminder -> a mocked
+ * Resend at a fixed latency, each email counted once at the mock. Baseline, the old design: one
+ * process, learner after learner, render, send, record, at the same provider latency.
+ */
+const NOW = new Date("2040-06-12T08:00:00Z"); // 09:00 in every zone seeded as due (UTC+1 in June)
+const DUE_ZONES = ["Europe/Lisbon", "Europe/London", "Europe/Dublin", "Atlantic/Canary", "Africa/Lagos"];
+const OTHER_ZONES = ["America/New_York", "Asia/Tokyo", "Asia/Kolkata"];
+const PROVIDER_LATENCY_MS = Number(process.env.BENCH_PROVIDER_LATENCY_MS ?? 100);
+
+export interface EngagementRow {
+  name: string;
+  emails: number;
+  seconds: number;
+  perSecond: number;
+  requests?: number;
+  peakRssMb?: number;
+  note: string;
+}
+
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+
+async function seed(sql: postgres.Sql, due: number, other: number) {
+  await sql`truncate learners, engagement_sends`;
+  await sql`delete from effects where job = ${sendPracticeReminder.name}`;
+  await sql`insert into learners (email, name, language, time_zone, signed_up_at)
+            select 'bench-' || g || '@example.test', 'Learner ' || g, (array['en','es','fr','de'])[1 + g % 4],
+                   (${sql.array(DUE_ZONES)}::text[])[1 + g % ${DUE_ZONES.length}], ${NOW}::timestamptz - interval '30 days'
+              from generate_series(1, ${due}) g`;
+  await sql`insert into learners (email, time_zone) select 'bench-other-' || g || '@example.test', (${sql.array(OTHER_ZONES)}::text[])[1 + g % ${OTHER_ZONES.length}]
+              from generate_series(1, ${other}) g`;
+  await sql`vacuum analyze learners`;
+}
+
+/** A Resend stand-in at a fixed latency: counts emails per idempotency key. */
+async function provider(): Promise<{ url: string; keys: Map<string, number>; arrivals: number[]; close(): Promise<void> }> {
+  const keys = new Map<string, number>();
+  const arrivals: number[] = [];
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const key = String(req.headers["idempotency-key"]);
+      setTimeout(() => {
+        keys.set(key, (keys.get(key) ?? 0) + 1);
+        arrivals.push(performance.now());
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: `email-${keys.size}` }));
+      }, PROVIDER_LATENCY_MS);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, keys, arrivals, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** The local QStash server as its own process (`pnpm qstash:dev`), so its memory is not the planner's. */
+async function qstashProcess(timeScale: number): Promise<{ url: string; child: ChildProcess }> {
+  // node itself, not the tsx wrapper, so that the kill reaches the server.
+  const child = spawn(process.execPath, ["--import", "tsx", "dev/qstash/cli.ts", "--port", "0", "--memory", "--quiet", "--time-scale", String(timeScale)], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`qstash:dev exited with ${code}`)));
+    child.stdout!.on("data", (b: Buffer) => {
+      const m = /QSTASH_URL=(\S+)/.exec(b.toString());
+      if (m) resolve(m[1]!);
+    });
+  });
+  return { url, child };
+}
+
+function envFor(databaseUrl: string, qstashUrl: string, appUrl: string, resendUrl: string, rate: number) {
+  return loadEnv({
+    APP_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: "8",
+    APP_URL: appUrl,
+    QSTASH_URL: qstashUrl,
+    QSTASH_TOKEN: QSTASH_DEV_DEFAULTS.token,
+    QSTASH_CURRENT_SIGNING_KEY: QSTASH_DEV_DEFAULTS.currentSigningKey,
+    QSTASH_NEXT_SIGNING_KEY: QSTASH_DEV_DEFAULTS.nextSigningKey,
+    RESEND_API_KEY: "re_bench_0123456789",
+    RESEND_BASE_URL: resendUrl,
+    EMAIL_FROM: "Bench <bench@example.test>",
+    ENGAGEMENT_EMAIL_RATE: String(rate),
+  });
+}
+
+const registry = createRegistry([planPracticeReminders, sendPracticeReminder], [{ job: planPracticeReminders.name, cron: "0 * * * *", overlap: "allow" }]);
+
+/**
+ * A QStash stand-in that accepts batches and delivers nothing: the planner's own cost. (The local
+ * server scans its waiting messages on every arrival, which is quadratic once flow control holds
+ * 100,000 of them: a cost of the stand-in, not of QStash or of the planner.)
+ */
+async function batchSink(): Promise<{ url: string; close(): Promise<void> }> {
+  let id = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const batch = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown[];
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(batch.map(() => ({ messageId: `msg_${++id}` }))));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** The planner alone on `n` due learners: seconds, batch requests, peak RSS of this process. */
+async function planner(databaseUrl: string, n: number, target: "sink" | "local QStash"): Promise<EngagementRow> {
+  const qstash = target === "sink" ? await batchSink() : await qstashProcess(1);
+  // Against the local server: a rate its gate never holds, and a destination that refuses at once.
+  const rate = target === "sink" ? 2 : 10_000;
+  const deps: RunDeps = { ...createDeps(envFor(databaseUrl, qstash.url, "http://127.0.0.1:9", "http://127.0.0.1:9", rate), registry), clock: () => NOW };
+  const realFetch = globalThis.fetch;
+  let requests = 0;
+  globalThis.fetch = (input, init) => {
+    if (String(input).includes("/v2/batch")) requests++;
+    return realFetch(input, init);
+  };
+  gc();
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  try {
+    const t0 = performance.now();
+    const out = await runJob({ job: planPracticeReminders.name, payload: {}, trigger: "cli" }, deps);
+    const seconds = (performance.now() - t0) / 1000;
+    if (out.status !== "succeeded" || out.stats.planned !== n) throw new Error(`planner: expected ${n} planned, got ${JSON.stringify(out)}`);
+    const note = target === "sink" ? "planned: due pages + batches to a sink that accepts them" : "planned: published to the local QStash server (own process)";
+    return { name: `plan-practice-reminders, ${n.toLocaleString("en-US")} due`, emails: n, seconds, perSecond: n / seconds, requests, peakRssMb: peak / 2 ** 20, note };
+  } finally {
+    clearInterval(sampler);
+    globalThis.fetch = realFetch;
+    if ("child" in qstash) qstash.child.kill("SIGTERM");
+    else await qstash.close();
+    await deps.db.close();
+  }
+}
+
+/** Planner -> QStash (time x `scale`) -> job route -> send job -> provider, until every email arrived once. */
+async function endToEnd(databaseUrl: string, n: number, rate: number, scale: number): Promise<EngagementRow> {
+  const qstash = await qstashProcess(scale);
+  const mock = await provider();
+  // The route needs the app's URL in its env, and the app needs the route: the deps come second.
+  const ref: { deps?: RunDeps } = {};
+  const app = await serveRoutes({ jobs: jobRoute("jobs", async () => ref.deps!) });
+  const deps: RunDeps = (ref.deps = { ...createDeps(envFor(databaseUrl, qstash.url, app.url, mock.url, rate), registry), clock: () => NOW });
+  try {
+    const t0 = performance.now();
+    const out = await runJob({ job: planPracticeReminders.name, payload: {}, trigger: "cli" }, deps);
+    if (out.status !== "succeeded" || out.stats.planned !== n) throw new Error(`e2e planner: ${JSON.stringify(out)}`);
+    const deadline = Date.now() + 30 * 60_000;
+    while (mock.keys.size < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const seconds = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 2_000)); // late duplicates would show up here
+    const twice = [...mock.keys.values()].filter((c) => c > 1).length;
+    if (mock.keys.size !== n || twice) throw new Error(`e2e: ${mock.keys.size} of ${n} emails arrived, ${twice} more than once`);
+    const virtual = seconds * scale;
+    return {
+      name: `end to end, ${n.toLocaleString("en-US")} due, rate ${rate}/s, QStash clock x${scale}`,
+      emails: n,
+      seconds,
+      perSecond: n / seconds,
+      // Well under the rate: the rate did not limit the run, the machine did.
+      note: n / virtual < rate * 0.9 ? "unthrottled: the whole path's own pace" : `${virtual.toFixed(0)} s on QStash's clock: ${(n / virtual).toFixed(2)}/s at a rate of ${rate}/s`,
+    };
+  } finally {
+    qstash.child.kill("SIGTERM");
+    await app.close();
+    await mock.close();
+    await deps.db.close();
+  }
+}
+
+/** The old design: one process, one learner at a time: select, render, send, record. */
+async function inline(databaseUrl: string, n: number): Promise<EngagementRow> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const mock = await provider();
+  const env = envFor(databaseUrl, "http://127.0.0.1:9", "http://127.0.0.1:9", mock.url, 2);
+  const email = createResendProvider(env.resend!, env.emailFrom!);
+  const t0 = performance.now();
+  const rows = await sql<{ id: string; email: string; name: string; language: string; time_zone: string }[]>`
+    select id, email, name, language, time_zone from learners
+     where reminders_opted_in and extract(hour from ${NOW}::timestamptz at time zone time_zone) = 9 order by id limit ${n}`;
+  for (const l of rows) {
+    const localDate = "2040-06-12";
+    const message = practiceReminderEmail({ name: l.name, language: l.language, timeZone: l.time_zone, localDate, unsubscribeUrl: unsubscribeUrl(env, l.id) });
+    const sent = await email.send({ to: l.email, ...message, idempotencyKey: `practice:${l.id}:${localDate}` });
+    await sql`insert into engagement_sends (key, learner_id, kind, local_date, email_id, sent_at) values (${`practice:${l.id}:${localDate}`}, ${l.id}, 'practice', ${localDate}, ${sent.id}, now())`;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await mock.close();
+  await sql.end();
+  return { name: `inline one by one (old design), ${n} learners`, emails: n, seconds, perSecond: n / seconds, note: `provider at ${PROVIDER_LATENCY_MS} ms per email` };
+}
+
+export async function engagementBench(databaseUrl: string): Promise<EngagementRow[]> {
+  const big = Number(process.env.BENCH_ENGAGEMENT_LEARNERS ?? 100_000);
+  const small = Number(process.env.BENCH_ENGAGEMENT_E2E ?? 2_000);
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const rows: EngagementRow[] = [];
+  try {
+    await seed(sql, 300, 0);
+    rows.push(await inline(databaseUrl, 300));
+    await seed(sql, big, big / 2);
+    rows.push(await planner(databaseUrl, big, "sink"));
+    rows.push(await planner(databaseUrl, big, "local QStash"));
+    await seed(sql, small, small / 2);
+    rows.push(await endToEnd(databaseUrl, small, 2, 10));
+    await seed(sql, small, small / 2);
+    rows.push(await endToEnd(databaseUrl, small, 1_000, 1));
+  } finally {
+    await sql.end();
+  }
+  return rows;
+}
+
+export function engagementReport(rows: EngagementRow[]): string {
+  const out = [`\n## Engagement fan-out: practice reminders (local PostgreSQL, local QStash in its own process, provider at ${PROVIDER_LATENCY_MS} ms)`];
+  out.push("| run | emails | seconds | per second | batch requests | peak RSS (MB) | note |\n|---|---:|---:|---:|---:|---:|---|");
+  for (const r of rows) out.push(`| ${r.name} | ${r.emails} | ${r.seconds.toFixed(2)} | ${r.perSecond.toFixed(1)} | ${r.requests ?? "-"} | ${r.peakRssMb?.toFixed(0) ?? "-"} | ${r.note} |`);
+  const [old, plan, , , fast] = rows;
+  if (old && plan) {
+    out.push(`- the old design would take ${((plan.emails / old.perSecond) / 3600).toFixed(1)} h for ${plan.emails.toLocaleString("en-US")} learners in one process; the planner hands them to QStash in ${plan.seconds.toFixed(1)} s (${(plan.emails / old.perSecond / plan.seconds).toFixed(0)}x shorter)`);
+  }
+  if (old && fast) out.push(`- end to end, unthrottled: ${(fast.perSecond / old.perSecond).toFixed(1)}x the old design's emails per second, each once`);
+  return out.join("\n");
+}
