@@ -6,6 +6,8 @@ import postgres from "postgres";
 import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
 import { checkoutOf } from "./before";
+import { cliBench } from "./cli";
+import { engagementBench, engagementReport } from "./engagement-fan-out";
 import { fanOutBench, fanOutReport } from "./fan-out";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
@@ -82,9 +84,14 @@ function reportReminders(r: RemindersResult) {
 
 const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { before: { type: "string" } } });
 const only = positionals[0];
+if (only === "cli") {
+  console.log(cliBench(flags.before));
+  process.exit(0);
+}
 const db = await benchDatabase();
 if ((!only || only === "pipeline") && flags.before) await pipelineBeforeAfter(flags.before);
 else if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
 if (!only || only === "reminders") reportReminders(await remindersBench(db));
 if (!only || only === "qstash") console.log(qstashReport(await qstashBench()));
 if (!only || only === "fan-out") console.log(fanOutReport(await fanOutBench()));
+if (!only || only === "engagement-fan-out") console.log(engagementReport(await engagementBench(db)));

@@ -1,4 +1,8 @@
+import { DEFAULT_STORE_TIME_ZONE } from "@/lib/env";
 import type { ScheduleEntry } from "@/lib/jobs/schedules";
+
+/** The shop's zone: the same variable daily-sales-summary reads, so it summarises the day of its own tick. */
+const STORE_TIME_ZONE = process.env.STORE_TIME_ZONE?.trim() || DEFAULT_STORE_TIME_ZONE;
 
 /**
  * Every recurring job, as data. `pnpm qstash:schedule` syncs the QStash entries to schedule ids
@@ -84,4 +88,32 @@ export const schedules: ScheduleEntry[] = [
     priority: "low",
     description: "Blocked dates in the past (expert's zone) -> deleted",
   },
+  {
+    job: "check-forms",
+    cron: "0 * * * *",
+    retries: 3,
+    priority: "high",
+    description: "Forms past their deadline, not submitted, not called, whose deadline call went missing -> call-form",
+  },
+  {
+    job: "plan-practice-reminders",
+    cron: "0 * * * *",
+    retries: 3,
+    priority: "high",
+    description: "Learners at 09:xx in their own zone who have not practised today -> send-practice-reminder each (fan-out)",
+  },
+  {
+    job: "plan-founder-emails",
+    cron: "0 14 * * *",
+    retries: 3,
+    priority: "medium",
+    description: "Learners on day 1, 2 or 3 after sign-up (their zone) -> send-founder-email each, once per step (fan-out)",
+  },
+  { job: "cleanup-inventory-locks", cron: "*/5 * * * *", retries: 3, priority: "high", description: "Shop: inventory locks past expiry -> deleted (stock back on sale)" },
+  { job: "check-stock-levels", cron: "0 * * * *", retries: 3, priority: "medium", description: "Shop: products newly at or below their low-stock threshold -> one admin alert" },
+  { job: "reconcile-stale-payments", cron: "*/10 * * * *", retries: 3, priority: "high", description: "Shop: payments pending over 10 min -> Razorpay; captured: confirm + email, failed: release stock" },
+  { job: "cleanup-notifications", cron: "0 2 * * *", retries: 3, priority: "low", description: "Shop: read notifications older than 30 days -> deleted" },
+  { job: "cleanup-password-resets", cron: "0 * * * *", retries: 3, priority: "medium", description: "Shop: expired or used password-reset tokens -> deleted" },
+  { job: "cleanup-unverified-users", cron: "0 3 1 * *", retries: 3, priority: "low", description: "Shop: accounts unverified after 30 days -> deleted with their dependent rows" },
+  { job: "daily-sales-summary", cron: `CRON_TZ=${STORE_TIME_ZONE} 0 18 * * *`, retries: 3, priority: "low", description: "Shop: the store day's sold orders (count, total, top products) -> admin email" },
 ];

@@ -2,6 +2,7 @@ import { Client } from "@upstash/qstash";
 import { describeError, TimeoutError } from "../errors";
 import type { Logger } from "../log";
 import { createProviders } from "../providers";
+import { jobCompleted, type RunCompleted } from "../product-events";
 import { providersWithSignal } from "../providers/bind";
 import type { JobContext, JobDefinition, JobStats } from "./define";
 import { holdLease, type LeaseTimes } from "./lease";
@@ -30,8 +31,8 @@ interface Run {
  */
 export async function executeRun(r: Run): Promise<RunOutcome> {
   const { deps, req, runId, log } = r;
-  log.info("job.run.started", { slotAt: r.slotAt?.toISOString() });
   const started = Date.now();
+  log.info("job.run.started", { slotAt: r.slotAt?.toISOString() });
   const ac = new AbortController();
   const lease = holdLease({ db: deps.db, runId, times: r.times, log, onLost: (err) => ac.abort(err) });
   const ctx: JobContext<unknown> = {
@@ -115,11 +116,15 @@ async function settleLate(r: Run, settled: Promise<Settled>, timeout: TimeoutErr
  * row stays 'running' until its lease lapses and the next open records it as failed; the log says so.
  */
 async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | null, error: unknown) {
+  let closed: { duration_ms?: number } | undefined;
   try {
-    await r.deps.db.rpc("job_run_close", { p_run_id: r.runId, p_status: status, p_stats: stats, p_error: error });
+    closed = await r.deps.db.rpc("job_run_close", { p_run_id: r.runId, p_status: status, p_stats: stats, p_error: error });
   } catch (err) {
     r.log.error("job.run.close_failed", { status, error: describeError(err) });
   }
+  // Every ending passes here once; off unless POSTHOG_KEY is set, and it never throws.
+  const e = { job: r.job.name, runId: r.runId, trigger: r.req.trigger, status, stats, durationMs: closed?.duration_ms, error: error as RunCompleted["error"] };
+  await jobCompleted(r.deps.env, e, r.log);
 }
 
 /** Best effort: a publish that fails is not retried here, the job's next tick retries the effects anyway. */

@@ -1,4 +1,4 @@
-import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, Providers, SlackProvider, StripeProvider } from "./types";
+import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, PaymentsProvider, Providers, SlackProvider, StripeProvider, VoiceProvider } from "./types";
 
 /**
  * The providers as a handler sees them: a call made without a signal gets the run's, so every
@@ -35,6 +35,14 @@ export function providersWithSignal(p: Providers, signal: AbortSignal): Provider
     slack: once((): SlackProvider | undefined => {
       const sl = p.slack();
       return sl && { post: (m, sig) => sl.post(m, pick(sig)) };
+    }),
+    voice: once((): VoiceProvider => {
+      const v = p.voice();
+      return { call: (r, sig) => v.call(r, pick(sig)) };
+    }),
+    payments: once((): PaymentsProvider => {
+      const pay = p.payments();
+      return { fetchPayment: (id, sig) => pay.fetchPayment(id, pick(sig)) };
     }),
     modes: () => p.modes(),
   };

@@ -3,10 +3,12 @@ import type { Env } from "../env";
 import { missingConfig } from "./errors";
 import { createGoogleProvider } from "./google";
 import { createNovuProvider } from "./novu";
-import { noopRecorder, outboxEmail, outboxGoogle, outboxNotify, outboxRecorder, outboxSlack, outboxStripe } from "./outbox";
+import { createRazorpayProvider } from "./razorpay";
+import { noopRecorder, outboxEmail, outboxGoogle, outboxNotify, outboxRecorder, outboxSlack, outboxPayments, outboxStripe, outboxVoice } from "./outbox";
 import { createResendProvider } from "./resend";
 import { createSlackProvider } from "./slack";
 import { createStripeProvider } from "./stripe";
+import { createVapiProvider } from "./vapi";
 import type { ProviderMode, ProviderName, Providers } from "./types";
 
 export type * from "./types";
@@ -61,6 +63,17 @@ export function createProviders(env: Env, db: Db, opts: ProviderOptions = {}): P
     if (env.slack && !noop) return createSlackProvider(env.slack);
     return standIn ? outboxSlack(record) : undefined;
   });
+  const voice = once(() => {
+    if (env.vapi && !noop) return createVapiProvider(env.vapi);
+    if (standIn) return outboxVoice(record);
+    throw missingConfig("VAPI_API_KEY", "the deadline calls of forms go through Vapi (with VAPI_ASSISTANT_ID and VAPI_PHONE_NUMBER_ID)", "the Vapi dashboard -> API Keys (the private key)");
+  });
+
+  const payments = once(() => {
+    if (env.razorpay && !noop) return createRazorpayProvider(env.razorpay);
+    if (standIn) return outboxPayments(record);
+    throw missingConfig("RAZORPAY_KEY_ID", "stale payments are checked with Razorpay (with RAZORPAY_KEY_SECRET)", "the Razorpay Dashboard -> Account & Settings -> API Keys");
+  });
 
   const modeOf = (configured: boolean): ProviderMode => (noop ? "noop" : configured ? "live" : local ? "outbox" : "missing");
   return {
@@ -69,12 +82,16 @@ export function createProviders(env: Env, db: Db, opts: ProviderOptions = {}): P
     notify,
     google,
     slack,
+    voice,
+    payments,
     modes: (): Record<ProviderName, ProviderMode> => ({
       stripe: modeOf(Boolean(env.stripe)),
       resend: modeOf(Boolean(env.resend)),
       novu: modeOf(Boolean(env.novu)),
       google: modeOf(Boolean(env.google)),
       slack: modeOf(Boolean(env.slack)),
+      vapi: modeOf(Boolean(env.vapi)),
+      razorpay: modeOf(Boolean(env.razorpay)),
     }),
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../db/types";
-import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, ProviderName, SlackProvider, StripeProvider } from "./types";
+import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, PaymentsProvider, ProviderName, ProviderPayment, SlackProvider, StripeProvider, VoiceProvider } from "./types";
 
 /**
  * Local mode without vendor keys: each provider records what it would have sent in
@@ -88,6 +88,31 @@ export function outboxSlack(record: Record_): SlackProvider {
   return {
     async post({ text, key }, signal) {
       await record("slack", key, { text }, signal);
+    },
+  };
+}
+
+/** A call is recorded, not placed: `pnpm dev` shows who would have been called, and when. */
+export function outboxVoice(record: Record_): VoiceProvider {
+  return {
+    async call({ customer, key }, signal) {
+      await record("vapi", key, { to: customer.number, name: customer.name }, signal);
+      return { id: idOf("call", key), status: "queued" };
+    },
+  };
+}
+
+/**
+ * Razorpay without keys: nothing is sent, so there is nothing to record. A payment's status is
+ * what was last recorded for it (provider `razorpay`, payload `{ type: "payment", id, status }`,
+ * e.g. by the seed or by hand to play a capture), else "created": a stale payment stays pending.
+ */
+export function outboxPayments(record: Record_): PaymentsProvider {
+  return {
+    async fetchPayment(id, signal) {
+      const [e] = (await record.find?.("razorpay", { type: "payment", id }, { signal })) ?? [];
+      const p = (e?.payload ?? {}) as Partial<ProviderPayment> & { order_id?: string };
+      return { id, status: p.status ?? "created", orderId: p.order_id ?? null, amount: typeof p.amount === "number" ? p.amount : undefined, currency: p.currency ?? "INR" };
     },
   };
 }

@@ -97,7 +97,38 @@ export interface SlackProvider {
   post(m: { text: string; key: string }, signal?: AbortSignal): Promise<void>;
 }
 
-export type ProviderName = "stripe" | "resend" | "novu" | "google" | "slack";
+/** An outbound phone call placed by a voice assistant. */
+export interface VoiceCallRequest {
+  customer: { number: string; name?: string };
+  /** Vapi has no idempotency key: callers claim `key` as an effect before calling; the outbox keys on it. */
+  key: string;
+}
+
+export interface VoiceCall {
+  id: string;
+  status: string;
+}
+
+export interface VoiceProvider {
+  call(r: VoiceCallRequest, signal?: AbortSignal): Promise<VoiceCall>;
+}
+
+/** A payment as Razorpay reports it (GET /v1/payments/:id); amounts in the smallest unit. */
+export interface ProviderPayment {
+  id: string;
+  status: "created" | "authorized" | "captured" | "refunded" | "failed";
+  orderId: string | null;
+  /** Razorpay always answers one; the local stand-in only when one was recorded (then it is not checked). */
+  amount?: number;
+  currency: string;
+}
+
+export interface PaymentsProvider {
+  /** Reads only: asking twice changes nothing at Razorpay. */
+  fetchPayment(id: string, signal?: AbortSignal): Promise<ProviderPayment>;
+}
+
+export type ProviderName = "stripe" | "resend" | "novu" | "google" | "slack" | "vapi" | "razorpay";
 export type ProviderMode = "live" | "outbox" | "noop" | "missing";
 
 export interface Providers {
@@ -108,6 +139,10 @@ export interface Providers {
   google(): GoogleOAuthProvider;
   /** Slack is optional: undefined when SLACK_WEBHOOK_URL is unset outside local mode. */
   slack(): SlackProvider | undefined;
+  /** Voice calls (Vapi). */
+  voice(): VoiceProvider;
+  /** Payments of the shop (Razorpay). */
+  payments(): PaymentsProvider;
   /** How each provider would send right now, for logs, `pnpm job:run` and diagnostics. */
   modes(): Record<ProviderName, ProviderMode>;
 }

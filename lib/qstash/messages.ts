@@ -1,7 +1,7 @@
 import { QstashError, type Client } from "@upstash/qstash";
 import type { Db } from "../db/types";
 import { NonRetryableError } from "../errors";
-import { publishJob, qstashClient, type PublishDeps } from "./publish";
+import { publishJob, qstashClient, type PublishDeps, type PublishOptions } from "./publish";
 
 /**
  * One-time messages that can be taken back: each published id is recorded with its owner, what
@@ -33,12 +33,14 @@ export type ScheduleRequest = When & {
    * that window needs a new id, or its publish answers the cancelled message (schedule throws then).
    */
   deduplicationId?: string;
+  /** Throttles the owner's kind of work (a campaign's executions) across all its messages. */
+  flowControl?: PublishOptions["flowControl"];
 };
 
 export async function schedule(deps: MessageDeps, req: ScheduleRequest): Promise<{ messageId: string; deduplicated: boolean }> {
   const now = new Date();
   const notBefore = req.notBefore ?? new Date(now.getTime() + req.delaySeconds! * 1000);
-  const published = await publishJob(deps, req.job, req.payload, { notBefore: req.notBefore, delaySeconds: req.delaySeconds, deduplicationId: req.deduplicationId });
+  const published = await publishJob(deps, req.job, req.payload, { notBefore: req.notBefore, delaySeconds: req.delaySeconds, deduplicationId: req.deduplicationId, flowControl: req.flowControl });
   // Published first, recorded second: a message whose record failed still runs, and its job's
   // own check at delivery decides; a record without a message could never be cancelled anyway.
   const row = await deps.db.rpc<JobMessage>("job_messages_record", {

@@ -22,7 +22,7 @@ const mail = (key: string) => ({ to: "a@example.test", subject: "s", text: "t", 
 describe("providers", () => {
   it("in local mode without keys, records what it would send in the outbox, once per key", async () => {
     const p = providersFor({ APP_ENV: "local", APP_URL: "http://localhost:3000" });
-    expect(p.modes()).toEqual({ stripe: "outbox", resend: "outbox", novu: "outbox", google: "outbox", slack: "outbox" });
+    expect(p.modes()).toEqual({ stripe: "outbox", resend: "outbox", novu: "outbox", google: "outbox", slack: "outbox", vapi: "outbox", razorpay: "outbox" });
     const key = `outbox-test:${randomUUID()}`;
     const first = await p.stripe().createTransfer({ amount: 800, currency: "usd", destination: "acct_x", metadata: { a: "1" }, idempotencyKey: key });
     const again = await p.stripe().createTransfer({ amount: 800, currency: "usd", destination: "acct_x", metadata: { a: "1" }, idempotencyKey: key });
@@ -70,7 +70,7 @@ describe("providers", () => {
       GOOGLE_TOKEN_URL: "http://google.stand-in.test/token",
       SLACK_WEBHOOK_URL: "http://slack.stand-in.test/hook",
     });
-    expect(p.modes()).toEqual({ stripe: "live", resend: "live", novu: "live", google: "live", slack: "live" });
+    expect(p.modes()).toEqual({ stripe: "live", resend: "live", novu: "live", google: "live", slack: "live", vapi: "missing", razorpay: "missing" });
     const payout = await p.stripe().createPayout({ account: "acct_1", amount: 5000, currency: "eur", metadata: {}, idempotencyKey: "payout:e:2030-01-01" });
     expect(payout.arrivalDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     await p.email().send(mail("k1"));

@@ -17,6 +17,12 @@ describe("expected QStash schedules", () => {
       timeoutSeconds: 60,
       body: "{}",
     });
+    // The shop's summary runs at 18:00 in the store's zone (STORE_TIME_ZONE, default Asia/Kolkata).
+    expect(expected.find((e) => e.job === "daily-sales-summary")).toMatchObject({
+      scheduleId: "prod-daily-sales-summary",
+      destination: "https://jobs.example.com/api/cron/daily-sales-summary",
+      cron: "CRON_TZ=Asia/Kolkata 0 18 * * *",
+    });
   });
 
   it("schedules the local heartbeat only in local mode", () => {
