@@ -110,7 +110,7 @@ describe("local stack end to end (next dev + local QStash + PostgreSQL)", () => 
     // The slot is the app's own latest quarter-hour tick (wall clock) at or before the start.
     expect(run!.slot_at!.getTime() % 900_000).toBe(0);
     expect(run!.started_at.getTime() - run!.slot_at!.getTime()).toBeLessThan(900_000);
-    const left = await db.sql<{ status: string }[]>`select status from slot_reservations where expert_id = ${expert} order by expires_at`;
+    const left = await db.sql<{ status: string }[]>`select status from slot_reservations where expert_id = ${expert} order by expires_at, status`;
     expect(left.map((r) => r.status)).toEqual(["paid", "released", "released", "held"]);
     const after = await client.schedules.get(desired.scheduleId);
     expect(after).toMatchObject({ lastScheduleTime: tick, nextScheduleTime: tick + 900_000, lastScheduleStates: { [run!.message_id]: "SUCCESS" } });
