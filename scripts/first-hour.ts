@@ -118,7 +118,9 @@ async function main() {
   });
   await timed("pnpm job:run, three at once", async () => {
     const runs = await Promise.all([1, 2, 3].map(() => pnpm(["-s", "job:run", "appointment-reminders"])));
-    for (const r of runs) check(r.code === 0 && /succeeded/.test(r.out) && /failed 0/.test(r.out) && !/note: no local stack/.test(r.out), `job:run: ${r.code}\n${r.out}`);
+    // Two may find the third holding the job's lease: skipped (exit 0) is the answer then, not a failure.
+    for (const r of runs) check(r.code === 0 && (/succeeded .*failed 0/.test(r.out) || /skipped/.test(r.out)) && !/note: no local stack/.test(r.out), `job:run: ${r.code}\n${r.out}`);
+    check(runs.some((r) => /succeeded/.test(r.out)), `no job:run succeeded:\n${runs.map((r) => r.out).join("\n")}`);
   });
   await timed("Ctrl-C", () => first.stop());
   for (const [name, port] of Object.entries(ports)) check(await portFree(port), `${name} ${port} still listening after Ctrl-C`);
