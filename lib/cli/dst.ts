@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import { offsetChanges } from "../time/offset-changes";
 import { zoneName } from "./format";
 
 /** A change of a zone's UTC offset: `at` is the first instant on the new offset. */
@@ -22,30 +23,14 @@ export interface Transition {
 /** A wall-clock time as milliseconds of the same clock reading in UTC: comparable across offsets. */
 export const wallMs = (dt: DateTime) => dt.setZone("utc", { keepLocalTime: true }).toMillis();
 
-const offsetAt = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone }).offset;
-
-/**
- * Offset changes of `zone` in [from, to], found by luxon's offsets alone (no hand-written tz rules):
- * sampled every 6 hours, then bisected to the millisecond.
- */
+/** Offset changes of `zone` in [from, to], with the wall-clock windows they skip or repeat. */
 export function transitions(zone: string, from: Date, to: Date): Transition[] {
-  const step = 6 * 3600_000;
-  const found: Transition[] = [];
-  for (let t = from.getTime(); t < to.getTime(); t += step) {
-    const end = Math.min(t + step, to.getTime());
-    if (offsetAt(t, zone) === offsetAt(end, zone)) continue;
-    let lo = t;
-    let hi = end;
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (offsetAt(mid, zone) === offsetAt(lo, zone)) lo = mid;
-      else hi = mid;
-    }
-    const clockBefore = DateTime.fromMillis(hi - 1, { zone });
-    const clockAfter = DateTime.fromMillis(hi, { zone });
+  return offsetChanges(zone, from, to).map(({ at }) => {
+    const clockBefore = DateTime.fromMillis(at.getTime() - 1, { zone });
+    const clockAfter = DateTime.fromMillis(at.getTime(), { zone });
     const gap = clockAfter.offset > clockBefore.offset;
-    found.push({
-      at: new Date(hi),
+    return {
+      at,
       kind: gap ? "gap" : "overlap",
       offsetBefore: clockBefore.offset,
       offsetAfter: clockAfter.offset,
@@ -56,7 +41,6 @@ export function transitions(zone: string, from: Date, to: Date): Transition[] {
       clockTo: wallMs(clockAfter),
       nameBefore: zoneName(clockBefore),
       nameAfter: zoneName(clockAfter),
-    });
-  }
-  return found;
+    };
+  });
 }
