@@ -2,7 +2,9 @@ import { parseArgs } from "node:util";
 import { QSTASH_DEV_DEFAULTS, realClock, scaledClock, startQStashServer } from "./server";
 
 const USAGE = `usage: tsx dev/qstash/cli.ts [--port 8080] [--host 127.0.0.1] [--state .data/qstash.json | --memory]
-                              [--token <token>] [--time-scale <n>] [--quiet]`;
+                              [--token <token>] [--time-scale <n>] [--faulty-zones] [--quiet]
+  --faulty-zones  read CRON_TZ= schedules as a faulty transport would: skip the missing hour,
+                  fire twice in the repeated one`;
 
 /**
  * The local QStash. Point the app at it with QSTASH_URL=<printed url> and the printed token and
@@ -18,6 +20,7 @@ async function main() {
       token: { type: "string", default: QSTASH_DEV_DEFAULTS.token },
       "time-scale": { type: "string", default: "1" },
       quiet: { type: "boolean", short: "q", default: false },
+      "faulty-zones": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -39,6 +42,7 @@ async function main() {
       signingNow: Date.now,
       ...(!values.memory && { stateFile: values.state }),
       log: values.quiet ? () => {} : (line) => console.log(line),
+      faultyZones: values["faulty-zones"],
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new Error(`port ${port} is in use: stop the other process or pass --port`);
@@ -48,7 +52,8 @@ async function main() {
     `QStash (local) at ${server.url} QSTASH_URL=${server.url} QSTASH_TOKEN=${server.token} ` +
       `QSTASH_CURRENT_SIGNING_KEY=${server.currentSigningKey} QSTASH_NEXT_SIGNING_KEY=${server.nextSigningKey}` +
       (values.memory ? " (in memory)" : ` (state: ${values.state})`) +
-      (scale === 1 ? "" : ` (time x${scale})`),
+      (scale === 1 ? "" : ` (time x${scale})`) +
+      (values["faulty-zones"] ? " (faulty CRON_TZ handling)" : ""),
   );
 
   const stop = () => void server.close().then(() => process.exit(0));

@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { DateTime } from "luxon";
 import type { Clock, TimerHandle } from "./clock";
 import type { Engine, Outcome } from "./engine";
 import type { Store } from "./store";
@@ -25,19 +26,44 @@ export function parseCron(text: string): { expr: string; zone?: string } {
   return { expr, ...(zone !== undefined && { zone }) };
 }
 
-/** The first tick strictly after `after`, or undefined when the pattern never fires again. */
-export function nextTick(cron: string, after: number): number | undefined {
+/**
+ * The first tick strictly after `after`, or undefined when the pattern never fires again. With
+ * `faultyZones`, CRON_TZ is read as a naive transport reads it: each named wall-clock time fires at
+ * every instant the zone shows it, so a time in the hour that does not exist never fires and a
+ * time in the hour that happens twice fires twice (the Go cron library behind QStash's syntax
+ * skips the former). Off, croner's reading: the missing time at the first valid instant after it,
+ * the repeated one once.
+ */
+export function nextTick(cron: string, after: number, faultyZones = false): number | undefined {
   const { expr, zone } = parseCron(cron);
+  if (faultyZones && zone !== undefined) return naiveTick(expr, zone, after);
   const next = new Cron(expr, { mode: "5-part", paused: true, ...(zone !== undefined && { timezone: zone }) }).nextRun(new Date(after));
   return next ? next.getTime() : undefined;
+}
+
+const HOUR = 3600_000;
+const offsetMs = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone }).offset * 60_000;
+
+function naiveTick(expr: string, zone: string, after: number): number | undefined {
+  const wall = new Cron(expr, { mode: "5-part", timezone: "UTC", paused: true });
+  // Wall-clock readings as UTC milliseconds; start early enough to see both readings of a repeated hour.
+  let w = wall.nextRun(new Date(after + offsetMs(after, zone) - 3 * HOUR));
+  for (let i = 0; w && i < 10_000; i++, w = wall.nextRun(w)) {
+    const reading = w.getTime();
+    const offsets = new Set([offsetMs(reading - 14 * HOUR, zone), offsetMs(reading + 14 * HOUR, zone)]);
+    const instants = [...offsets].map((o) => reading - o).filter((u) => offsetMs(u, zone) === reading - u);
+    const next = instants.sort((a, b) => a - b).find((u) => u > after);
+    if (next !== undefined) return next;
+  }
+  return undefined;
 }
 
 /** Arms one clock timer per active schedule; each tick publishes a message from the template. */
 export class Scheduler {
   readonly #timers = new Map<string, TimerHandle>();
-  readonly #o: { store: Store; clock: Clock; engine: Engine };
+  readonly #o: { store: Store; clock: Clock; engine: Engine; faultyZones?: boolean };
 
-  constructor(o: { store: Store; clock: Clock; engine: Engine }) {
+  constructor(o: { store: Store; clock: Clock; engine: Engine; faultyZones?: boolean }) {
     this.#o = o;
     o.engine.onSettled = (msg, outcome) => this.#settled(msg, outcome);
   }
@@ -86,7 +112,7 @@ export class Scheduler {
   }
 
   #arm(s: StoredSchedule, after: number) {
-    const next = s.isPaused ? undefined : nextTick(s.cron, after);
+    const next = s.isPaused ? undefined : nextTick(s.cron, after, this.#o.faultyZones);
     if (next === undefined) delete s.nextScheduleTime;
     else s.nextScheduleTime = next;
     this.#o.store.changed();

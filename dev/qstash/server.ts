@@ -52,6 +52,12 @@ export interface QStashServerOptions {
    * to a port nobody listens on yet (dead letters) or to a route still compiling (timeouts).
    */
   holdDeliveries?: boolean;
+  /**
+   * Read `CRON_TZ=` schedules as a faulty transport would: skip a time in the hour that does not
+   * exist, fire twice in the hour that happens twice. For proving that the app's zoned jobs no
+   * longer depend on how the transport treats those nights (`qstash:schedule` sends UTC crons).
+   */
+  faultyZones?: boolean;
 }
 
 export interface QStashServer {
@@ -116,7 +122,7 @@ export async function startQStashServer(opts: QStashServerOptions = {}): Promise
   const keyring = { current: opts.currentSigningKey ?? QSTASH_DEV_DEFAULTS.currentSigningKey, next: opts.nextSigningKey ?? QSTASH_DEV_DEFAULTS.nextSigningKey };
   const store = Store.open(opts.stateFile);
   const engine = new Engine({ store, clock, signingKey: () => keyring.current, signingNow: opts.signingNow ?? (() => clock.now()), log });
-  const scheduler = new Scheduler({ store, clock, engine });
+  const scheduler = new Scheduler({ store, clock, engine, faultyZones: opts.faultyZones });
   const ctx: Ctx = { store, engine, scheduler, clock, keys: keyring };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {

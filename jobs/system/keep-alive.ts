@@ -4,7 +4,9 @@ import { defineJob, type JobContext } from "@/lib/jobs/define";
 import { appliesIn, parseSchedules, type Schedule } from "@/lib/jobs/schedules";
 import { hasFindings, summarize, watch, type WatchedSchedule } from "@/lib/jobs/watchdog";
 import { describeQStashError, operatorClient } from "@/lib/qstash/client";
+import type { Registry } from "@/lib/jobs/registry";
 import { scheduleIdOf } from "@/lib/qstash/expected";
+import { resyncZoned } from "@/lib/qstash/resync-zoned";
 import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
 import { sendAlert } from "./maintenance/alert";
 import { refreshCalendarTokens } from "./maintenance/calendar-tokens";
@@ -20,7 +22,12 @@ const TIMEOUT_MS = 120_000;
  * Each part runs even when another failed; the run fails at the end if the database or Redis is
  * down or an alert could not go out, so Vercel shows the failure too.
  */
-export function createKeepAlive(opts: { schedules: () => readonly Schedule[]; redisPrefixes?: readonly string[] }) {
+export function createKeepAlive(opts: {
+  schedules: () => readonly Schedule[];
+  /** The registry whose zoned entries keep-alive re-syncs to QStash; none: that step is skipped. */
+  registry?: () => Promise<Registry>;
+  redisPrefixes?: readonly string[];
+}) {
   return defineJob({
     name: "keep-alive",
     description: "Daily heartbeat: database and Redis health and upkeep, calendar tokens, watchdog over the QStash jobs",
@@ -58,6 +65,12 @@ export function createKeepAlive(opts: { schedules: () => readonly Schedule[]; re
         if (err instanceof RetryAfterError || err instanceof ConfigError) fatal.push(err);
       }
 
+      if (opts.registry) {
+        // Before the watchdog reads the schedules: a re-synced zoned entry is in order again.
+        const zoned = await resyncZoned(operatorClient(ctx.env), ctx.env, await opts.registry(), ctx.now);
+        stats.zonedSchedules = zoned.status === "resynced" ? { status: zoned.status, changed: zoned.changed } : zoned.status === "failed" ? { status: "failed", errors: zoned.errors } : zoned.status;
+        other.push(...zoned.errors.map((e) => `zoned schedules not re-synced, so runs after the next offset change may be missed or doubled: ${e}`));
+      }
       const watched = await qstashView(ctx, opts.schedules(), stats, other);
       const findings = await watch(db, watched, ctx.now);
       stats.watchdog = summarize(findings);
@@ -116,4 +129,5 @@ let parsed: Schedule[] | undefined;
 /** config/qstash.ts, parsed once (the registry checks the same file against the jobs at boot). */
 const fromConfig = () => (parsed ??= parseSchedules(configured, configured.map((e) => e.job)));
 
-export default createKeepAlive({ schedules: fromConfig });
+// Loaded when keep-alive runs: jobs/index.ts imports this file.
+export default createKeepAlive({ schedules: fromConfig, registry: async () => (await import("@/jobs")).registry });

@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import { DateTime, FixedOffsetZone } from "luxon";
 import type { Registry } from "../jobs/registry";
 import { isValidZone, parseCron } from "../jobs/schedules";
+import { utcCronsFor, ZonedCronError } from "../time/utc-crons";
 import { UsageError } from "./errors";
 import { transitions, wallMs, type Transition } from "./dst";
 import { zoneName } from "./format";
@@ -53,6 +54,8 @@ export interface NextRun {
   display: string;
   mark: Mark | null;
   note: string | null;
+  /** For a zoned cron: the UTC cron that qstash:schedule and keep-alive have on QStash for this run. */
+  utcCron: string | null;
 }
 
 const inZone = (at: Date, zone: string) => {
@@ -88,6 +91,7 @@ export function nextRuns(src: CronSource, count: number, from: Date): NextRun[] 
     if (t.kind === "gap") markGap(src, t, named, rows, wallCron, extra);
     else markOverlap(t, named, byMs, extra);
   }
+  if (src.zone !== "UTC") for (const r of rows) r.utcCron = utcCronOf(src, r.at!);
   // A row for a time that never fires sits just before the first instant after the change.
   const all = [...rows.map((r) => ({ sortAt: r.at!.getTime(), row: r })), ...extra];
   return all.sort((a, b) => a.sortAt - b.sortAt).map((e) => e.row);
@@ -101,7 +105,18 @@ function row(src: CronSource, at: Date, n: number | null): NextRun {
     display: inZone(at, src.displayZone),
     mark: null,
     note: null,
+    utcCron: null,
   };
+}
+
+/** Which of the UTC crons in force at `at` fires it (null for a pattern no UTC cron can say). */
+function utcCronOf(src: CronSource, at: Date): string | null {
+  try {
+    return utcCronsFor(src.expression, src.zone, at).crons.find((c) => new Cron(c, { mode: "5-part", timezone: "UTC", paused: true }).match(at)) ?? null;
+  } catch (err) {
+    if (err instanceof ZonedCronError) return null;
+    throw err;
+  }
 }
 
 type Extra = { sortAt: number; row: NextRun };
@@ -127,7 +142,7 @@ function markGap(src: CronSource, t: Transition, named: number[], rows: NextRun[
   });
   for (const wall of named.slice(shifted.length)) {
     const note = `DST: does not exist (${jump}); croner does not run it`;
-    extra.push({ sortAt: t.at.getTime() - 1, row: { n: null, at: null, local: `${day(wall)} ${clock(wall)} (does not exist)`, display: "", mark: "gap-skipped", note } });
+    extra.push({ sortAt: t.at.getTime() - 1, row: { n: null, at: null, local: `${day(wall)} ${clock(wall)} (does not exist)`, display: "", mark: "gap-skipped", note, utcCron: null } });
   }
 }
 
@@ -144,7 +159,7 @@ function markOverlap(t: Transition, named: number[], byMs: Map<number, NextRun>,
     } else if (second) {
       Object.assign(second, { mark: "overlap-second", note: `${twice}; runs once, at the second (${t.nameAfter}), not at ${clock(wall)} ${t.nameBefore}` });
     } else {
-      const row: NextRun = { n: null, at: null, local: `${day(wall)} ${clock(wall)} (twice)`, display: "", mark: "gap-skipped", note: `${twice}; runs at neither` };
+      const row: NextRun = { n: null, at: null, local: `${day(wall)} ${clock(wall)} (twice)`, display: "", mark: "gap-skipped", note: `${twice}; runs at neither`, utcCron: null };
       extra.push({ sortAt: instantOf(wall, t.offsetBefore), row });
     }
   }

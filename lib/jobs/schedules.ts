@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { checkTranslatable, ZonedCronError } from "../time/utc-crons";
 import type { Overlap } from "./define";
 
 export type Priority = "critical" | "high" | "medium" | "low";
@@ -87,6 +88,9 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
       throw new ScheduleConfigError(`${where}: job "${e.job}" is scheduled twice. Schedule ids are <prefix>-<job>: keep one entry per job.`);
     }
     seen.add(e.job);
+    // A zoned entry's extra schedules are <prefix>-<job>-2, -3...: no other job may be named so.
+    const clash = entries.find((o) => TZ_PREFIX.test(o.cron.trim()) && new RegExp(`^${o.job}-\\d+$`).test(e.job));
+    if (clash) throw new ScheduleConfigError(`${where}: the name "${e.job}" would clash with the UTC schedules of the zoned job "${clash.job}" (${clash.job}-2, -3...): rename one of them.`);
     const retries = e.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0 || retries > 20) {
       throw new ScheduleConfigError(`${where}: retries must be a whole number from 0 to 20, got ${e.retries}.`);
@@ -95,6 +99,7 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
       throw new ScheduleConfigError(`${where}: Vercel cron runs in UTC only; remove CRON_TZ= or schedule it via QStash.`);
     }
     const { expression, timezone, cron } = parseCron(e.cron, where);
+    if (cron.startsWith("CRON_TZ=")) zonedCheck(expression, timezone, where);
     return {
       job: e.job,
       cron,
@@ -109,6 +114,16 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
       only: e.only,
     };
   });
+}
+
+/** A zoned entry goes to QStash as UTC crons: refuse, at boot and in the CLI, one that none can express. */
+function zonedCheck(expression: string, timezone: string, where: string) {
+  try {
+    checkTranslatable(expression, timezone, new Date());
+  } catch (err) {
+    if (err instanceof ZonedCronError) throw new ScheduleConfigError(`${where}: ${err.message}.`);
+    throw err;
+  }
 }
 
 /** The cron tick a run belongs to: the latest tick at or before `at`, in the schedule's zone. */

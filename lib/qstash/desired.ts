@@ -16,8 +16,8 @@ export interface DesiredSchedule extends ExpectedSchedule {
   failureCallback: string;
 }
 
-export function desiredSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix" | "mode">): DesiredSchedule[] {
-  return expectedSchedules(registry, env).map((e) => ({ ...e, method: "POST", failureCallback: `${env.appUrl}/api/jobs/failed` }));
+export function desiredSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix" | "mode">, now?: Date): DesiredSchedule[] {
+  return expectedSchedules(registry, env, now).map((e) => ({ ...e, method: "POST", failureCallback: `${env.appUrl}/api/jobs/failed` }));
 }
 
 export type CreateRequest = CreateScheduleRequest;

@@ -1,14 +1,17 @@
 import type { Env } from "../env";
 import type { Registry } from "../jobs/registry";
-import { appliesIn } from "../jobs/schedules";
+import { appliesIn, type Schedule } from "../jobs/schedules";
+import { utcCronsFor } from "../time/utc-crons";
 
 /** What QStash should hold for one registry entry: the one place that decides ids and URLs. */
 export interface ExpectedSchedule {
   scheduleId: string;
   job: string;
   destination: string;
-  /** As QStash stores it, `CRON_TZ=` prefix included. */
+  /** Five UTC fields: a zoned entry becomes one or more of these (see `zoned`). */
   cron: string;
+  /** For a `CRON_TZ=` entry: the entry, which part of its UTC crons this is, and when they must be re-synced. */
+  zoned?: { cron: string; part: number; parts: number; resyncAt: Date | null };
   retries: number;
   /** Per-attempt response timeout in seconds, from the job's effective timeout. */
   timeoutSeconds: number;
@@ -24,16 +27,27 @@ export const isOurs = (prefix: string, scheduleId: string) => scheduleId.startsW
  */
 export const isUnder = (url: string, base: string) => url === base || url.startsWith(`${base}/`);
 
-export function expectedSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix" | "mode">): ExpectedSchedule[] {
+/** Whether the entry reads its cron in a zone: those go to QStash as UTC crons, re-synced before each offset change. */
+export const isZoned = (s: Pick<Schedule, "cron">) => s.cron.startsWith("CRON_TZ=");
+
+/**
+ * A zoned entry's crons at `now`: ids `<prefix>-<job>`, `<prefix>-<job>-2`... Nothing with
+ * `CRON_TZ=` reaches QStash, whose handling of a missing or repeated hour is not documented.
+ */
+export function expectedSchedules(registry: Registry, env: Pick<Env, "appUrl" | "schedulePrefix" | "mode">, now = new Date()): ExpectedSchedule[] {
   return registry.schedules
     .filter((s) => s.via === "qstash" && appliesIn(s, env.mode))
-    .map((s) => ({
-      scheduleId: scheduleIdOf(env.schedulePrefix, s.job),
-      job: s.job,
-      destination: `${env.appUrl}/api/cron/${s.job}`,
-      cron: s.cron,
-      retries: s.retries,
-      timeoutSeconds: Math.ceil(registry.settingsOf(s.job).timeoutMs / 1000),
-      body: "{}",
-    }));
+    .flatMap((s) => {
+      const base = {
+        job: s.job,
+        destination: `${env.appUrl}/api/cron/${s.job}`,
+        retries: s.retries,
+        timeoutSeconds: Math.ceil(registry.settingsOf(s.job).timeoutMs / 1000),
+        body: "{}",
+      };
+      const id = scheduleIdOf(env.schedulePrefix, s.job);
+      if (!isZoned(s)) return [{ ...base, scheduleId: id, cron: s.cron }];
+      const { crons, resyncAt } = utcCronsFor(s.expression, s.timezone, now);
+      return crons.map((cron, i) => ({ ...base, scheduleId: i ? `${id}-${i + 1}` : id, cron, zoned: { cron: s.cron, part: i + 1, parts: crons.length, resyncAt } }));
+    });
 }

@@ -23,7 +23,7 @@ export const defaultPlanName = (env: Pick<Env, "qstash">): PlanName => (isLocalQ
  * list the account once, and compute the plan and the plan-limit warnings.
  */
 export async function prepareSync(client: Client, env: SyncEnv, registry: Registry, opts: { plan?: PlanName; now?: Date } = {}): Promise<Prepared> {
-  const desired = desiredSchedules(registry, env);
+  const desired = desiredSchedules(registry, env, opts.now);
   const refused = refusals(env, desired);
   if (refused.length) return { ok: false, refusals: refused };
   let listed;

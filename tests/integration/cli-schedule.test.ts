@@ -51,7 +51,8 @@ const noop = async () => ({});
 const jobs = ["alpha", "beta", "gamma"].map((name) => defineJob({ name, description: "t", timeoutMs: 30_000, handler: noop }));
 const v1: ScheduleEntry[] = [
   { job: "alpha", cron: YEARLY },
-  { job: "beta", cron: `CRON_TZ=Europe/Lisbon ${YEARLY}`, retries: 5 },
+  // Zoned: noon on 1 January in Lisbon, which QStash gets as the UTC cron of that offset.
+  { job: "beta", cron: "CRON_TZ=Europe/Lisbon 0 12 1 1 *", retries: 5 },
   { job: "gamma", cron: YEARLY, retries: 0 },
 ];
 
@@ -85,11 +86,12 @@ describe("pnpm qstash:schedule against the local QStash server", () => {
     expect(r.out).toContain(`Plan: 3 to create, 0 to update, 0 to delete, 0 unchanged. 2 other schedules in the account are not ours and left alone.`);
     expect(r.out).toMatch(new RegExp(`│ create +│ ${prefix}-alpha +│ ${YEARLY.replace(/\*/g, "\\*")}, retries 3, timeout 30s +│`));
     expect(r.out).toContain(`Verified: QStash now matches config/qstash.ts (3 schedules).`);
+    expect(r.out).toMatch(/zoned: beta \(CRON_TZ=Europe\/Lisbon 0 12 1 1 \*\) runs as 1 UTC cron\(s\): 0 12 1 1 \*; keep-alive re-syncs them from 2027-03-26 01:00 UTC/);
     expect(requests).toEqual(["GET /v2/schedules", ...Array(3).fill(expect.stringMatching(/^POST \/v2\/schedules\//)), "GET /v2/schedules"]);
     const ours = (await listed()).filter((s) => s.scheduleId.startsWith(`${prefix}-`));
     expect(ours.map((s) => [s.scheduleId, s.destination, s.cron, s.retries, s.method, s.failureCallback])).toEqual([
       [`${prefix}-alpha`, `${APP_URL}/api/cron/alpha`, YEARLY, 3, "POST", `${APP_URL}/api/jobs/failed`],
-      [`${prefix}-beta`, `${APP_URL}/api/cron/beta`, `CRON_TZ=Europe/Lisbon ${YEARLY}`, 5, "POST", `${APP_URL}/api/jobs/failed`],
+      [`${prefix}-beta`, `${APP_URL}/api/cron/beta`, "0 12 1 1 *", 5, "POST", `${APP_URL}/api/jobs/failed`],
       [`${prefix}-gamma`, `${APP_URL}/api/cron/gamma`, YEARLY, 0, "POST", `${APP_URL}/api/jobs/failed`],
     ]);
     expect(ours[0]!.header?.["Cronlayer-Timeout"]).toEqual(["30"]);
@@ -125,7 +127,7 @@ describe("pnpm qstash:schedule against the local QStash server", () => {
     const ours = (await listed()).filter((s) => s.scheduleId.startsWith(`${prefix}-`));
     expect(ours.map((s) => [s.scheduleId, s.cron])).toEqual([
       [`${prefix}-alpha`, "0 0 2 1 *"],
-      [`${prefix}-beta`, `CRON_TZ=Europe/Lisbon ${YEARLY}`],
+      [`${prefix}-beta`, "0 12 1 1 *"],
     ]);
     await foreignSurvive();
   });
@@ -183,10 +185,10 @@ describe("pnpm qstash:schedule against the local QStash server", () => {
     const rows = await listRows(ctx, { all: true });
     expect(rows.filter((r) => r.ours).map((r) => [r.scheduleId, r.job, r.zone, r.words, r.drift])).toEqual([
       [`${prefix}-alpha`, "alpha", "UTC", "At 00:00, on day 2 of the month, only in January", ["retries: 1 -> 3"]],
-      [`${prefix}-beta`, "beta", "Europe/Lisbon", "At 00:00, on day 1 of the month, only in January", []],
+      [`${prefix}-beta`, "beta", "UTC", "At 12:00, on day 1 of the month, only in January", []],
     ]);
     expect(rows.filter((r) => !r.ours).map((r) => r.scheduleId)).toEqual(expect.arrayContaining([`other${prefix}-alpha`, handMade]));
-    expect(rows.find((r) => r.scheduleId === `${prefix}-beta`)!.next[0]).toBe("2027-01-01T00:00:00.000Z");
+    expect(rows.find((r) => r.scheduleId === `${prefix}-beta`)!.next[0]).toBe("2027-01-01T12:00:00.000Z");
 
     const { ctx: c2, io } = cli(entries);
     expect(await listCommand(c2)).toBe(0);
@@ -214,5 +216,46 @@ describe("pnpm qstash:schedule against the local QStash server", () => {
     expect(writes()).toEqual([`DELETE /v2/schedules/${prefix}-alpha`, `DELETE /v2/schedules/${prefix}-beta`]);
     expect((await listed()).filter((s) => s.scheduleId.startsWith(`${prefix}-`))).toEqual([]);
     await foreignSurvive();
+  });
+});
+
+describe("pnpm qstash:schedule with a zoned entry in a zone with DST", () => {
+  const zprefix = `z${randomUUID().slice(0, 6)}`;
+  const entries: ScheduleEntry[] = [{ job: "alpha", cron: "CRON_TZ=Europe/Lisbon 30 1 * * *" }];
+  const at = (iso: string, opts: ScheduleOptions = {}) => {
+    const io = memoryIo();
+    const env = loadEnv({ APP_ENV: "test", APP_URL, QSTASH_URL: proxyUrl, QSTASH_TOKEN: LOCAL_QSTASH.token, SCHEDULE_PREFIX: zprefix });
+    const ctx = createCliContext({ env, registry: createRegistry(jobs, entries), io, now: () => new Date(iso) });
+    return scheduleCommand(ctx, opts).then((code) => ({ code, out: io.stdout() }));
+  };
+  const ours = async () => (await listed()).filter((s) => s.scheduleId.startsWith(`${zprefix}-`)).map((s) => [s.scheduleId, s.cron]);
+
+  it("sends UTC crons, reports them out of date within 48 h of the change, and then pins the change's dates", async () => {
+    const first = await at("2027-03-20T06:00:00Z");
+    expect(first.code).toBe(0);
+    // Winter's crons: whole months at +00:00, and the dates after last October's change pinned.
+    expect(await ours()).toEqual([
+      [`${zprefix}-alpha`, "30 1 * 1-3,11,12 *"],
+      [`${zprefix}-alpha-2`, "30 0 24,25 10 *"],
+      [`${zprefix}-alpha-3`, "30 1 26-31 10 *"],
+    ]);
+    // Two days before the change (01:00 UTC on 28 March): --check says the UTC crons are out of date.
+    const check = await at("2027-03-26T06:00:00Z", { check: true });
+    expect(check.code).toBe(2);
+    expect(check.out).toMatch(/out of date: alpha \(CRON_TZ=Europe\/Lisbon 30 1 \* \* \*\) runs as 4 UTC cron\(s\): 30 0 \* 4-10 \* \| 30 1 26,27 3 \* \| 0 1 28 3 \* \| 30 0 29-31 3 \*/);
+    expect(check.out).toMatch(/│ update +│ \S+-alpha-2 +│ cron: 30 0 24,25 10 \* -> 30 1 26,27 3 \* +│/);
+    expect(check.out).toMatch(/│ create +│ \S+-alpha-4 +│ 30 0 29-31 3 \* \(UTC, 4 of 4 for CRON_TZ=Europe\/Lisbon 30 1 \* \* \*\)/);
+    expect((await at("2027-03-26T06:00:00Z")).code).toBe(0);
+    expect(await ours()).toEqual([
+      [`${zprefix}-alpha`, "30 0 * 4-10 *"],
+      [`${zprefix}-alpha-2`, "30 1 26,27 3 *"],
+      [`${zprefix}-alpha-3`, "0 1 28 3 *"],
+      [`${zprefix}-alpha-4`, "30 0 29-31 3 *"],
+    ]);
+    // A second run the same day changes nothing; after the autumn lead the pins go again.
+    expect((await at("2027-03-27T06:00:00Z")).out).toContain("No changes");
+    const autumn = await at("2027-10-29T06:00:00Z");
+    expect(autumn.out).toMatch(/│ delete +│ \S+-alpha-4 +│ not one of the UTC crons config\/qstash.ts needs now/);
+    expect((await ours()).every(([, cron]) => !cron!.includes("CRON_TZ"))).toBe(true);
   });
 });

@@ -23,7 +23,8 @@ const QSTASH_TOKEN = "qstash-test-token-diagnostics";
 const jobs = ["sync-a", "sync-b", "nightly", "keep-alive"].map((name) => defineJob({ name, description: "t", handler: async () => ({}) }));
 const entries: ScheduleEntry[] = [
   { job: "sync-a", cron: "*/5 * * * *" },
-  { job: "sync-b", cron: "CRON_TZ=Europe/Berlin 0 9 * * *" },
+  // Zoned: QStash holds it as a UTC cron (India keeps one offset, so one cron all year).
+  { job: "sync-b", cron: "CRON_TZ=Asia/Kolkata 0 9 * * *" },
   { job: "nightly", cron: "0 2 * * *" },
   // Fired by Vercel, not QStash: never expected in QStash.
   { job: "keep-alive", cron: "0 6 * * *", via: "vercel" },
@@ -32,7 +33,7 @@ const registry = createRegistry(jobs, entries);
 
 type Live = { scheduleId: string; cron: string; destination: string; isPaused?: boolean };
 const live = (job: string, cron: string, extra: Partial<Live> = {}): Live => ({ scheduleId: `test-${job}`, cron, destination: `${APP_URL}/api/cron/${job}`, ...extra });
-const inSync = (): Live[] => [live("sync-a", "*/5 * * * *"), live("sync-b", "CRON_TZ=Europe/Berlin 0 9 * * *"), live("nightly", "0 2 * * *")];
+const inSync = (): Live[] => [live("sync-a", "*/5 * * * *"), live("sync-b", "30 3 * * *"), live("nightly", "0 2 * * *")];
 
 /**
  * A QStash stand-in that answers `GET /v2/schedules` with the wire shape of QSTASH-WIRE.md. Used

@@ -38,6 +38,8 @@ describe("cron:next across DST changes", () => {
         display: "Sun 2027-03-28 02:00 +01:00 WEST",
         mark: "gap-shifted",
         note: "DST: 01:30 does not exist on 2027-03-28 (clocks jump 01:00 -> 02:00, +00:00 WET -> +01:00 WEST); croner runs it at 02:00",
+        // QStash gets no zone: the night is a cron pinned to its date, in force from 48 h before.
+        utcCron: "0 1 28 3 *",
       },
       {
         n: 343,
@@ -47,8 +49,12 @@ describe("cron:next across DST changes", () => {
         display: "Sun 2027-10-31 01:30 +01:00 WEST",
         mark: "overlap-first",
         note: "DST: 01:30 happens twice on 2027-10-31 (clocks go back 02:00 -> 01:00, +01:00 WEST -> +00:00 WET); runs once, at the first (+01:00 WEST), not again at 01:30 +00:00 WET",
+        utcCron: "30 0 30,31 10 *",
       },
     ]);
+    // Every run names the UTC cron that fires it; most are the plain ones of each offset.
+    expect(out.runs.filter((r) => !(r as { utcCron?: string }).utcCron)).toEqual([]);
+    expect(new Set(out.runs.map((r) => (r as { utcCron?: string }).utcCron))).toContain("30 0 * 4-10 *");
     // The days around them are ordinary: 01:30 local, once.
     const at = (n: number) => out.runs.find((r) => r.n === n)!.at;
     expect([at(125), at(127), at(342), at(344)]).toEqual(["2027-03-27T01:30:00.000Z", "2027-03-29T00:30:00.000Z", "2027-10-30T00:30:00.000Z", "2027-11-01T01:30:00.000Z"]);
@@ -59,7 +65,8 @@ describe("cron:next across DST changes", () => {
     const ctx = createCliContext({ env: loadEnv({ APP_ENV: "local" }), registry, io });
     await cronNextCommand(ctx, "30 1 * * *", { tz: "Europe/Lisbon", count: 3, from: "2027-10-30T00:00:00Z" });
     expect(io.stdout()).toContain("30 1 * * * (At 01:30), read in Europe/Lisbon");
-    expect(io.stdout()).toMatch(/│ 2 │ Sun 2027-10-31 00:30 │ Sun 2027-10-31 01:30 \+01:00 WEST │ DST: 01:30 happens twice/);
+    expect(io.stdout()).toMatch(/│ 2 │ Sun 2027-10-31 00:30 │ Sun 2027-10-31 01:30 \+01:00 WEST │ 30 0 30,31 10 \* +│ DST: 01:30 happens twice/);
+    expect(io.stdout()).toContain("QStash gets the UTC crons, not the zone");
     expect(io.stdout()).toContain("1 run(s) moved, skipped or repeated by a DST change");
   });
 

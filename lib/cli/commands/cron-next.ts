@@ -27,18 +27,23 @@ export async function cronNextCommand(ctx: CliContext, input: string, opts: { tz
   // Columns only where they say something: the zone when it is not UTC, notes when a run has one.
   const zones = [...new Set([src.zone, src.displayZone])].filter((z) => z !== "UTC");
   const notes = rows.some((r) => r.note);
-  const head = ["#", "UTC", ...zones, ...(notes ? ["note"] : [])];
+  const utc = rows.some((r) => r.utcCron);
+  const head = ["#", "UTC", ...zones, ...(utc ? ["UTC cron"] : []), ...(notes ? ["note"] : [])];
   const table = rows.map((r) => [
     r.n ?? "-",
     r.at ? DateTime.fromJSDate(r.at, { zone: "utc" }).toFormat("ccc yyyy-MM-dd HH:mm") : "never",
     ...zones.map((z) => (z === src.zone ? r.local : r.display)),
+    ...(utc ? [r.utcCron ?? "-"] : []),
     ...(notes ? [r.note ?? ""] : []),
   ]);
   ctx.io.out(renderTable(head, table, ctx.io.columns));
   ctx.io.out(
     marked.length
-      ? `${marked.length} run(s) moved, skipped or repeated by a DST change (times are croner's, the library behind slots and missed-run checks; QStash's own scheduler may treat these nights differently).`
+      ? `${marked.length} run(s) moved, skipped or repeated by a DST change (times are croner's, the library behind slots and missed-run checks).`
       : `No DST change affects these ${rows.length} runs.`,
+  );
+  if (utc) ctx.io.out(
+    "QStash gets the UTC crons, not the zone: qstash:schedule sends them and keep-alive re-syncs them within 48 h of each offset change (pinned dates cover the change itself).",
   );
   return EXIT.ok;
 }

@@ -29,7 +29,7 @@ const JOB_IN_URL = /\/api\/(?:cron|jobs)\/([a-z0-9-]+)(?:[?#]|$)/;
 export async function listRows(ctx: CliContext, opts: { all?: boolean } = {}): Promise<ListRow[]> {
   const { env } = ctx;
   const listed = await ctx.qstash().schedules.list();
-  const desired = new Map(desiredSchedules(ctx.registry, env).map((d) => [d.scheduleId, d]));
+  const desired = new Map(desiredSchedules(ctx.registry, env, ctx.now()).map((d) => [d.scheduleId, d]));
   const now = ctx.now();
   const rows: ListRow[] = [];
   for (const s of listed) {
@@ -37,7 +37,7 @@ export async function listRows(ctx: CliContext, opts: { all?: boolean } = {}): P
     if (!ours && !opts.all) continue;
     const d = desired.get(s.scheduleId);
     const drift = !ours ? [] : d ? diffSchedule(d, s).map((c) => `${c.field}: ${c.from} -> ${c.to}`) : ["not in config/qstash.ts (qstash:schedule deletes it)"];
-    rows.push(rowOf(s, ours, ours ? s.scheduleId.slice(env.schedulePrefix.length + 1) : (JOB_IN_URL.exec(s.destination)?.[1] ?? null), drift, now));
+    rows.push(rowOf(s, ours, ours ? (d?.job ?? s.scheduleId.slice(env.schedulePrefix.length + 1)) : (JOB_IN_URL.exec(s.destination)?.[1] ?? null), drift, now));
   }
   for (const d of desired.values()) {
     if (listed.some((s) => s.scheduleId === d.scheduleId)) continue;

@@ -1,5 +1,6 @@
 import { isLocalQStash } from "../../qstash/destinations";
 import type { PlanName } from "../../qstash/limits";
+import type { DesiredSchedule } from "../../qstash/desired";
 import { changesOf, countOf, type Plan, type PlanItem } from "../../qstash/plan";
 import { applyPlan, prepareSync, verifySync } from "../../qstash/sync";
 import type { CliContext } from "../context";
@@ -32,11 +33,13 @@ export async function scheduleCommand(ctx: CliContext, opts: ScheduleOptions = {
   const pending = changesOf(plan);
   for (const w of [...plan.warnings, ...limits.warnings]) io.err(`warning: ${w}`);
   for (const k of plan.kept) io.err(`note: ${k.current.scheduleId} ${k.reason}`);
-  const json = { qstash: env.qstash.url, prefix: env.schedulePrefix, appUrl: env.appUrl, plan: planJson(plan), limits };
+  const json = { qstash: env.qstash.url, prefix: env.schedulePrefix, appUrl: env.appUrl, plan: planJson(plan), limits, zoned: zonedNotes(plan, prep.desired).map(({ line: _line, ...z }) => z) };
 
+  const zoned = zonedNotes(plan, prep.desired);
   if (!opts.json) {
     io.out(where);
     io.out(renderTable(["action", "schedule", "what"], plan.items.map(planRow), io.columns));
+    for (const z of zoned) io.out(z.line);
     io.out(summary(plan));
     io.out(
       `Estimated load: ${limits.schedules} schedule${limits.schedules === 1 ? "" : "s"} in the account, about ${count(limits.messagesPerDay)} messages/day ` +
@@ -77,18 +80,39 @@ export async function scheduleCommand(ctx: CliContext, opts: ScheduleOptions = {
 
 const past = { create: "created", update: "updated", delete: "deleted", unchanged: "kept" } as const;
 
+const partOf = (d: DesiredSchedule) => (d.zoned ? ` (UTC, ${d.zoned.part} of ${d.zoned.parts} for ${d.zoned.cron})` : "");
+
 function planRow(i: PlanItem): string[] {
   switch (i.action) {
     case "create":
       // The destination is always APP_URL/api/cron/<job> (the header line names APP_URL).
-      return ["create", i.scheduleId, `${i.desired.cron}, retries ${i.desired.retries}, timeout ${i.desired.timeoutSeconds}s`];
+      return ["create", i.scheduleId, `${i.desired.cron}${partOf(i.desired)}, retries ${i.desired.retries}, timeout ${i.desired.timeoutSeconds}s`];
     case "update":
-      return ["update", i.scheduleId, i.changes.map((c) => `${c.field}: ${c.from} -> ${c.to}`).join("\n")];
+      return ["update", i.scheduleId, [...i.changes.map((c) => `${c.field}: ${c.from} -> ${c.to}`), ...(i.desired.zoned ? [partOf(i.desired).trim()] : [])].join("\n")];
     case "delete":
-      return ["delete", i.scheduleId, `job "${i.job}" is no longer in config/qstash.ts`];
+      return ["delete", i.scheduleId, i.current.cron.startsWith("CRON_TZ=") || /-\d+$/.test(i.scheduleId) ? `not one of the UTC crons config/qstash.ts needs now` : `job "${i.job}" is no longer in config/qstash.ts`];
     case "unchanged":
-      return ["unchanged", i.scheduleId, i.desired.cron];
+      return ["unchanged", i.scheduleId, `${i.desired.cron}${partOf(i.desired)}`];
   }
+}
+
+/**
+ * One line per zoned entry: the UTC crons it is now, when keep-alive re-syncs them, and whether
+ * QStash holds them (a zoned entry out of date misses or doubles runs after the next offset change).
+ */
+function zonedNotes(plan: Plan, desired: readonly DesiredSchedule[]) {
+  const byJob = new Map<string, DesiredSchedule[]>();
+  for (const d of desired) if (d.zoned) byJob.set(d.job, [...(byJob.get(d.job) ?? []), d]);
+  return [...byJob].map(([job, parts]) => {
+    const zoned = parts[0]!.zoned!;
+    const ids = new Set(parts.map((p) => p.scheduleId));
+    const mine = plan.items.filter((i) => ids.has(i.scheduleId) || (i.action === "delete" && i.current.destination.endsWith(`/api/cron/${job}`)));
+    // Out of date: QStash holds crons of this entry, and not the ones it needs now.
+    const stale = mine.some((i) => i.action !== "create") && mine.some((i) => i.action !== "unchanged");
+    const resync = zoned.resyncAt ? `keep-alive re-syncs them from ${zoned.resyncAt.toISOString().slice(0, 16).replace("T", " ")} UTC, before the zone's next offset change` : "the zone keeps its offset";
+    const line = `${stale ? "out of date" : "zoned"}: ${job} (${zoned.cron}) runs as ${parts.length} UTC cron(s): ${parts.map((p) => p.cron).join(" | ")}; ${resync}.`;
+    return { job, cron: zoned.cron, utc: parts.map((p) => p.cron), resyncAt: zoned.resyncAt?.toISOString() ?? null, outOfDate: stale, line };
+  });
 }
 
 function summary(plan: Plan): string {
