@@ -49,8 +49,8 @@ describe("the scripts end to end (spawned)", { timeout: 120_000 }, () => {
     expect(r.code).toBe(0);
     const marked = r.stdout.split("\n").filter((l) => l.includes("DST:"));
     expect(marked).toHaveLength(2);
-    expect(marked[0]).toMatch(/│ 126 │ Sun 2027-03-28 01:00 │ Sun 2027-03-28 02:00 \+01:00 WEST │ DST: 01:30 does not exist on 2027-03-28 \(clocks jump 01:00 -> 02:00, \+00:00 WET -> \+01:00 WEST\); croner runs it at 02:00/);
-    expect(marked[1]).toMatch(/│ 343 │ Sun 2027-10-31 00:30 │ Sun 2027-10-31 01:30 \+01:00 WEST │ DST: 01:30 happens twice on 2027-10-31 \(clocks go back 02:00 -> 01:00, \+01:00 WEST -> \+00:00 WET\); runs once, at the first/);
+    expect(marked[0]).toMatch(/│ 126 │ Sun 2027-03-28 01:00 │ Sun 2027-03-28 02:00 \+01:00 WEST │ 0 1 28 3 \* +│ DST: 01:30 does not exist on 2027-03-28 \(clocks jump 01:00 -> 02:00, \+00:00 WET -> \+01:00 WEST\); croner runs it at 02:00/);
+    expect(marked[1]).toMatch(/│ 343 │ Sun 2027-10-31 00:30 │ Sun 2027-10-31 01:30 \+01:00 WEST │ 30 0 30,31 10 \* +│ DST: 01:30 happens twice on 2027-10-31 \(clocks go back 02:00 -> 01:00, \+01:00 WEST -> \+00:00 WET\); runs once, at the first/);
     expect(r.stdout).toContain("│ 400 │ Mon 2027-12-27 01:30 │");
   });
 

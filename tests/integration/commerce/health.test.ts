@@ -1,11 +1,11 @@
 import { http, HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
-import { schedules as configured } from "../../../config/qstash";
 import { registry } from "../../../jobs";
 import keepAlive from "../../../jobs/system/keep-alive";
 import { createDeps } from "../../../lib/deps";
 import { diagnosticsRoute } from "../../../lib/http/diagnostics-route";
 import { runJob } from "../../../lib/jobs/run";
+import { expectedSchedules } from "../../../lib/qstash/expected";
 import { server } from "../../mocks/server";
 import { CRON_SECRET, testDeps, testEnv } from "../../support/app";
 import { VENDOR_ENV, vendors } from "../../support/marketplace";
@@ -19,11 +19,14 @@ function qstashHolding(leaveOut: string[]) {
   server.use(
     http.get(`${QSTASH}/v2/schedules`, () =>
       HttpResponse.json(
-        configured
-          .filter((e) => e.via !== "vercel" && !e.only && !leaveOut.includes(e.job))
-          .map((e) => ({ scheduleId: `test-${e.job}`, cron: e.cron, createdAt: Date.parse("2016-01-01T00:00:00Z"), destination: `https://jobs.example.test/api/cron/${e.job}`, method: "POST", retries: 3, isPaused: false })),
+        // As qstash:schedule leaves them: a zoned entry as its UTC cron(s).
+        expectedSchedules(registry, testEnv())
+          .filter((e) => !leaveOut.includes(e.job))
+          .map((e) => ({ scheduleId: e.scheduleId, cron: e.cron, createdAt: Date.parse("2016-01-01T00:00:00Z"), destination: e.destination, method: "POST", retries: 3, isPaused: false })),
       ),
     ),
+    // keep-alive re-syncs a zoned entry it finds missing.
+    http.post(`${QSTASH}/v2/schedules/*`, () => HttpResponse.json({ scheduleId: "created" })),
   );
 }
 
