@@ -1,4 +1,4 @@
-import { bearerMatches } from "../auth/bearer";
+import { bearerRefusal } from "../http/bearer-guard";
 import { describeError } from "../errors";
 import { refuseMisconfigured } from "../http/misconfigured";
 import { json } from "../http/respond";
@@ -29,8 +29,8 @@ export function campaignRoutes(getDeps: () => Promise<RunDeps>) {
       } catch (err) {
         return refuseMisconfigured(err);
       }
-      if (!run.env.cronSecret) return json(401, { error: "Bearer authentication is disabled: CRON_SECRET is not set" });
-      if (!bearerMatches(req.headers.get("authorization"), run.env.cronSecret)) return json(401, { error: "missing or wrong Authorization: Bearer <CRON_SECRET>" });
+      const refused = bearerRefusal(req, run.env.cronSecret);
+      if (refused) return refused;
       const deps: Deps = { env: run.env, db: run.db, registry: run.registry, client: operatorClient(run.env), now: (run.clock ?? (() => new Date()))() };
       const params = await ctx.params;
       const id = params.id === undefined ? undefined : parseInput(CampaignId, params.id);

@@ -1,4 +1,4 @@
-import { bearerMatches } from "../auth/bearer";
+import { bearerRefusal } from "../http/bearer-guard";
 import { describeError } from "../errors";
 import { refuseMisconfigured } from "../http/misconfigured";
 import { json } from "../http/respond";
@@ -22,8 +22,8 @@ export function formsRoutes(getDeps: () => Promise<FormDeps>) {
       } catch (err) {
         return refuseMisconfigured(err);
       }
-      if (!deps.env.cronSecret) return json(401, { error: "Bearer authentication is disabled: CRON_SECRET is not set" });
-      if (!bearerMatches(req.headers.get("authorization"), deps.env.cronSecret)) return json(401, { error: "missing or wrong Authorization: Bearer <CRON_SECRET>" });
+      const refused = bearerRefusal(req, deps.env.cronSecret);
+      if (refused) return refused;
       try {
         return await fn(req, deps, ctx ? (await ctx.params).id : "");
       } catch (err) {

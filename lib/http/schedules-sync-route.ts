@@ -1,6 +1,6 @@
 import type { Client } from "@upstash/qstash";
 import { z } from "zod";
-import { bearerMatches } from "../auth/bearer";
+import { bearerRefusal } from "./bearer-guard";
 import { scheduleCommand } from "../cli/commands/schedule";
 import { createCliContext } from "../cli/context";
 import { EXIT } from "../cli/errors";
@@ -30,8 +30,8 @@ export function schedulesSyncRoute(getDeps: () => Promise<Pick<RunDeps, "env" | 
     } catch (err) {
       return refuseMisconfigured(err);
     }
-    if (!deps.env.cronSecret) return json(401, { error: "Bearer authentication is disabled: CRON_SECRET is not set" });
-    if (!bearerMatches(req.headers.get("authorization"), deps.env.cronSecret)) return json(401, { error: "missing or wrong Authorization: Bearer <CRON_SECRET>" });
+    const refused = bearerRefusal(req, deps.env.cronSecret);
+    if (refused) return refused;
     const text = await req.text();
     let options: z.output<typeof Options>;
     try {
