@@ -23,7 +23,8 @@ const publishable = createRegistry([sendOrderEmail], []);
 /**
  * Payments pending for more than 10 minutes are looked up at Razorpay: captured -> the order is
  * confirmed (the webhook's own function) and its email published; failed -> the payment is marked
- * failed and the order's stock released; anything else is left for the next run. Each payment is
+ * failed and the order's stock released; anything else is asked again after a quarter of its age
+ * (10 minutes to 6 hours: an abandoned checkout stays `created` for good). Each payment is
  * the effect `payment:<id>:reconcile`, and the confirmation is conditional in SQL, so a webhook
  * arriving at the same moment confirms nothing twice.
  */

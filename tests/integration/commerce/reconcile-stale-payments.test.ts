@@ -79,6 +79,31 @@ describe("reconcile-stale-payments", () => {
     expect(await published()).toHaveLength(1);
   });
 
+  it("asks less often about a payment Razorpay keeps reporting as created: a quarter of its age, 10 minutes to 6 hours", async () => {
+    clock = new Date("2017-10-05T12:00:00Z");
+    const young = await checkout(minutes(20));
+    const old = await checkout(minutes(2 * 60));
+    const abandoned = await checkout(minutes(3 * 24 * 60));
+    const statuses: Record<string, "created" | "captured"> = { [young.transactionId]: "created", [old.transactionId]: "created", [abandoned.transactionId]: "created" };
+    const v = shopVendors({ razorpay: { payments: statuses } });
+    const asked = () => [young, old, abandoned].map((p) => v.razorpay.fetchesOf(p.transactionId));
+    const at = async (iso: string) => {
+      clock = new Date(iso);
+      expect(await run()).toMatchObject({ status: "succeeded", stats: { errors: 0 } });
+      return asked();
+    };
+    expect(await at("2017-10-05T12:00:00Z")).toEqual([1, 1, 1]);
+    // 10 minutes on, only the 20-minute-old one is due again (its spacing is the 10-minute floor).
+    expect(await at("2017-10-05T12:10:00Z")).toEqual([2, 1, 1]);
+    // The 2-hour-old one waits a quarter of its age: 30 minutes.
+    expect(await at("2017-10-05T12:30:00Z")).toEqual([3, 2, 1]);
+    // The 3-day-old one waits the 6-hour cap; a payment captured meanwhile is still confirmed on its turn.
+    statuses[abandoned.transactionId] = "captured";
+    expect(await at("2017-10-05T17:59:00Z")).toEqual([4, 3, 1]);
+    expect(await at("2017-10-05T18:00:00Z")).toEqual([4, 3, 2]);
+    expect(await orderRow(abandoned.order)).toMatchObject({ status: "processing" });
+  });
+
   it("two concurrent runs ask and confirm each payment once", async () => {
     clock = new Date("2017-10-03T12:00:00Z");
     const before = (await published()).length;
