@@ -44,5 +44,10 @@ export function missingConfig(variable: string, need: string, where: string): Co
 /** A timeout per request, joined with the run's own signal when there is one. */
 export function requestSignal(signal: AbortSignal | undefined, timeoutMs = 15_000): AbortSignal {
   const t = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([signal, t]) : t;
+  if (!signal) return t;
+  const joined = AbortSignal.any([signal, t]);
+  // Node 20 holds the sources of AbortSignal.any weakly: once collected, the timeout never fires and
+  // a hung vendor holds the run until its own timeout (tests/faults/providers.test.ts). Keep it alive.
+  Object.defineProperty(joined, "timeoutSignal", { value: t });
+  return joined;
 }
