@@ -67,6 +67,10 @@ const raw = z.object({
     .refine((v) => v.split(",").every((a) => z.email().safeParse(a.trim()).success), "must be an email address, or several separated by commas")
     .optional(),
   EMAIL_FROM: optional,
+  OPS_PASSWORD: z.string().min(12, "must be at least 12 characters (generate one: openssl rand -base64 18)").optional(),
+  ALERT_COOLDOWN_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).optional(),
+  NOVU_ALERT_WORKFLOW: optional,
+  NOVU_ALERT_SUBSCRIBER: optional,
   TRANSFER_HOLD_DAYS: z.coerce.number().int().min(0).max(90).optional(),
   MIN_PAYOUT_AMOUNT: z.coerce.number().int().min(1).optional(),
   AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
@@ -109,6 +113,10 @@ export interface Env {
   vapi: { apiKey: string; assistantId: string; phoneNumberId: string; baseUrl: string | undefined } | undefined;
   /** Who receives the watchdog's alerts; empty when ALERT_EMAIL is unset. */
   alertEmails: string[];
+  /** The operations console (/ops): its password (OPS_PASSWORD, else CRON_SECRET); undefined: sign-in is closed. */
+  ops: { password: string | undefined };
+  /** Failure alerts: one per job per incident, again only after the cooldown; Novu when a workflow is named. */
+  alerts: { cooldownMs: number; novuWorkflow: string | undefined; novuSubscriber: string };
   /** Sender of every email; required in production as soon as a job sends one. */
   emailFrom: string | undefined;
   marketplace: { transferHoldDays: number; minPayoutAmount: number; auditLogRetentionDays: number };
@@ -270,6 +278,8 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
         ? { apiKey: e.VAPI_API_KEY, assistantId: e.VAPI_ASSISTANT_ID, phoneNumberId: e.VAPI_PHONE_NUMBER_ID, baseUrl: e.VAPI_BASE_URL }
         : undefined,
     alertEmails: e.ALERT_EMAIL ? e.ALERT_EMAIL.split(",").map((a) => a.trim()) : [],
+    ops: { password: e.OPS_PASSWORD ?? e.CRON_SECRET ?? (mode === "local" ? LOCAL_CRON_SECRET : undefined) },
+    alerts: { cooldownMs: (e.ALERT_COOLDOWN_MINUTES ?? 60) * 60_000, novuWorkflow: e.NOVU_ALERT_WORKFLOW, novuSubscriber: e.NOVU_ALERT_SUBSCRIBER ?? "cronlayer-on-call" },
     emailFrom: e.EMAIL_FROM ?? (mode === "local" ? "cronlayer <jobs@localhost>" : undefined),
     marketplace: {
       transferHoldDays: e.TRANSFER_HOLD_DAYS ?? 7,

@@ -132,6 +132,8 @@ async function main() {
       "cronlayer local stack",
       `  app          ${env.appUrl}`,
       `  diagnostics  curl -H "Authorization: Bearer ${secret}" ${env.appUrl}/api/diagnostics`,
+      // OPS_PASSWORD is the user's own: named, never printed; the local secret is public anyway.
+      `  console      ${env.appUrl}/ops/login  (password: ${env.ops.password === secret ? secret : "your OPS_PASSWORD"})`,
       ...parts.map((p) => `  ${p.name.padEnd(12)} ${p.line}`),
       ...real.map((r) => `  ${r}  (real)`),
       `  schedules    ${synced}; the heartbeat job runs every minute`,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { alertFailure, safely } from "../alerts/incidents";
 import { verifySignature } from "../auth/signature";
 import { describeError } from "../errors";
 import type { RunDeps } from "../jobs/run";
@@ -23,7 +24,8 @@ const text = (b64: string | undefined) => (b64 === undefined ? null : Buffer.fro
 
 /**
  * `POST /api/jobs/failed`: QStash's failure callback. Stores a dead letter (once per message, however
- * often the callback is redelivered) and logs it for alerting. Only QStash-signed requests get in.
+ * often the callback is redelivered) and alerts once per dead letter, grouped per job per incident
+ * (lib/alerts). Only QStash-signed requests get in.
  */
 export function failureRoute(getDeps: () => Promise<RunDeps>) {
   async function POST(req: Request): Promise<Response> {
@@ -59,6 +61,12 @@ export function failureRoute(getDeps: () => Promise<RunDeps>) {
       });
       if (r.decision === "replay") return json(401, { error: "invalid signature: this signature was already used (replayed request)" });
       if (r.new) deps.log.error("job.dead_letter", { job, messageId: parsed.sourceMessageId, status: parsed.status, dlqId: parsed.dlqId, retried: parsed.retried });
+      // Redelivered callbacks too: the incident gives the same failure the same answer, and a send
+      // that failed (or never happened, the instance died) is finished here; one sent is not repeated.
+      if (job) {
+        const what = `dead-lettered after ${parsed.retried ?? 0} retr${parsed.retried === 1 ? "y" : "ies"}: HTTP ${parsed.status ?? "?"} ${(text(parsed.body) ?? "").slice(0, 300)}`;
+        await safely(deps.log, "dead_letter", job, () => alertFailure(deps, { job, reason: `dead-letter:${parsed.sourceMessageId}`, what }));
+      }
       return json(200, { status: "recorded", deadLetterId: r.dead_letter_id, job });
     } catch (err) {
       deps.log.error("job.dead_letter.record_failed", { job, error: describeError(err) });

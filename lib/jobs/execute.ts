@@ -1,4 +1,5 @@
 import { Client } from "@upstash/qstash";
+import { alertRecovery, safely } from "../alerts/incidents";
 import { describeError, TimeoutError } from "../errors";
 import type { Logger } from "../log";
 import { createProviders } from "../providers";
@@ -125,6 +126,8 @@ async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | n
   // Every ending passes here once; off unless POSTHOG_KEY is set, and it never throws.
   const e = { job: r.job.name, runId: r.runId, trigger: r.req.trigger, status, stats, durationMs: closed?.duration_ms, error: error as RunCompleted["error"] };
   await jobCompleted(r.deps.env, e, r.log);
+  // A success closes the job's open alert incident, if any, with one recovery notice (never throws).
+  if (status === "succeeded") await safely(r.log, "recovery", r.job.name, () => alertRecovery(r.deps, r.job.name));
 }
 
 /** Best effort: a publish that fails is not retried here, the job's next tick retries the effects anyway. */

@@ -1,13 +1,13 @@
 import { watchdogAlert } from "@/emails/watchdog-alert";
+import { alertChannels, deliveredAs } from "@/lib/alerts/channels";
 import { ConfigError } from "@/lib/errors";
 import { errorText, stopsBatch } from "@/lib/jobs/batch";
 import type { JobContext } from "@/lib/jobs/define";
 import { outcomeOf } from "@/lib/jobs/effects";
 import type { WatchdogFindings } from "@/lib/jobs/watchdog";
-import type { ProviderName } from "@/lib/providers";
 
 /**
- * One alert a day at most per channel: email to ALERT_EMAIL and, if set, a Slack post, each an
+ * One alert a day at most per channel (lib/alerts/channels.ts: email to ALERT_EMAIL, Slack, Novu), each an
  * effect keyed alert:keep-alive:<date>:<channel>, claimed before sending and settled after, so a
  * repeat run of the same day sends nothing new (and a channel that failed is tried again by a
  * later run once its backoff has passed).
@@ -16,12 +16,7 @@ export async function sendAlert(ctx: JobContext<unknown>, findings: WatchdogFind
   const { db, env, providers, now, run, signal } = ctx;
   const message = watchdogAlert(findings, other);
   const day = now.toISOString().slice(0, 10);
-  const slack = providers.slack();
-  const channels: { name: string; provider: ProviderName; send: (key: string) => Promise<void> }[] = [];
-  if (env.alertEmails.length) {
-    channels.push({ name: "email", provider: "resend", send: (key) => providers.email().send({ to: env.alertEmails, ...message, idempotencyKey: key, tags: { kind: "watchdog" } }, signal).then(() => {}) });
-  }
-  if (slack) channels.push({ name: "slack", provider: "slack", send: (key) => slack.post({ text: `*${message.subject}*\n${message.text}`, key }, signal) });
+  const channels = alertChannels(env, providers, "watchdog", signal);
   if (!channels.length) {
     const error = new ConfigError("ALERT_EMAIL is not set (nor SLACK_WEBHOOK_URL): the watchdog found problems and has no one to tell. Set ALERT_EMAIL to the on-call address.");
     return { status: `not sent: ${error.message}`, error };
@@ -37,11 +32,10 @@ export async function sendAlert(ctx: JobContext<unknown>, findings: WatchdogFind
       continue;
     }
     try {
-      await ch.send(key);
+      await ch.send(message, key);
       await settle(ctx, { key, outcome: "succeeded" });
       // Locally the stand-in records to the outbox: say so, not "sent".
-      const mode = providers.modes()[ch.provider];
-      outcomes.push(`${ch.name}: ${mode === "live" ? "sent" : `recorded in the ${mode}`}`);
+      outcomes.push(`${ch.name}: ${deliveredAs(providers, ch)}`);
     } catch (err) {
       // A rate limit or a missing setting means nothing was sent: the claim goes back as if never taken.
       await settle(ctx, stopsBatch(err) ? { key, outcome: "released" } : { key, outcome: outcomeOf(err), error: errorText(err) });

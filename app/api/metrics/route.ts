@@ -1,0 +1,6 @@
+import { appDeps } from "@/jobs/runtime";
+import { metricsRoute } from "@/lib/ops/metrics-route";
+
+export const { GET } = metricsRoute(appDeps);
+export const dynamic = "force-dynamic";
+export const maxDuration = 30; // seconds: one database call

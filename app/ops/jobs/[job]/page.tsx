@@ -1,0 +1,110 @@
+import { notFound } from "next/navigation";
+import { jobRuns, missedSlots, oneRun, STATUSES, TRIGGERS } from "@/lib/ops/jobs";
+import { one, signedIn, type SearchParams } from "@/lib/ops/page";
+import { scheduleIdOf } from "@/lib/qstash/expected";
+import { ActionForm, ms, Notice, Status, when } from "../../_ui/parts";
+import { Shell } from "../../_ui/shell";
+
+export const dynamic = "force-dynamic";
+
+/** A datetime-local value has no zone: it is read as UTC, as every time on these pages is shown. */
+const date = (v: string | undefined) => {
+  const iso = v && (/(?:Z|[+-]\d\d:?\d\d)$/i.test(v) ? v : `${v}Z`);
+  return iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso) : undefined;
+};
+const pick = <T extends string>(v: string | undefined, allowed: readonly T[]) => (allowed as readonly string[]).includes(v ?? "") ? (v as T) : undefined;
+
+export default async function JobPage({ params, searchParams }: { params: Promise<{ job: string }>; searchParams: SearchParams }) {
+  const { job } = await params;
+  const q = await searchParams;
+  const { deps, session, client } = await signedIn(`/ops/jobs/${job}`);
+  if (!deps.registry.get(job)) notFound();
+  const filters = { status: pick(one(q.status), STATUSES), trigger: pick(one(q.trigger), TRIGGERS), from: date(one(q.from)), to: date(one(q.to)) };
+  const runId = one(q.run);
+  const schedule = deps.registry.scheduleOf(job);
+  const now = new Date();
+  const [runs, run, missed] = await Promise.all([
+    jobRuns(deps, job, filters),
+    runId ? oneRun(deps, runId) : null,
+    schedule ? missedSlots(deps, client, job, now).catch((err: Error) => ({ missed: null, recent: [], notes: [err.message] })) : null,
+  ]);
+  const csrf = session.csrf;
+  return (
+    <Shell csrf={csrf}>
+      <h1>{job}</h1>
+      <Notice notice={one(q.notice)} error={one(q.error)} />
+      <p>{deps.registry.get(job)?.description}</p>
+      <p>
+        {one(q.confirm) === "run" ? (
+          <span className="flash bad">
+            Run {job} now? It runs as a manual run, under its overlap policy. <ActionForm action="run" csrf={csrf} fields={{ job }} label="Yes, run now" /> <a href={`/ops/jobs/${job}`}>Cancel</a>
+          </span>
+        ) : (
+          <a href={`/ops/jobs/${job}?confirm=run`}><button type="button">Run now…</button></a>
+        )}{" "}
+        {schedule?.via === "qstash" && (
+          <>
+            <ActionForm action="pause" csrf={csrf} fields={{ job }} label="Pause schedule" danger /> <ActionForm action="resume" csrf={csrf} fields={{ job }} label="Resume schedule" />{" "}
+            <small>{scheduleIdOf(deps.env.schedulePrefix, job)}</small>
+          </>
+        )}
+      </p>
+      {missed && (
+        <section>
+          <h2>Missed slots (7 days)</h2>
+          {missed.missed ? (
+            <p className="missed">
+              {missed.missed} missed; latest: {missed.recent.map(when).join(", ")}
+            </p>
+          ) : (
+            <p>{missed.missed === 0 ? "None." : "Not counted."}</p>
+          )}
+          {missed.notes.map((n) => <p key={n}><small>{n}</small></p>)}
+        </section>
+      )}
+      {run && (
+        <section id="run">
+          <h2>Run {String(run.id)}</h2>
+          <dl>
+            {["status", "trigger", "attempt", "started_at", "finished_at", "duration_ms", "lag_ms", "slot_at", "message_id", "schedule_id"].map((k) => (
+              <div key={k} style={{ display: "contents" }}>
+                <dt>{k}</dt>
+                <dd>{k === "status" ? <Status value={run[k]} /> : k.endsWith("_ms") ? ms(run[k]) : k.endsWith("_at") ? when(run[k]) : String(run[k] ?? "–")}</dd>
+              </div>
+            ))}
+          </dl>
+          <h3>stats</h3>
+          <pre>{JSON.stringify(run.stats ?? null, null, 2)}</pre>
+          {run.error ? <><h3>error</h3><pre>{JSON.stringify(run.error, null, 2)}</pre></> : null}
+        </section>
+      )}
+      <h2>Runs</h2>
+      <form method="get" action={`/ops/jobs/${job}`}>
+        <label>status <select name="status" defaultValue={filters.status ?? ""}><option value="">any</option>{STATUSES.map((s) => <option key={s}>{s}</option>)}</select></label>
+        <label>trigger <select name="trigger" defaultValue={filters.trigger ?? ""}><option value="">any</option>{TRIGGERS.map((s) => <option key={s}>{s}</option>)}</select></label>
+        <label>from (UTC) <input type="datetime-local" name="from" defaultValue={one(q.from)} /></label>
+        <label>to (UTC) <input type="datetime-local" name="to" defaultValue={one(q.to)} /></label>
+        <button type="submit">Filter</button>
+      </form>
+      <div className="scroll">
+        <table id="runs">
+          <thead><tr><th>started</th><th>status</th><th>trigger</th><th>attempt</th><th>duration</th><th>lag</th><th>error</th></tr></thead>
+          <tbody>
+            {runs.map((r) => (
+              <tr key={String(r.id)} data-run={String(r.id)} data-trigger={String(r.trigger)}>
+                <td><a href={`/ops/jobs/${job}?run=${String(r.id)}#run`}>{when(r.started_at)}</a></td>
+                <td><Status value={r.status} /></td>
+                <td>{String(r.trigger)}</td>
+                <td>{String(r.attempt)}</td>
+                <td>{ms(r.duration_ms)}</td>
+                <td>{ms(r.lag_ms)}</td>
+                <td className="wrap">{(r.error as { message?: string } | null)?.message ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {runs.length === 0 && <p>No runs match.</p>}
+    </Shell>
+  );
+}

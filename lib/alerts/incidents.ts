@@ -1,0 +1,117 @@
+import type { Db } from "../db/types";
+import type { Env } from "../env";
+import { describeError } from "../errors";
+import type { Logger } from "../log";
+import { createProviders, type Providers } from "../providers";
+import { alertChannels, deliveredAs, type AlertMessage } from "./channels";
+import { failureMessage, recoveryMessage } from "./messages";
+
+export interface AlertDeps {
+  env: Env;
+  db: Db;
+  log: Logger;
+  providers?: Providers;
+}
+
+export interface AlertOutcome {
+  decision: "alert" | "quiet" | "recovered" | "none";
+  key?: string;
+  /** Per channel: sent, recorded in the outbox, already claimed, or failed (why). */
+  channels: Record<string, string>;
+}
+
+/** How long a claim on one channel's send holds before another instance may take it over. */
+const SEND_LEASE_MS = 2 * 60_000;
+
+const consoleUrl = (env: Pick<Env, "appUrl">, job: string) => `${env.appUrl}/ops/jobs/${encodeURIComponent(job)}`;
+
+interface Noted {
+  decision: "alert" | "quiet";
+  key: string | null;
+  alerts?: number;
+  quiet_since_last?: number;
+  opened_at?: string;
+  repeat: boolean;
+}
+
+/**
+ * One failure of a job (`reason` names it: the dead letter's message, the missed slot), noted in
+ * the job's incident. The first failure of an incident alerts; more within ALERT_COOLDOWN_MINUTES
+ * are counted; past it one more alert. The same failure noted twice (a redelivered callback, two
+ * instances) gets the first decision again, and each channel's send is claimed by key, so it goes
+ * out once.
+ */
+export async function alertFailure(deps: AlertDeps, f: { job: string; reason: string; what: string }, now = new Date()): Promise<AlertOutcome> {
+  const noted = await deps.db.rpc<Noted>("alert_note", { p_job: f.job, p_reason: f.reason, p_now: now, p_cooldown_ms: deps.env.alerts.cooldownMs });
+  if (noted.decision !== "alert" || !noted.key) return { decision: "quiet", channels: {} };
+  // A repeat lost the first call's numbers; it only finishes sends that did not go out.
+  const message = failureMessage({ job: f.job, what: f.what, console: consoleUrl(deps.env, f.job) }, { alerts: noted.alerts ?? 1, quiet_since_last: noted.quiet_since_last ?? 0, opened_at: noted.opened_at ?? now.toISOString() });
+  return { decision: "alert", key: noted.key, channels: await deliver(deps, f.job, noted.key, message, now) };
+}
+
+/** Slots noted per job per call: a job every minute that missed a whole day is one incident, not 1,440 calls. */
+export const MISSED_SLOTS_NOTED = 50;
+
+/**
+ * The watchdog's missed slots, each noted once (`missed:<slot>`), grouped into the job's incident:
+ * the first alerts, the rest wait for the cooldown. Not yet called by keep-alive, which sends its
+ * daily digest instead (see docs/operations.md, Alerts).
+ */
+export async function alertMissedSlots(deps: AlertDeps, missed: readonly { job: string; slots: readonly Date[] }[], now = new Date()): Promise<AlertOutcome[]> {
+  const out: AlertOutcome[] = [];
+  for (const m of missed) {
+    const slots = [...m.slots].sort((a, b) => a.getTime() - b.getTime()).slice(-MISSED_SLOTS_NOTED);
+    for (const slot of slots) {
+      const at = slot.toISOString();
+      out.push(await alertFailure(deps, { job: m.job, reason: `missed:${at}`, what: `missed its ${at} run (no delivery reached the app)` }, now));
+    }
+  }
+  return out;
+}
+
+/** The job succeeded: if it had an open incident, one recovery notice (one caller wins the close). */
+export async function alertRecovery(deps: AlertDeps, job: string, now = new Date()): Promise<AlertOutcome> {
+  const r = await deps.db.rpc<{ decision: "recovered" | "none"; key?: string; opened_at: string; failures: number; alerts: number }>("alert_recover", { p_job: job, p_now: now });
+  if (r.decision !== "recovered" || !r.key) return { decision: "none", channels: {} };
+  return { decision: "recovered", key: r.key, channels: await deliver(deps, job, r.key, recoveryMessage(job, r, consoleUrl(deps.env, job)), now) };
+}
+
+/** Never throws: the caller (a failure callback, a run that just succeeded) must not fail for an alert. */
+export async function safely(log: Logger, what: string, job: string, alert: () => Promise<AlertOutcome>): Promise<AlertOutcome | undefined> {
+  try {
+    const out = await alert();
+    if (out.decision !== "none") log.info("alert.outcome", { what, job, decision: out.decision, key: out.key, channels: out.channels });
+    return out;
+  } catch (err) {
+    log.error("alert.failed", { what, job, error: describeError(err) });
+    return undefined;
+  }
+}
+
+async function deliver(deps: AlertDeps, job: string, key: string, message: AlertMessage, now: Date): Promise<Record<string, string>> {
+  const providers = deps.providers ?? createProviders(deps.env, deps.db);
+  const channels = alertChannels(deps.env, providers, "incident");
+  if (!channels.length) {
+    deps.log.error("alert.no_channel", { job, key, subject: message.subject, hint: "set ALERT_EMAIL, SLACK_WEBHOOK_URL or NOVU_ALERT_WORKFLOW: this alert reached no one" });
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const ch of channels) {
+    const sendKey = `${key}:${ch.name}`;
+    const claim = await deps.db.rpc<{ claimed: boolean }>("alert_send_claim", { p_key: sendKey, p_job: job, p_channel: ch.name, p_now: now, p_lease_ms: SEND_LEASE_MS });
+    if (!claim.claimed) {
+      out[ch.name] = "already claimed";
+      continue;
+    }
+    try {
+      await ch.send(message, sendKey);
+      await deps.db.rpc("alert_send_finish", { p_key: sendKey, p_status: "sent", p_error: null, p_now: new Date() });
+      out[ch.name] = deliveredAs(providers, ch);
+    } catch (err) {
+      // Failed: the next note of the same failure (a redelivered callback) may claim it again.
+      await deps.db.rpc("alert_send_finish", { p_key: sendKey, p_status: "failed", p_error: (err as Error).message, p_now: new Date() });
+      out[ch.name] = `failed (${(err as Error).message})`;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+import type { Client } from "@upstash/qstash";
+import { describeError } from "../errors";
+import { keepSettling } from "../http/settle";
+import { runJob, type RunDeps } from "../jobs/run";
+import { describeQStashError } from "../qstash/client";
+import { scheduleIdOf } from "../qstash/expected";
+import { deleteDeadLetter, ourDeadLetter, ourDeadLetters, replayDeadLetter } from "./dead-letters";
+
+export const ACTIONS = ["run", "pause", "resume", "replay", "delete", "replay-job", "delete-job"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export interface ActionResult {
+  /** Where the browser goes next, with a notice for the person who clicked. */
+  location: string;
+  ok: boolean;
+  notice: string;
+}
+
+const JOB = /^[a-z0-9-]{1,100}$/;
+const field = (form: FormData, name: string) => {
+  const v = form.get(name);
+  return typeof v === "string" ? v.trim() : "";
+};
+const at = (path: string, ok: boolean, notice: string): ActionResult => ({ location: `${path}${path.includes("?") ? "&" : "?"}${ok ? "notice" : "error"}=${encodeURIComponent(notice)}`, ok, notice });
+
+/** One console action, already authenticated and CSRF-checked by the route. */
+export async function performAction(action: Action, form: FormData, deps: RunDeps, client: Client): Promise<ActionResult> {
+  const { env, registry, log } = deps;
+  const job = field(form, "job");
+  const jobPage = `/ops/jobs/${encodeURIComponent(job)}`;
+  const act = log.child({ via: "ops", action });
+  try {
+    switch (action) {
+      case "run": {
+        const def = JOB.test(job) ? registry.get(job) : undefined;
+        if (!def) return at("/ops", false, `unknown job "${job}"`);
+        // "Run now" runs what the schedule runs: the empty payload. A job that needs a payload is an event job.
+        const payload = def.payload.safeParse({});
+        if (!payload.success) return at(jobPage, false, `${job} needs a payload: it runs from its events, not by hand here`);
+        const outcome = await runJob({ job, payload: payload.data, trigger: "manual", continueAfterTimeout: keepSettling }, deps);
+        act.info("ops.run_now", { job, status: outcome.status });
+        const runId = "runId" in outcome ? outcome.runId : undefined;
+        const error = outcome.status === "failed" ? `: ${describeError(outcome.error).message}` : "";
+        return at(`${jobPage}${runId ? `?run=${runId}` : ""}`, outcome.status === "succeeded", `run ${outcome.status}${error}`);
+      }
+      case "pause":
+      case "resume": {
+        if (!registry.scheduleOf(job)) return at("/ops", false, `${job} has no schedule`);
+        const schedule = scheduleIdOf(env.schedulePrefix, job);
+        await (action === "pause" ? client.schedules.pause({ schedule }) : client.schedules.resume({ schedule }));
+        act.info("ops.schedule", { job, schedule, action });
+        return at(jobPage, true, `schedule ${schedule} ${action === "pause" ? "paused" : "resumed"}`);
+      }
+      case "replay":
+      case "delete": {
+        const id = field(form, "id");
+        const m = id ? await ourDeadLetter(client, env, id) : undefined;
+        if (!m) return at("/ops/dead-letters", false, `no dead letter ${id} for this deployment (already replayed or deleted?)`);
+        if (action === "delete") {
+          await deleteDeadLetter(client, m.dlqId);
+          act.info("ops.dead_letter.deleted", { dlqId: m.dlqId });
+          return at("/ops/dead-letters", true, `deleted ${m.dlqId}`);
+        }
+        const r = await replayDeadLetter(client, env, m);
+        act.info("ops.dead_letter.replayed", { dlqId: m.dlqId, messageId: r.messageId });
+        return at("/ops/dead-letters", true, `replayed ${m.dlqId} as message ${r.messageId}`);
+      }
+      case "replay-job":
+      case "delete-job": {
+        if (!JOB.test(job)) return at("/ops/dead-letters", false, "choose a job");
+        const all = await ourDeadLetters(client, env, job);
+        let done = 0;
+        const failures: string[] = [];
+        // One at a time: each gets its own answer, and one failure does not stop the rest.
+        for (const m of all) {
+          try {
+            if (action === "delete-job") await deleteDeadLetter(client, m.dlqId);
+            else await replayDeadLetter(client, env, m);
+            done++;
+          } catch (err) {
+            failures.push(`${m.dlqId}: ${(err as Error).message}`);
+          }
+        }
+        act.info("ops.dead_letter.bulk", { job, action, done, failed: failures.length });
+        const verb = action === "delete-job" ? "deleted" : "replayed";
+        return at(`/ops/dead-letters?job=${encodeURIComponent(job)}`, failures.length === 0, `${verb} ${done} of ${all.length} for ${job}${failures.length ? `; failed: ${failures.join("; ")}` : ""}`);
+      }
+    }
+  } catch (err) {
+    act.error("ops.action.failed", { job, error: describeError(err) });
+    return at(action === "run" || action === "pause" || action === "resume" ? jobPage : "/ops/dead-letters", false, `${action} failed: ${describeQStashError(err, env.qstash.url)}`);
+  }
+}

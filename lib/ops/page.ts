@@ -1,0 +1,21 @@
+import { cookies } from "next/headers";
+import { redirect } from "next/navigation";
+import { appDeps } from "@/jobs/runtime";
+import type { RunDeps } from "../jobs/run";
+import { operatorClient } from "../qstash/client";
+import { cookieSpec, readSession, type Session } from "./session";
+
+/**
+ * What every console page starts with: the deps, and the session or a redirect to the sign-in.
+ * Checked per page, not in the layout: a layout is not rendered again on every navigation.
+ */
+export async function signedIn(path: string): Promise<{ deps: RunDeps; session: Session; client: ReturnType<typeof operatorClient> }> {
+  const deps = await appDeps();
+  const jar = await cookies();
+  const session = readSession(jar.get(cookieSpec(deps.env).name)?.value, deps.env.ops.password, Date.now());
+  if (!session) redirect(`/ops/login?next=${encodeURIComponent(path)}`);
+  return { deps, session, client: operatorClient(deps.env) };
+}
+
+export type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+export const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

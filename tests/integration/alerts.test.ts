@@ -1,0 +1,183 @@
+import { randomUUID } from "node:crypto";
+import { beforeEach, describe, expect, it } from "vitest";
+import { alertMissedSlots } from "../../lib/alerts/incidents";
+import { failureRoute } from "../../lib/http/failure-route";
+import { jobRoute } from "../../lib/http/job-route";
+import { defineJob } from "../../lib/jobs/define";
+import { NOVU_KEY, novuTriggers } from "../mocks/novu";
+import { resendEmails, RESEND_KEYS } from "../mocks/resend";
+import { server } from "../mocks/server";
+import { slackWebhook, SLACK_WEBHOOK_URL } from "../mocks/slack";
+import { APP_URL, params, qstashRequest, sql, testDeps, uniqueName } from "../support/app";
+
+/**
+ * Failure alerts end to end through the real routes: a job's deliveries fail (the job route, signed
+ * for real), QStash's failure callback dead-letters it (the failure route), and the vendors are msw
+ * (Resend, Slack): the only thing not real is the far side of their HTTP.
+ */
+const ALERT_ENV = { ALERT_EMAIL: "oncall@example.test", RESEND_API_KEY: RESEND_KEYS.sendingOnly, EMAIL_FROM: "cronlayer <jobs@mail.example.test>", SLACK_WEBHOOK_URL, ALERT_COOLDOWN_MINUTES: "30" };
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+function app(name: string, env: Record<string, string> = {}) {
+  const state = { failing: true };
+  const job = defineJob({
+    name,
+    description: "fails while told to",
+    handler: async () => {
+      if (state.failing) throw new Error("the upstream API answered 503");
+      return { ok: true };
+    },
+  });
+  const deps = testDeps([job], [], { ...ALERT_ENV, ...env });
+  const jobs = jobRoute("jobs", async () => deps);
+  const failed = failureRoute(async () => deps);
+  /** One delivery of a message, as QStash sends it (attempt n of the same message id). */
+  const deliver = (messageId: string, retried = 0) => jobs.POST(qstashRequest(`/api/jobs/${name}`, "{}", { messageId, retried }), params(name));
+  /** QStash's failure callback after the last retry of `messageId`. */
+  const callback = (messageId: string) =>
+    failed.POST(
+      qstashRequest(
+        "/api/jobs/failed",
+        JSON.stringify({ status: 500, body: b64('{"error":"the upstream API answered 503"}'), retried: 2, maxRetries: 2, dlqId: `dlq_${randomUUID()}`, sourceMessageId: messageId, url: `${APP_URL}/api/jobs/${name}`, method: "POST", sourceBody: b64("{}") }),
+      ),
+    );
+  /** A message that fails every retry and is dead-lettered. */
+  const exhaust = async () => {
+    const messageId = `msg_${randomUUID()}`;
+    for (let n = 0; n <= 2; n++) expect((await deliver(messageId, n)).status).toBe(500);
+    expect((await callback(messageId)).status).toBe(200);
+    return messageId;
+  };
+  return { state, deliver, callback, exhaust, deps };
+}
+
+let resend: ReturnType<typeof resendEmails>;
+let slack: ReturnType<typeof slackWebhook>;
+let novu: ReturnType<typeof novuTriggers>;
+beforeEach(() => {
+  resend = resendEmails();
+  slack = slackWebhook();
+  novu = novuTriggers();
+  server.use(...resend.handlers, ...slack.handlers, ...novu.handlers);
+});
+
+describe("failure alerts: one per incident, a cooldown, one recovery notice", () => {
+  it("a job failing until its DLQ alerts once on Slack and by email; a second failure in the cooldown adds none; the next success sends one recovery notice", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name);
+    const first = await a.exhaust();
+    expect(slack.calls).toHaveLength(1);
+    expect(resend.calls).toHaveLength(1);
+    expect(slack.calls[0]!.body.text).toContain(`[cronlayer] ${name} is failing`);
+    expect(slack.calls[0]!.body.text).toContain("HTTP 500");
+    expect(slack.calls[0]!.body.text).toContain(`${APP_URL}/ops/jobs/${name}`);
+    expect(resend.calls[0]!.body).toMatchObject({ to: ["oncall@example.test"], subject: `[cronlayer] ${name} is failing` });
+    // Resend dedupes on the same key the claim uses.
+    expect(resend.calls[0]!.idempotencyKey).toMatch(new RegExp(`^alert:${name}:[0-9a-f-]{36}:1:email$`));
+
+    await a.exhaust();
+    // QStash redelivers a callback now and then: the same dead letter, nothing new.
+    expect((await a.callback(first)).status).toBe(200);
+    expect(slack.calls).toHaveLength(1);
+    expect(resend.calls).toHaveLength(1);
+
+    a.state.failing = false;
+    expect((await a.deliver(`msg_${randomUUID()}`)).status).toBe(200);
+    expect(slack.calls).toHaveLength(2);
+    expect(resend.calls).toHaveLength(2);
+    expect(slack.calls[1]!.body.text).toContain(`[cronlayer] ${name} recovered`);
+    expect(slack.calls[1]!.body.text).toContain("2 failure(s), 1 alert(s)");
+    expect(resend.calls[1]!.body.subject).toBe(`[cronlayer] ${name} recovered`);
+    // Succeeding again is not news.
+    expect((await a.deliver(`msg_${randomUUID()}`)).status).toBe(200);
+    expect(slack.calls).toHaveLength(2);
+    expect(resend.calls).toHaveLength(2);
+    // A new failure after the recovery is a new incident: it alerts at once.
+    a.state.failing = true;
+    await a.exhaust();
+    expect(slack.calls).toHaveLength(3);
+    expect(slack.calls[2]!.body.text).toContain(`${name} is failing`);
+  });
+
+  it("past the cooldown, one more alert counts the failures that came meanwhile", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name);
+    await a.exhaust();
+    await a.exhaust();
+    await a.exhaust();
+    expect(slack.calls).toHaveLength(1);
+    // The cooldown (30 min) has passed for this incident.
+    await sql()`update alert_incidents set last_alert_at = now() - interval '31 minutes' where job = ${name} and recovered_at is null`;
+    await a.exhaust();
+    expect(slack.calls).toHaveLength(2);
+    expect(slack.calls[1]!.body.text).toContain(`${name} is still failing (3 failures since the last alert)`);
+    expect(resend.calls.map((c) => c.idempotencyKey?.replace(/:[0-9a-f-]{36}:/, ":<incident>:"))).toEqual([`alert:${name}:<incident>:1:email`, `alert:${name}:<incident>:2:email`]);
+  });
+
+  it("two concurrent failure callbacks alert once: for two dead letters of a job, and for the same one delivered twice", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name);
+    const [m1, m2] = [`msg_${randomUUID()}`, `msg_${randomUUID()}`];
+    const answers = await Promise.all([a.callback(m1), a.callback(m2), a.callback(m1)]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(slack.calls).toHaveLength(1);
+    expect(resend.calls).toHaveLength(1);
+    expect(await sql()`select count(*)::int as n from dead_letters where job = ${name}`).toEqual([{ n: 2 }]);
+    expect(await sql()`select channel, status from alert_sends where job = ${name} order by channel`).toEqual([
+      { channel: "email", status: "sent" },
+      { channel: "slack", status: "sent" },
+    ]);
+  });
+
+  it("a channel that failed is sent when QStash redelivers the callback; the channel that worked is not sent again", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name);
+    const down = slackWebhook({ respond: () => new Response("internal_error", { status: 500 }) });
+    server.use(...down.handlers);
+    const messageId = await a.exhaust();
+    expect(down.calls).toHaveLength(1);
+    expect(resend.calls).toHaveLength(1);
+    server.use(...slack.handlers);
+    expect((await a.callback(messageId)).status).toBe(200);
+    expect(slack.calls).toHaveLength(1);
+    expect(resend.calls).toHaveLength(1);
+  });
+});
+
+describe("alert channels and the watchdog's missed slots", () => {
+  it("triggers the Novu workflow when NOVU_ALERT_WORKFLOW is set, with the alert key as transaction id", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name, { NOVU_API_KEY: NOVU_KEY, NOVU_ALERT_WORKFLOW: "cronlayer-alert" });
+    await a.exhaust();
+    expect(novu.calls).toHaveLength(1);
+    expect(novu.calls[0]!.body).toMatchObject({ name: "cronlayer-alert", to: { subscriberId: "cronlayer-on-call", email: "oncall@example.test" }, payload: { kind: "incident", subject: `[cronlayer] ${name} is failing` } });
+    expect(novu.calls[0]!.body.transactionId).toMatch(new RegExp(`^alert:${name}:[0-9a-f-]{36}:1:novu$`));
+    expect(slack.calls).toHaveLength(1);
+  });
+
+  it("notes each missed slot once: the first alerts, the others and a second watchdog pass add nothing, the next success recovers", async () => {
+    const name = uniqueName("cron");
+    const a = app(name);
+    const slots = [new Date("2035-01-01T10:00:00Z"), new Date("2035-01-01T11:00:00Z")];
+    const first = await alertMissedSlots(a.deps, [{ job: name, slots }]);
+    expect(first.map((o) => o.decision)).toEqual(["alert", "quiet"]);
+    expect(slack.calls).toHaveLength(1);
+    expect(slack.calls[0]!.body.text).toContain("missed its 2035-01-01T10:00:00.000Z run");
+    expect((await alertMissedSlots(a.deps, [{ job: name, slots }])).map((o) => o.decision)).toEqual(["alert", "quiet"]);
+    expect(slack.calls).toHaveLength(1);
+    a.state.failing = false;
+    expect((await a.deliver(`msg_${randomUUID()}`)).status).toBe(200);
+    expect(slack.calls).toHaveLength(2);
+    expect(slack.calls[1]!.body.text).toContain("2 failure(s), 1 alert(s)");
+  });
+
+  it("records alerts in the outbox on a local stack without vendor keys", async () => {
+    const name = uniqueName("flaky");
+    const local = app(name, { APP_ENV: "local", APP_URL: "http://127.0.0.1:3000", ALERT_EMAIL: "", RESEND_API_KEY: "", SLACK_WEBHOOK_URL: "" });
+    const out = await alertMissedSlots(local.deps, [{ job: name, slots: [new Date("2035-02-01T00:00:00Z")] }]);
+    expect(out).toMatchObject([{ decision: "alert", channels: { slack: "recorded in the outbox" } }]);
+    expect(slack.calls).toHaveLength(0);
+    const rows = await sql()`select provider from provider_outbox where idempotency_key like ${`alert:${name}:%`}`;
+    expect(rows.map((r) => r.provider)).toEqual(["slack"]);
+  });
+});
