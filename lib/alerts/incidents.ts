@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Db } from "../db/types";
 import type { Env } from "../env";
 import { describeError } from "../errors";
@@ -20,6 +21,8 @@ export interface AlertOutcome {
   channels: Record<string, string>;
 }
 
+/** The `job` of alert sends in the effects table (`subject`: the job alerted about). */
+export const ALERT_EFFECTS = "alerts";
 /** How long a claim on one channel's send holds before another instance may take it over. */
 const SEND_LEASE_MS = 2 * 60_000;
 
@@ -98,18 +101,23 @@ async function deliver(deps: AlertDeps, job: string, key: string, message: Alert
   const out: Record<string, string> = {};
   for (const ch of channels) {
     const sendKey = `${key}:${ch.name}`;
-    const claim = await deps.db.rpc<{ claimed: boolean }>("alert_send_claim", { p_key: sendKey, p_job: job, p_channel: ch.name, p_now: now, p_lease_ms: SEND_LEASE_MS });
-    if (!claim.claimed) {
+    // Each channel's send is an effect (the one exactly-once mechanism), outside any run: the claim
+    // has its own id, its lease covers a sender that dies, and a failure is due again at once (the
+    // next redelivery of the failure callback sends it).
+    const claimId = randomUUID();
+    const claimed = await deps.db.rpc<{ key: string }[]>("effects_claim", { p_job: ALERT_EFFECTS, p_run_id: claimId, p_now: now, p_lease_ms: SEND_LEASE_MS, p_items: [{ key: sendKey, subject: job }] });
+    if (!claimed.length) {
       out[ch.name] = "already claimed";
       continue;
     }
+    const settle = (outcome: "succeeded" | "failed", error?: string) =>
+      deps.db.rpc("effects_finish", { p_run_id: claimId, p_now: new Date(), p_results: [{ key: sendKey, outcome, error }], p_backoff_ms: 0 });
     try {
       await ch.send(message, sendKey);
-      await deps.db.rpc("alert_send_finish", { p_key: sendKey, p_status: "sent", p_error: null, p_now: new Date() });
+      await settle("succeeded");
       out[ch.name] = deliveredAs(providers, ch);
     } catch (err) {
-      // Failed: the next note of the same failure (a redelivered callback) may claim it again.
-      await deps.db.rpc("alert_send_finish", { p_key: sendKey, p_status: "failed", p_error: (err as Error).message, p_now: new Date() });
+      await settle("failed", (err as Error).message);
       out[ch.name] = `failed (${(err as Error).message})`;
     }
   }

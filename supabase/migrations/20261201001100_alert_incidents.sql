@@ -31,19 +31,8 @@ create table if not exists public.alert_events (
 );
 alter table public.alert_events enable row level security;
 
--- One row per alert per channel: claimed before sending, settled after. A failed send may be
--- claimed again; a claim older than the lease (its sender died) too.
-create table if not exists public.alert_sends (
-  key text primary key,
-  job text not null,
-  channel text not null,
-  status text not null check (status in ('claimed', 'sent', 'failed')),
-  attempts integer not null default 1,
-  claimed_at timestamptz not null,
-  finished_at timestamptz,
-  error text
-);
-alter table public.alert_sends enable row level security;
+-- Each channel's send of an alert is an effect (job 'alerts', key alert:<job>:<incident>:<n>:<channel>),
+-- claimed and settled with effects_claim / effects_finish like every other side effect.
 
 create or replace function public.alert_note(p_job text, p_reason text, p_now timestamptz, p_cooldown_ms integer)
 returns jsonb language plpgsql as $$
@@ -103,24 +92,5 @@ returns jsonb language sql as $$
                    from closed), jsonb_build_object('decision', 'none'))
 $$;
 
-create or replace function public.alert_send_claim(p_key text, p_job text, p_channel text, p_now timestamptz, p_lease_ms integer)
-returns jsonb language sql as $$
-  with c as (
-    insert into public.alert_sends as s (key, job, channel, status, claimed_at) values (p_key, p_job, p_channel, 'claimed', p_now)
-    on conflict (key) do update set status = 'claimed', claimed_at = excluded.claimed_at, attempts = s.attempts + 1, error = null
-     where s.status = 'failed' or (s.status = 'claimed' and s.claimed_at < p_now - make_interval(secs => p_lease_ms / 1000.0))
-    returning attempts
-  )
-  select jsonb_build_object('claimed', exists (select 1 from c), 'attempts', (select attempts from c))
-$$;
-
-create or replace function public.alert_send_finish(p_key text, p_status text, p_error text, p_now timestamptz)
-returns jsonb language sql as $$
-  with u as (update public.alert_sends set status = p_status, error = p_error, finished_at = p_now where key = p_key and status = 'claimed' returning 1)
-  select jsonb_build_object('updated', (select count(*) from u))
-$$;
-
 revoke execute on function public.alert_note(text, text, timestamptz, integer) from public;
 revoke execute on function public.alert_recover(text, timestamptz) from public;
-revoke execute on function public.alert_send_claim(text, text, text, timestamptz, integer) from public;
-revoke execute on function public.alert_send_finish(text, text, text, timestamptz) from public;

@@ -123,9 +123,9 @@ describe("failure alerts: one per incident, a cooldown, one recovery notice", ()
     expect(slack.calls).toHaveLength(1);
     expect(resend.calls).toHaveLength(1);
     expect(await sql()`select count(*)::int as n from dead_letters where job = ${name}`).toEqual([{ n: 2 }]);
-    expect(await sql()`select channel, status from alert_sends where job = ${name} order by channel`).toEqual([
-      { channel: "email", status: "sent" },
-      { channel: "slack", status: "sent" },
+    expect(await sql()`select split_part(key, ':', 5) as channel, status from effects where job = 'alerts' and subject = ${name} order by 1`).toEqual([
+      { channel: "email", status: "succeeded" },
+      { channel: "slack", status: "succeeded" },
     ]);
   });
 
