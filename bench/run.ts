@@ -11,6 +11,7 @@ import { engagementBench, engagementReport } from "./engagement-fan-out";
 import { fanOutBench, fanOutReport } from "./fan-out";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
+import { qstashJournalBench, qstashJournalReport } from "./qstash-journal";
 import { remindersBench, type RemindersResult } from "./reminders";
 
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
@@ -86,6 +87,11 @@ const { values: flags, positionals } = parseArgs({ allowPositionals: true, optio
 const only = positionals[0];
 if (only === "cli") {
   console.log(cliBench(flags.before));
+  process.exit(0);
+}
+// Needs no database: the local QStash server's state file against its journal.
+if (only === "qstash-journal") {
+  console.log(qstashJournalReport(await qstashJournalBench(flags.before)));
   process.exit(0);
 }
 const db = await benchDatabase();

@@ -26,6 +26,7 @@ export function deliveryHeaders(msg: StoredMessage, signingKey: string, now: num
     "Upstash-Region": REGION,
   });
   if (msg.scheduleId !== undefined) headers["Upstash-Schedule-Id"] = msg.scheduleId;
+  if (msg.topicName !== undefined) headers["Upstash-Topic-Name"] = msg.topicName;
   if (body.length > 0) headers["Content-Length"] = body.length;
   return headers;
 }

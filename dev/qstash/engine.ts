@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { Clock, TimerHandle } from "./clock";
 import { deliveryHeaders, sendAttempt, type AttemptResult } from "./deliver";
-import { Gates } from "./flow-control";
+import { Gates } from "./gates";
 import { randomId } from "./ids";
 import { callbackBody, callbackSpec, isNonRetryable, isSuccess, nextRetryDelay } from "./outcome";
 import type { Store } from "./store";
@@ -30,7 +30,7 @@ export type Outcome = "SUCCESS" | "FAIL";
 export class Engine {
   readonly #o: EngineOptions;
   readonly #timers = new Map<string, TimerHandle>();
-  readonly #gates = new Gates();
+  readonly #gates: Gates;
   // Every attempt in flight listens on this one shutdown signal; hundreds at once are normal here.
   readonly #abort = withoutListenerLimit(new AbortController());
   /** Due messages waiting for a slot, in creation order (FIFO for queues). */
@@ -45,6 +45,30 @@ export class Engine {
 
   constructor(o: EngineOptions) {
     this.#o = o;
+    this.#gates = new Gates(
+      (name) => o.store.state.queues[name],
+      (key) => o.store.state.flowAdmin[key],
+    );
+  }
+
+  /** For the admin API (queues, flow control): read it, and `kick()` after changing a setting. */
+  get gates(): Gates {
+    return this.#gates;
+  }
+
+  /** Due messages waiting for a queue or flow-control slot that match `pred`. */
+  waiting(pred: (m: StoredMessage) => boolean): number {
+    return this.#ready.filter(pred).length;
+  }
+
+  /** Attempts in flight, all keys and queues. */
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Re-checks the waiting messages: a resume, unpin or larger parallelism may let some start. */
+  kick(): void {
+    this.#pump();
   }
 
   get #state() {
@@ -92,6 +116,7 @@ export class Engine {
       ...(o.scheduleId !== undefined && { scheduleId: o.scheduleId }),
     };
     this.#state.messages[msg.messageId] = msg;
+    this.#o.store.touch("messages", msg.messageId);
     if (msg.flow) this.#gates.configure(msg.flow);
     // Large bodies stay out of the event log, which is kept (and saved) 5000 events deep.
     this.#event(msg, "CREATED", { header: flat(msg), ...(msg.bodyBase64.length <= MAX_EVENT_BODY && { body: msg.bodyBase64 }) });
@@ -104,8 +129,10 @@ export class Engine {
     const msg = this.#state.messages[messageId];
     if (!msg) return false;
     this.#event(msg, "CANCEL_REQUESTED");
-    if (this.#active.has(messageId)) msg.cancelled = true;
-    else this.#finishCancel(msg);
+    if (this.#active.has(messageId)) {
+      msg.cancelled = true;
+      this.#o.store.touch("messages", messageId);
+    } else this.#finishCancel(msg);
     return true;
   }
 
@@ -115,6 +142,7 @@ export class Engine {
     this.#timers.delete(msg.messageId);
     this.#ready = this.#ready.filter((m) => m !== msg);
     delete this.#state.messages[msg.messageId];
+    this.#o.store.touch("messages", msg.messageId);
     this.#event(msg, "CANCELLED");
     this.onSettled(msg, "FAIL");
   }
@@ -184,6 +212,7 @@ export class Engine {
       this.create(callbackSpec(msg, msg.callback, callbackBody(msg, r, error)), { notBefore: now, callerIp: msg.callerIp, kind: "callback" });
     }
     const response = r && { responseStatus: r.status, responseHeader: r.header, responseBody: r.bodyBase64 };
+    this.#o.store.touch("messages", msg.messageId);
     if (isSuccess(r)) {
       delete this.#state.messages[msg.messageId];
       this.#event(msg, "DELIVERED", response);
@@ -204,6 +233,7 @@ export class Engine {
     delete this.#state.messages[msg.messageId];
     const dlqId = `${now}-${this.#o.store.nextSeq()}`;
     this.#state.dlq.push({ dlqId, seq: this.#o.store.nextSeq(), message: msg, ...(r && { response: r }), ...(error !== undefined && { error }), failedAt: now });
+    this.#o.store.touch("dlq", dlqId);
     this.#event(msg, "FAILED", { ...response, error: why });
     if (msg.kind === "message" && msg.failureCallback) {
       const body = callbackBody(msg, r, error, dlqId);
@@ -221,6 +251,10 @@ export class Engine {
       method: msg.method,
       ...(msg.scheduleId !== undefined && { scheduleId: msg.scheduleId }),
       ...(msg.queueName !== undefined && { queueName: msg.queueName }),
+      ...(msg.topicName !== undefined && { topicName: msg.topicName }),
+      ...(msg.endpointName !== undefined && { endpointName: msg.endpointName }),
+      ...(msg.flow && { flowControlKey: msg.flow.key }),
+      callerIp: msg.callerIp,
       ...(msg.labels && { label: msg.labels[0], labels: msg.labels }),
       ...extra,
     });

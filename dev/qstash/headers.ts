@@ -27,10 +27,10 @@ const one = (h: Record<string, string[]>, name: string): string | undefined => {
   return v === undefined ? undefined : v.join(", ").trim();
 };
 
-/** Throws the QStash error for anything but an absolute http(s) URL; URL-group names get a 404. */
+/** Throws the QStash error for anything but an absolute http(s) URL; a URL-group name no group has gets a 404. */
 export function checkDestination(destination: string): string {
   if (!destination.includes("://")) {
-    if (/^[A-Za-z0-9_-]+$/.test(destination)) throw new HttpError(404, `topic ${destination} not found: URL groups are not supported by the local QStash server, publish to a URL`);
+    if (/^[A-Za-z0-9_-]+$/.test(destination)) throw new HttpError(404, `topic ${destination} not found`);
     throw new HttpError(400, "invalid destination url: endpoint has invalid scheme, add http:// or https://");
   }
   if (!/^https?:\/\//i.test(destination)) throw new HttpError(400, "invalid destination url: endpoint has invalid scheme, add http:// or https://");

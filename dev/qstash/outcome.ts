@@ -62,7 +62,7 @@ export function callbackSpec(msg: StoredMessage, url: string, body: string): Mes
   };
 }
 
-const SPEC_KEYS = ["url", "method", "header", "bodyBase64", "retries", "retryDelay", "callback", "failureCallback", "timeoutMs", "flow", "labels", "queueName"] as const;
+const SPEC_KEYS = ["url", "method", "header", "bodyBase64", "retries", "retryDelay", "callback", "failureCallback", "timeoutMs", "flow", "labels", "queueName", "topicName", "endpointName"] as const;
 
 /** The publish-time part of a stored message (what a DLQ retry re-publishes). */
 export function specOf(msg: StoredMessage): MessageSpec {

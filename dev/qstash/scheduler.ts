@@ -3,7 +3,7 @@ import { DateTime } from "luxon";
 import type { Clock, TimerHandle } from "./clock";
 import type { Engine, Outcome } from "./engine";
 import type { Store } from "./store";
-import type { StoredMessage, StoredSchedule } from "./types";
+import type { MessageSpec, StoredMessage, StoredSchedule } from "./types";
 
 /** Splits `CRON_TZ=<zone> <5 fields>` and checks both; throws an Error that says what is wrong. */
 export function parseCron(text: string): { expr: string; zone?: string } {
@@ -127,12 +127,22 @@ export class Scheduler {
     this.#timers.delete(id);
     const s = this.#schedules[id];
     if (!s || s.isPaused) return;
-    const msg = this.#o.engine.create(s.spec, { notBefore: at + s.delayMs, callerIp: s.callerIp, scheduleId: id });
     s.lastScheduleTime = at;
-    s.lastScheduleStates = { [msg.messageId]: "IN_PROGRESS" };
+    s.lastScheduleStates = {};
+    for (const spec of this.#targets(s)) {
+      const msg = this.#o.engine.create(spec, { notBefore: at + s.delayMs, callerIp: s.callerIp, scheduleId: id });
+      s.lastScheduleStates[msg.messageId] = "IN_PROGRESS";
+    }
     // A timer late by less than the cron interval loses nothing; a machine that slept through
     // many ticks gets the next one, not a burst of every missed tick.
     this.#arm(s, Math.max(at, this.#o.clock.now()));
+  }
+
+  /** One message for a URL; one per endpoint for a URL group, as the group is at the tick (none if it was deleted). */
+  #targets(s: StoredSchedule): MessageSpec[] {
+    if (s.spec.topicName === undefined) return [s.spec];
+    const group = this.#o.store.state.urlGroups[s.spec.topicName];
+    return (group?.endpoints ?? []).map((e) => ({ ...s.spec, url: e.url, ...(e.name !== undefined && { endpointName: e.name }) }));
   }
 
   #settled(msg: StoredMessage, outcome: Outcome) {

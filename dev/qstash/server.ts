@@ -1,14 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { realClock, type Clock } from "./clock";
-import type { Ctx, Handler, Req } from "./context";
+import type { Ctx, Req } from "./context";
 import { Engine } from "./engine";
 import { callerIp, checkAuth, headerMap, HttpError, readBody, sendEmpty, sendJson } from "./http";
+import { route } from "./routes/table";
 import { randomId } from "./ids";
-import { batch, enqueue, publish } from "./routes/publish";
-import { cancelMessage, cancelMessages, events, getMessage, keys } from "./routes/messages";
-import { createSchedule, deleteSchedule, getSchedule, listSchedules, pauseOrResume } from "./routes/schedules";
-import { deleteDlq, deleteDlqMany, getDlq, listDlq, retryDlqMany, retryDlqOne } from "./routes/dlq";
 import { Scheduler } from "./scheduler";
 import { Store } from "./store";
 import type { State } from "./types";
@@ -74,43 +71,6 @@ export interface QStashServer {
   /** Key rotation as on QStash: next becomes current, a new next is made (or the one given). */
   rotateSigningKeys(next?: string): { current: string; next: string };
   close(): Promise<void>;
-}
-
-type Route = [methods: string[], pattern: RegExp, handler: Handler];
-
-// Order matters: pause/resume before schedule creation, whose destination may contain anything.
-const ROUTES: Route[] = [
-  [["POST"], /^\/v2\/publish\/(.+)$/, publish],
-  [["POST"], /^\/v2\/enqueue\/([^/]+)\/(.+)$/, enqueue],
-  [["POST"], /^\/v2\/batch\/?$/, batch],
-  [["GET"], /^\/v2\/schedules\/?$/, listSchedules],
-  [["PATCH", "POST"], /^\/v2\/schedules\/([^/]+)\/(pause|resume)$/, pauseOrResume],
-  [["POST"], /^\/v2\/schedules\/(.+)$/, createSchedule],
-  [["GET"], /^\/v2\/schedules\/([^/]+)$/, getSchedule],
-  [["DELETE"], /^\/v2\/schedules\/([^/]+)$/, deleteSchedule],
-  [["GET"], /^\/v2\/messages\/([^/]+)$/, getMessage],
-  [["DELETE"], /^\/v2\/messages\/([^/]+)$/, cancelMessage],
-  [["DELETE"], /^\/v2\/messages\/?$/, cancelMessages],
-  [["GET"], /^\/v2\/dlq\/?$/, listDlq],
-  [["DELETE"], /^\/v2\/dlq\/?$/, deleteDlqMany],
-  [["POST"], /^\/v2\/dlq\/retry\/?$/, retryDlqMany],
-  [["POST"], /^\/v2\/dlq\/retry\/([^/]+)$/, retryDlqOne],
-  [["GET"], /^\/v2\/dlq\/([^/]+)$/, getDlq],
-  [["DELETE"], /^\/v2\/dlq\/([^/]+)$/, deleteDlq],
-  [["GET"], /^\/v2\/keys\/?$/, keys],
-  [["GET"], /^\/v2\/events\/?$/, events],
-];
-
-function route(method: string, path: string): { handler: Handler; params: string[] } {
-  let pathKnown = false;
-  for (const [methods, pattern, handler] of ROUTES) {
-    const m = pattern.exec(path);
-    if (!m) continue;
-    if (methods.includes(method)) return { handler, params: m.slice(1) };
-    pathKnown = true;
-  }
-  if (pathKnown) throw new HttpError(405, `method ${method} is not allowed on ${path}`);
-  throw new HttpError(404, `not found: ${method} ${path} is not part of the QStash API served here`);
 }
 
 /** Starts a QStash-compatible server; resolves once it listens. */

@@ -27,6 +27,9 @@ export interface MessageSpec {
   flow?: FlowSpec;
   labels?: string[];
   queueName?: string;
+  /** Set when published to a URL group: each endpoint gets its own message. */
+  topicName?: string;
+  endpointName?: string;
 }
 
 export type MessageKind = "message" | "callback" | "failureCallback";
@@ -97,6 +100,10 @@ export interface EventRecord {
   responseHeader?: HeaderMap;
   scheduleId?: string;
   queueName?: string;
+  topicName?: string;
+  endpointName?: string;
+  flowControlKey?: string;
+  callerIp?: string;
   label?: string;
   labels?: string[];
 }
@@ -107,6 +114,32 @@ export interface DedupEntry {
   expiresAt: number;
 }
 
+export interface StoredQueue {
+  name: string;
+  parallelism: number;
+  paused: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UrlGroupEndpoint {
+  name?: string;
+  url: string;
+}
+
+export interface StoredUrlGroup {
+  name: string;
+  endpoints: UrlGroupEndpoint[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What the flow-control admin API set on a key; kept apart from the per-message settings. */
+export interface FlowAdmin {
+  paused?: boolean;
+  pin?: { parallelism?: number; rate?: number; period?: number };
+}
+
 export interface State {
   version: 1;
   seq: number;
@@ -115,6 +148,9 @@ export interface State {
   dlq: DlqEntry[];
   dedup: Record<string, DedupEntry>;
   events: EventRecord[];
+  queues: Record<string, StoredQueue>;
+  urlGroups: Record<string, StoredUrlGroup>;
+  flowAdmin: Record<string, FlowAdmin>;
 }
 
-export const emptyState = (): State => ({ version: 1, seq: 0, messages: {}, schedules: {}, dlq: [], dedup: {}, events: [] });
+export const emptyState = (): State => ({ version: 1, seq: 0, messages: {}, schedules: {}, dlq: [], dedup: {}, events: [], queues: {}, urlGroups: {}, flowAdmin: {} });

@@ -39,6 +39,8 @@ export function messageView(m: StoredMessage): Record<string, unknown> {
   return {
     messageId: m.messageId,
     url: m.url,
+    ...(m.topicName !== undefined && { topicName: m.topicName }),
+    ...(m.endpointName !== undefined && { endpointName: m.endpointName }),
     ...commonFields(m),
     maxRetries: m.retries,
     notBefore: m.notBefore,
@@ -82,7 +84,7 @@ export function scheduleView(s: StoredSchedule): Record<string, unknown> {
   };
 }
 
-/** The SDK's `LogPayload`, without `topicName`: no URL groups here. */
+/** The SDK's `LogPayload`. */
 export function eventView(e: EventRecord): Record<string, unknown> {
   const { seq: _seq, ...rest } = e;
   return rest;

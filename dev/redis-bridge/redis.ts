@@ -1,5 +1,6 @@
 import { Command, Redis } from "ioredis";
 import { blockingTimeoutMs, type Argv } from "./commands";
+import { upstashReading, versionRefusal } from "./compat";
 import { errorMessage, settle, type Item, type Reply } from "./encode";
 
 /** ioredis reshapes some replies (HGETALL into an object, bytes into strings); the bridge needs them as Redis sent them. */
@@ -52,6 +53,19 @@ export async function connectRedis(url: string): Promise<Redis> {
   }
 }
 
+/** The server's `redis_version` (INFO server), e.g. "7.0.15". */
+export async function serverVersion(conn: Redis): Promise<string> {
+  const info = String(await send(conn, ["info", "server"]));
+  return /^redis_version:(\S+)/m.exec(info)?.[1] ?? "unknown";
+}
+
+/** An error reply of the bridge's own, shaped like Redis's so it is answered the same way. */
+function replyError(message: string): Error {
+  const err = new Error(message);
+  err.name = "ReplyError";
+  return err;
+}
+
 /** Runs commands the way Upstash's REST endpoints do, over a shared and a transaction connection. */
 export class Executor {
   private readonly side = new Set<Redis>();
@@ -59,12 +73,30 @@ export class Executor {
   constructor(
     private readonly shared: Redis,
     private readonly tx: Redis,
+    readonly redisVersion: string,
   ) {}
 
   /** One command; rejects with the Redis error. */
   one(argv: Argv): Promise<Reply> {
     const timeout = blockingTimeoutMs(argv);
-    return timeout ? this.blocking(argv) : send(this.shared, argv);
+    return timeout ? this.blocking(argv) : this.run(argv);
+  }
+
+  /** A command on the shared connection, as Upstash would answer it. */
+  private run(argv: Argv): Promise<Reply> {
+    const tooNew = versionRefusal(argv, this.redisVersion);
+    if (tooNew) return Promise.reject(replyError(tooNew));
+    return upstashReading(argv, (a) => send(this.shared, a)) ?? send(this.shared, argv);
+  }
+
+  /** A connection of its own for a subscriber (pub/sub takes a connection over); the caller closes it. */
+  async subscriber(): Promise<Redis> {
+    const conn = this.shared.duplicate({ retryStrategy: () => null });
+    conn.on("error", () => {});
+    this.side.add(conn);
+    conn.once("end", () => this.side.delete(conn));
+    await conn.connect();
+    return conn;
   }
 
   /**
@@ -80,7 +112,7 @@ export class Executor {
         items.push(...(await Promise.all(batch)));
         batch = [];
         items.push(await settle(this.blocking(argv), base64));
-      } else batch.push(settle(send(this.shared, argv), base64));
+      } else batch.push(settle(this.run(argv), base64));
     }
     items.push(...(await Promise.all(batch)));
     return items;

@@ -2,13 +2,18 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { refusal, toArgv, type Argv } from "./commands";
+import { versionRefusal } from "./compat";
 import { encodeResult, errorMessage, isReplyError } from "./encode";
-import { connectRedis, Executor } from "./redis";
+import { PubSub } from "./pubsub";
+import { connectRedis, Executor, serverVersion } from "./redis";
+import { SyncTokens } from "./sync-token";
 
 /**
  * A local stand-in for Upstash Redis's REST API: the official @upstash/redis client, pointed at
  * this URL, runs its commands on a real Redis. Routes: POST / (one command), POST /pipeline and
- * POST /multi-exec (arrays of commands), with `Authorization: Bearer <token>`.
+ * POST /multi-exec (arrays of commands), POST /subscribe/<channel> and /psubscribe/<pattern>
+ * (event streams), POST /publish/<channel>[/<message>], with `Authorization: Bearer <token>`.
+ * Every answer carries `Upstash-Sync-Token` (see sync-token.ts).
  */
 export interface RedisBridgeOptions {
   redisUrl: string;
@@ -20,6 +25,8 @@ export interface RedisBridgeOptions {
 
 export interface RedisBridge {
   url: string;
+  /** The Redis server's version (INFO server), e.g. "7.0.15": commands newer than it are refused by name. */
+  redisVersion: string;
   close(): Promise<void>;
 }
 
@@ -42,8 +49,12 @@ export async function startRedisBridge(opts: RedisBridgeOptions): Promise<RedisB
     shared.disconnect();
     throw err;
   });
-  const executor = new Executor(shared, tx);
+  const executor = new Executor(shared, tx, await serverVersion(shared));
   const tokenDigest = digest(opts.token);
+  const tokens = new SyncTokens();
+  const pubsub = new PubSub(executor);
+  // Each answer gets a token above every earlier one: it is written after the request's commands ran.
+  const respond = (res: ServerResponse, status: number, body: unknown) => send(res, status, body, tokens.next());
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -55,11 +66,14 @@ export async function startRedisBridge(opts: RedisBridgeOptions): Promise<RedisB
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://bridge");
     const route = url.pathname.replace(/\/+$/, "") || "/";
-    if (!["/", "/pipeline", "/multi-exec"].includes(route)) {
-      throw new HttpError(404, `ERR ${req.method} ${url.pathname} is not served by the local Upstash bridge (it serves POST /, /pipeline and /multi-exec)`);
+    const stream = /^\/(p?subscribe|publish)\/(.+)$/.exec(route);
+    if (!stream && !["/", "/pipeline", "/multi-exec"].includes(route)) {
+      throw new HttpError(404, `ERR ${req.method} ${url.pathname} is not served by the local Upstash bridge (it serves POST /, /pipeline, /multi-exec, /subscribe, /psubscribe and /publish)`);
     }
-    if (req.method !== "POST") throw new HttpError(405, `ERR use POST: the local Upstash bridge takes commands as a JSON body`);
+    if (req.method !== "POST" && !(stream && req.method === "GET")) throw new HttpError(405, `ERR use POST: the local Upstash bridge takes commands as a JSON body`);
     if (!authorized(req, url)) throw new HttpError(401, "Unauthorized");
+    tokens.seen(req.headers["upstash-sync-token"]);
+    if (stream) return pubsubRoute(req, res, stream[1]!, stream[2]!.split("/").map(decodeURIComponent));
     const body = parseJson(await readBody(req));
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
 
@@ -84,11 +98,20 @@ export async function startRedisBridge(opts: RedisBridgeOptions): Promise<RedisB
       return respond(res, 200, items);
     }
     commands.forEach((argv, i) => {
-      const refused = refusal(argv, false);
+      const refused = refusal(argv, false) ?? versionRefusal(argv, executor.redisVersion);
       if (refused) throw new HttpError(400, `${refused} (command ${i + 1} of the transaction, which was not run)`);
     });
     const outcome = await executor.transaction(commands, base64);
     return respond(res, Array.isArray(outcome) ? 200 : 400, outcome);
+  }
+
+  /** `/subscribe/<ch>...`, `/psubscribe/<pattern>...` (streams), `/publish/<ch>[/<message>]` (message in the path or the body). */
+  async function pubsubRoute(req: IncomingMessage, res: ServerResponse, kind: string, parts: string[]) {
+    if (kind !== "publish") return pubsub.stream(req, res, kind === "psubscribe", parts, { "upstash-sync-token": tokens.next() });
+    const [channel = "", ...inPath] = parts;
+    const message = inPath.length > 0 ? inPath.join("/") : await readBody(req);
+    const result = await executor.one(["publish", channel, message]);
+    return respond(res, 200, { result: encodeResult(result, false) });
   }
 
   function authorized(req: IncomingMessage, url: URL): boolean {
@@ -113,7 +136,9 @@ export async function startRedisBridge(opts: RedisBridgeOptions): Promise<RedisB
 
   return {
     url: `http://${shownHost}:${address.port}`,
+    redisVersion: executor.redisVersion,
     async close() {
+      pubsub.closeAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // The client keeps connections alive; without this close() waits for them to idle out.
       server.closeAllConnections();
@@ -151,9 +176,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function respond(res: ServerResponse, status: number, body: unknown) {
+function send(res: ServerResponse, status: number, body: unknown, syncToken: string) {
   if (res.headersSent) return void res.end();
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "upstash-sync-token": syncToken });
   res.end(text);
 }

@@ -309,7 +309,7 @@ describe("the wire, as Upstash answers it", () => {
       status: 400,
       json: { error: "ERR unknown command 'nosuchcommand', with args beginning with: 'x' " },
     });
-    expect((await post("/subscribe/news", [])).status).toBe(404);
+    expect((await post("/keys/news", [])).status).toBe(404);
   });
 
   it("a pipeline answers 200 with one result or error per command", async () => {

@@ -1,21 +1,26 @@
 import type { Ctx, Handler } from "../context";
 import { specOf } from "../outcome";
+import { checkFilterKeys, DLQ_FILTERS, matches, type Subject } from "../filters";
 import { HttpError, page } from "../http";
 import type { DlqEntry } from "../types";
 import { dlqView } from "../views";
 
-/** The SDK's DLQ filters (ids, or url / label / ids / status / time range). */
-function matches(d: DlqEntry, q: URLSearchParams): boolean {
+const dlqSubject = (d: DlqEntry): Subject => ({
+  url: d.message.url,
+  messageId: d.message.messageId,
+  topicName: d.message.topicName,
+  scheduleId: d.message.scheduleId,
+  queueName: d.message.queueName,
+  flowControlKey: d.message.flow?.key,
+  callerIp: d.message.callerIp,
+  labels: d.message.labels,
+  responseStatus: d.response?.status,
+  time: d.failedAt,
+});
+
+function dlqMatches(d: DlqEntry, q: URLSearchParams): boolean {
   const ids = q.getAll("dlqIds");
-  if (ids.length > 0 && !ids.includes(d.dlqId)) return false;
-  const m = d.message;
-  const eq = (name: string, value: string | number | undefined) => !q.has(name) || q.getAll(name).includes(String(value));
-  if (!eq("url", m.url) || !eq("messageId", m.messageId) || !eq("scheduleId", m.scheduleId) || !eq("queueName", m.queueName)) return false;
-  if (!eq("responseStatus", d.response?.status) || !eq("callerIp", m.callerIp) || !eq("method", m.method)) return false;
-  if (q.has("label") && !q.getAll("label").some((l) => m.labels?.includes(l))) return false;
-  if (q.has("fromDate") && d.failedAt < Number(q.get("fromDate"))) return false;
-  if (q.has("toDate") && d.failedAt > Number(q.get("toDate"))) return false;
-  return true;
+  return (ids.length === 0 || ids.includes(d.dlqId)) && matches(dlqSubject(d), q);
 }
 
 function find(ctx: Ctx, id: string): DlqEntry {
@@ -27,7 +32,7 @@ function find(ctx: Ctx, id: string): DlqEntry {
 function remove(ctx: Ctx, entries: DlqEntry[]) {
   const gone = new Set(entries);
   ctx.store.state.dlq = ctx.store.state.dlq.filter((e) => !gone.has(e));
-  ctx.store.changed();
+  for (const e of entries) ctx.store.touch("dlq", e.dlqId);
 }
 
 /** Re-publishes a dead message as a new one (new id, retries from zero) and drops it from the DLQ. */
@@ -38,16 +43,17 @@ function retry(ctx: Ctx, d: DlqEntry): string {
 }
 
 /** Matching entries, newest first; bulk actions without ids work a page (`count`) at a time. */
-function selection(ctx: Ctx, q: URLSearchParams) {
+function selection(ctx: Ctx, q: URLSearchParams, endpoint: string) {
+  checkFilterKeys(q, DLQ_FILTERS, endpoint);
   return page(
-    ctx.store.state.dlq.filter((d) => matches(d, q)),
+    ctx.store.state.dlq.filter((d) => dlqMatches(d, q)),
     q,
     "desc",
   );
 }
 
 export const listDlq: Handler = (ctx, req) => {
-  const { items, cursor } = selection(ctx, req.query);
+  const { items, cursor } = selection(ctx, req.query, "GET /v2/dlq");
   return { status: 200, body: { messages: items.map(dlqView), ...(cursor && { cursor }) } };
 };
 
@@ -60,14 +66,14 @@ export const deleteDlq: Handler = (ctx, req) => {
 
 /** `DELETE /v2/dlq?dlqIds=a&dlqIds=b` (or filters) -> `{deleted}`. */
 export const deleteDlqMany: Handler = (ctx, req) => {
-  const { items, cursor } = selection(ctx, req.query);
+  const { items, cursor } = selection(ctx, req.query, "DELETE /v2/dlq");
   remove(ctx, items);
   return { status: 200, body: { deleted: items.length, ...(cursor && { cursor }) } };
 };
 
 /** `POST /v2/dlq/retry?dlqIds=...` (or filters) -> `{responses: [{messageId}]}`. */
 export const retryDlqMany: Handler = (ctx, req) => {
-  const { items, cursor } = selection(ctx, req.query);
+  const { items, cursor } = selection(ctx, req.query, "POST /v2/dlq/retry");
   return { status: 200, body: { responses: items.map((d) => ({ messageId: retry(ctx, d) })), ...(cursor && { cursor }) } };
 };
 

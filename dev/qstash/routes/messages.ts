@@ -1,4 +1,5 @@
 import type { Handler } from "../context";
+import { checkFilterKeys, EVENT_FILTERS, matches, MESSAGE_FILTERS, type Subject } from "../filters";
 import { HttpError, page } from "../http";
 import type { EventRecord, StoredMessage } from "../types";
 import { eventView, messageView } from "../views";
@@ -18,18 +19,29 @@ export const cancelMessage: Handler = (ctx, req) => {
   return { status: 200, body: { cancelled: 1 } };
 };
 
-function messageMatches(m: StoredMessage, q: URLSearchParams): boolean {
-  const ids = q.getAll("messageIds");
-  if (ids.length > 0) return ids.includes(m.messageId);
-  const eq = (name: string, value: string | undefined) => !q.has(name) || q.getAll(name).includes(String(value));
-  if (!eq("url", m.url) || !eq("scheduleId", m.scheduleId) || !eq("queueName", m.queueName) || !eq("flowControlKey", m.flow?.key)) return false;
-  if (q.has("label") && !q.getAll("label").some((l) => m.labels?.includes(l))) return false;
-  return true;
-}
+const messageSubject = (m: StoredMessage): Subject => ({
+  url: m.url,
+  topicName: m.topicName,
+  scheduleId: m.scheduleId,
+  queueName: m.queueName,
+  flowControlKey: m.flow?.key,
+  callerIp: m.callerIp,
+  labels: m.labels,
+  time: m.createdAt,
+});
 
-/** `DELETE /v2/messages?messageIds=...` (or filters, or everything) -> `{cancelled}`. */
+/**
+ * `DELETE /v2/messages?messageIds=...`, or filters, or nothing (the SDK's `{all: true}` sends only
+ * `count`) -> `{cancelled}`. `count` is accepted and ignored: the SDK documents it as "ignored by
+ * the server, a bulk cancel processes all matching messages".
+ */
 export const cancelMessages: Handler = (ctx, req) => {
-  const targets = Object.values(ctx.store.state.messages).filter((m) => messageMatches(m, req.query));
+  checkFilterKeys(req.query, MESSAGE_FILTERS, "DELETE /v2/messages");
+  const ids = req.query.getAll("messageIds");
+  const targets =
+    ids.length > 0
+      ? ids.map((id) => ctx.store.state.messages[id]).filter((m): m is StoredMessage => m !== undefined && matches(messageSubject(m), req.query))
+      : Object.values(ctx.store.state.messages).filter((m) => matches(messageSubject(m), req.query));
   let cancelled = 0;
   for (const m of targets) if (ctx.engine.cancel(m.messageId)) cancelled++;
   return { status: 200, body: { cancelled } };
@@ -37,23 +49,14 @@ export const cancelMessages: Handler = (ctx, req) => {
 
 export const keys: Handler = (ctx) => ({ status: 200, body: { current: ctx.keys.current, next: ctx.keys.next } });
 
-function eventMatches(e: EventRecord, q: URLSearchParams): boolean {
-  const ids = [...q.getAll("messageIds"), ...q.getAll("messageId")];
-  if (ids.length > 0 && !ids.includes(e.messageId)) return false;
-  const eq = (name: string, value: string | undefined) => !q.has(name) || q.getAll(name).includes(String(value));
-  if (!eq("state", e.state) || !eq("url", e.url) || !eq("scheduleId", e.scheduleId) || !eq("queueName", e.queueName)) return false;
-  // No URL groups here: a URL-group filter matches nothing.
-  if (q.has("topicName")) return false;
-  if (q.has("label") && !q.getAll("label").some((l) => e.labels?.includes(l))) return false;
-  if (q.has("fromDate") && e.time < Number(q.get("fromDate"))) return false;
-  if (q.has("toDate") && e.time > Number(q.get("toDate"))) return false;
-  return true;
-}
+const eventSubject = (e: EventRecord): Subject => e;
 
 /** `GET /v2/events?cursor=&count=` (and the SDK's filters) -> `{events, cursor?}`, newest first. */
 export const events: Handler = (ctx, req) => {
+  checkFilterKeys(req.query, EVENT_FILTERS, "GET /v2/events");
+  const ids = req.query.getAll("messageIds");
   const { items, cursor } = page(
-    ctx.store.state.events.filter((e) => eventMatches(e, req.query)),
+    ctx.store.state.events.filter((e) => (ids.length === 0 || ids.includes(e.messageId)) && matches(eventSubject(e), req.query)),
     req.query,
     "desc",
   );

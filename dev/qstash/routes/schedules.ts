@@ -4,6 +4,7 @@ import { HttpError } from "../http";
 import { randomId } from "../ids";
 import { parseCron } from "../scheduler";
 import { scheduleView } from "../views";
+import { groupOf } from "./url-groups";
 
 const first = (h: Record<string, string[]>, name: string) => h[name]?.join(", ").trim();
 
@@ -13,7 +14,10 @@ const first = (h: Record<string, string[]>, name: string) => h[name]?.join(", ")
  */
 export const createSchedule: Handler = async (ctx, req) => {
   const raw = req.params[0]!;
-  const url = checkDestination(req.rawQuery ? `${raw}?${req.rawQuery}` : raw);
+  const destination = req.rawQuery ? `${raw}?${req.rawQuery}` : raw;
+  // A URL group fans out at each tick to the endpoints it has then.
+  const group = groupOf(ctx, destination);
+  const url = group ? group.name : checkDestination(destination);
   const cron = first(req.headers, "upstash-cron");
   if (!cron) throw new HttpError(400, "Upstash-Cron header is required, e.g. Upstash-Cron: */5 * * * *");
   try {
@@ -24,6 +28,7 @@ export const createSchedule: Handler = async (ctx, req) => {
   const id = first(req.headers, "upstash-schedule-id") || randomId("scd_");
   if (!/^[A-Za-z0-9_.-]+$/.test(id) || id.length > 200) throw new HttpError(400, `invalid Upstash-Schedule-Id "${id}": use letters, digits, -, _ and .`);
   const p = parsePublish(req.headers, url, await req.body(), first(req.headers, "upstash-queue-name") || undefined);
+  if (group) p.spec.topicName = group.name;
   ctx.scheduler.upsert({
     scheduleId: id,
     cron: cron.trim(),
