@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client, Receiver } from "@upstash/qstash";
-import { vi } from "vitest";
+import { afterAll, afterEach, beforeAll, vi } from "vitest";
 import { ManualClock, startQStashServer, type QStashServer, type QStashServerOptions } from "../../dev/qstash/server";
 
 /** One request the destination received, stamped with the QStash server's clock. */
@@ -128,4 +131,38 @@ export async function rejection(p: Promise<unknown>): Promise<{ status: number |
     mute.mockRestore();
   }
   throw new Error("expected the call to fail, and it succeeded");
+}
+
+/**
+ * Servers that keep their state in files under a temporary folder, on one manual clock, with one
+ * destination: `start(file)` starts one (closed after each test); a second `start` on the same
+ * file is the restart.
+ */
+export function persistedServers(prefix: string) {
+  const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 30));
+  const servers: QStashServer[] = [];
+  const p = {
+    clock,
+    /** Closed after each test; a test that closes one itself takes it off. */
+    servers,
+    dir: "",
+    dest: undefined as unknown as Destination,
+    async start(stateFile: string) {
+      const server = await startQStashServer({ port: 0, clock, stateFile });
+      servers.push(server);
+      return { server, client: new Client({ baseUrl: server.url, token: server.token, retry: false, enableTelemetry: false }) };
+    },
+  };
+  beforeAll(async () => {
+    p.dir = mkdtempSync(join(tmpdir(), prefix));
+    p.dest = await startDestination(() => clock.now());
+  });
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+  afterAll(async () => {
+    await p.dest.close();
+    rmSync(p.dir, { recursive: true, force: true });
+  });
+  return p;
 }

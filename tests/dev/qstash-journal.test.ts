@@ -1,34 +1,11 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Client } from "@upstash/qstash";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock, startQStashServer, type QStashServer } from "../../dev/qstash/server";
+import { describe, expect, it } from "vitest";
 import { loadState } from "../../dev/qstash/store";
-import { startDestination, type Destination } from "./qstash-harness";
+import { persistedServers } from "./qstash-harness";
 
-let dir: string;
-let dest: Destination;
-const clock = new ManualClock(Date.UTC(2026, 0, 15, 12, 0, 30));
-const servers: QStashServer[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "qstash-journal-"));
-  dest = await startDestination(() => clock.now());
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-afterAll(async () => {
-  await dest.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function start(stateFile: string) {
-  const server = await startQStashServer({ port: 0, clock, stateFile });
-  servers.push(server);
-  return { server, client: new Client({ baseUrl: server.url, token: server.token, retry: false, enableTelemetry: false }) };
-}
+const p = persistedServers("qstash-journal-");
+const { clock, start } = p;
 
 /** The state as JSON would keep it (undefined fields dropped). */
 const plain = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
@@ -37,8 +14,8 @@ const turn = () => new Promise((r) => setImmediate(r));
 
 describe("append-only journal", () => {
   it("what is on disk while the server runs (a crash now) equals the live state, after every kind of change", async () => {
-    const file = join(dir, "live", "qstash.json");
-    dest.answer((r) => (r.path.startsWith("/dead") ? { status: 500, body: "no" } : { status: 200 }));
+    const file = join(p.dir, "live", "qstash.json");
+    p.dest.answer((r) => (r.path.startsWith("/dead") ? { status: 500, body: "no" } : { status: 200 }));
     const { server, client } = await start(file);
     const snapshot = statSync(file);
     const same = async () => {
@@ -46,22 +23,22 @@ describe("append-only journal", () => {
       expect(plain(loadState(file))).toEqual(plain(server.state));
     };
 
-    const later = await client.publishJSON({ url: `${dest.url}/later`, body: { a: 1 }, delay: "1h", deduplicationId: "d-1" });
-    await client.publish({ url: `${dest.url}/later`, body: "dup", deduplicationId: "d-1" });
+    const later = await client.publishJSON({ url: `${p.dest.url}/later`, body: { a: 1 }, delay: "1h", deduplicationId: "d-1" });
+    await client.publish({ url: `${p.dest.url}/later`, body: "dup", deduplicationId: "d-1" });
     await same();
-    await client.publish({ url: `${dest.url}/dead/1`, body: "x", retries: 1, label: "l" });
-    await client.publish({ url: `${dest.url}/dead/2`, body: "x", retries: 0 });
+    await client.publish({ url: `${p.dest.url}/dead/1`, body: "x", retries: 1, label: "l" });
+    await client.publish({ url: `${p.dest.url}/dead/2`, body: "x", retries: 0 });
     await clock.settle();
     await same();
     await clock.advance(60_000);
     await same();
-    await client.schedules.create({ destination: `${dest.url}/cron`, cron: "* * * * *", scheduleId: "every-minute" });
+    await client.schedules.create({ destination: `${p.dest.url}/cron`, cron: "* * * * *", scheduleId: "every-minute" });
     await clock.advance(61_000);
     await client.schedules.pause({ schedule: "every-minute" });
     await client.queue({ queueName: "q" }).upsert({ parallelism: 2, paused: true });
-    await client.queue({ queueName: "q" }).enqueue({ url: `${dest.url}/q`, body: "q" });
-    await client.urlGroups.addEndpoints({ name: "g", endpoints: [{ url: `${dest.url}/g1` }, { url: `${dest.url}/g2` }] });
-    await client.urlGroups.removeEndpoints({ name: "g", endpoints: [{ url: `${dest.url}/g1` }] });
+    await client.queue({ queueName: "q" }).enqueue({ url: `${p.dest.url}/q`, body: "q" });
+    await client.urlGroups.addEndpoints({ name: "g", endpoints: [{ url: `${p.dest.url}/g1` }, { url: `${p.dest.url}/g2` }] });
+    await client.urlGroups.removeEndpoints({ name: "g", endpoints: [{ url: `${p.dest.url}/g1` }] });
     await client.flowControl.pin("fk", { parallelism: 2 });
     await same();
     await client.messages.cancel(later.messageId);
@@ -77,33 +54,33 @@ describe("append-only journal", () => {
   });
 
   it("a restart replays the journal, compacts it, and delivers what was pending", async () => {
-    const file = join(dir, "restart", "qstash.json");
+    const file = join(p.dir, "restart", "qstash.json");
     const a = await start(file);
-    const { messageId } = await a.client.publish({ url: `${dest.url}/after-restart`, body: "kept", delay: "1m" });
+    const { messageId } = await a.client.publish({ url: `${p.dest.url}/after-restart`, body: "kept", delay: "1m" });
     await turn();
     // A crash: the files as they are, the server never closed cleanly (close would compact).
     const crashed = readFileSync(`${file}.journal`, "utf8");
     const snapshot = readFileSync(file, "utf8");
     await a.server.close();
-    servers.length = 0;
+    p.servers.length = 0;
     writeFileSync(file, snapshot);
     writeFileSync(`${file}.journal`, crashed);
 
     const b = await start(file);
     expect(readFileSync(`${file}.journal`, "utf8")).toBe("");
     expect(Object.keys(b.server.state.messages)).toEqual([messageId]);
-    const before = dest.received.length;
+    const before = p.dest.received.length;
     await clock.advance(60_000);
-    expect(dest.received.slice(before).map((r) => [r.path, r.text])).toEqual([["/after-restart", "kept"]]);
+    expect(p.dest.received.slice(before).map((r) => [r.path, r.text])).toEqual([["/after-restart", "kept"]]);
     await b.server.close();
-    servers.length = 0;
+    p.servers.length = 0;
     expect(existsSync(`${file}.journal`)).toBe(false);
   });
 
   it("drops a last line cut short by a crash, and refuses a broken line before the end", async () => {
-    const file = join(dir, "torn", "qstash.json");
+    const file = join(p.dir, "torn", "qstash.json");
     const a = await start(file);
-    const { messageId } = await a.client.publish({ url: `${dest.url}/x`, body: "x", delay: "1h" });
+    const { messageId } = await a.client.publish({ url: `${p.dest.url}/x`, body: "x", delay: "1h" });
     await turn();
     const journal = readFileSync(`${file}.journal`, "utf8");
     appendFileSync(`${file}.journal`, '{"seq":99,"put":{"messages":{"msg_torn"');
@@ -113,21 +90,21 @@ describe("append-only journal", () => {
   });
 
   it("ticks missed while the server was down are skipped, not replayed: the next one fires on time", async () => {
-    const file = join(dir, "missed", "qstash.json");
+    const file = join(p.dir, "missed", "qstash.json");
     const a = await start(file);
-    await a.client.schedules.create({ destination: `${dest.url}/tick`, cron: "*/5 * * * *", scheduleId: "five" });
+    await a.client.schedules.create({ destination: `${p.dest.url}/tick`, cron: "*/5 * * * *", scheduleId: "five" });
     await a.server.close();
-    servers.length = 0;
+    p.servers.length = 0;
     // Down for an hour: twelve ticks pass with no server.
     await clock.advance(60 * 60_000);
     const down = clock.now();
-    const before = dest.received.length;
+    const before = p.dest.received.length;
     const b = await start(file);
     await clock.settle();
-    expect(dest.received.length).toBe(before);
+    expect(p.dest.received.length).toBe(before);
     const next = Math.ceil((down + 1) / 300_000) * 300_000;
     expect((await b.client.schedules.get("five")).nextScheduleTime).toBe(next);
     await clock.advance(next - clock.now());
-    expect(dest.received.slice(before).map((r) => [r.path, r.at])).toEqual([["/tick", next]]);
+    expect(p.dest.received.slice(before).map((r) => [r.path, r.at])).toEqual([["/tick", next]]);
   });
 });
