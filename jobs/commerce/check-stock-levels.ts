@@ -25,6 +25,7 @@ export default defineJob({
     const counts = await runEffects<Alert, { email: string | null; slack: boolean }>(ctx, {
       due: ({ after, limit }) => db.rpc<Alert[]>("commerce_stock_alerts_due", { p_now: now, p_after_key: after?.key ?? null, p_limit: limit }),
       key: (a) => a.key,
+      onUnknown: "retry", // Slack has no idempotency key: a second low-stock alert beats a lost one (docs/reliability.md)
       work: async (a, effect) => {
         const message = stockAlertEmail(a.products);
         const slack = providers.slack();

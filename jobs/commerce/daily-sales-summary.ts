@@ -32,6 +32,7 @@ export default defineJob({
     const counts = await runEffects<StoreDay, { email: string }>(ctx, {
       due: ({ after }) => Promise.resolve(after ? [] : days),
       key: (d) => `sales-summary:${d.date}`,
+      onUnknown: "retry-with-key", // Resend keeps the first email per key
       subject: (d) => d.date,
       work: async (d, effect) => {
         const s = await db.rpc<SalesSummary>("commerce_sales_summary", { p_from: d.from, p_to: d.to, p_top: TOP_PRODUCTS });

@@ -47,6 +47,7 @@ export default defineJob({
           p_limit: limit,
         }),
       key: (p) => `payment:${p.payment_id}:reconcile`,
+      onUnknown: "retry", // asking Razorpay again only reads; the confirmation is conditional in SQL
       subject: (p) => p.payment_id,
       work: async (p) => {
         const at = await razorpay.fetchPayment(p.transaction_id, signal);

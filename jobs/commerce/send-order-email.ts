@@ -33,6 +33,7 @@ export default defineJob({
     const counts = await runEffects<OrderView, { email: string }>(ctx, {
       due: ({ after }) => Promise.resolve(after ? [] : [order]),
       key: (o) => orderEmailKey(o.order_id, payload.status),
+      onUnknown: "retry-with-key", // Resend keeps the first email per key
       subject: (o) => o.order_id,
       work: async (o, effect) => {
         const message = orderUpdateEmail({

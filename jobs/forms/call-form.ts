@@ -51,6 +51,12 @@ export default defineJob({
             throw err;
           }
         },
+        // Vapi takes no idempotency key: a call whose answer was lost is looked up by number in the
+        // window it can have been placed in (after the deadline), never dialled blindly again.
+        reconcile: async (f) => {
+          const found = await providers.voice().findCall({ number: f.patient.phone, since: new Date(Date.parse(f.deadline) - CLOCK_SKEW_MS), until: new Date(now.getTime() + CLOCK_SKEW_MS), key: `call:${f.form_id}` });
+          return found && { ...found, provider: "vapi", phone: f.patient.phone };
+        },
         finish: "forms_call_settle",
         // Shorter than QStash's first retry (12 s), so a redelivery finds the call due again.
         backoffMs: 5_000,

@@ -27,6 +27,7 @@ export default defineJob({
       due: ({ after, limit }) =>
         db.rpc<Due[]>("upcoming_payouts_due", { p_now: now, p_days: PAYOUT_NOTICE_DAYS, p_after_arrival: after?.arrival_date, p_after_id: after?.payout_id, p_limit: limit }),
       key: (p) => `payout-upcoming:${p.payout_id}`,
+      onUnknown: "retry-with-key", // Resend and Novu keep the first request per key
       subject: (p) => p.payout_id,
       work: async (p, effect) => {
         const message = payoutUpcomingEmail({ name: p.to.name, amount: p.amount, currency: p.currency, arrivalDate: p.arrival_date });

@@ -74,6 +74,7 @@ function runTasks(ctx: JobContext<unknown>): Promise<EffectCounts> {
     due: ({ after, limit }) =>
       db.rpc<Task[]>("admin_tasks_due", { p_now: now, p_after_run_at: after?.run_at, p_after_id: after?.id, p_limit: limit }),
     key: (task) => `task:${task.id}`,
+    onUnknown: "retry-with-key", // Resend and Novu keep the first request per key
     subject: (task) => task.id,
     work: async (task, effect) => {
       const kind = KINDS[task.kind];

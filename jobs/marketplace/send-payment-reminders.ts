@@ -51,6 +51,7 @@ export default defineJob({
           p_limit: limit,
         }),
       key: (r) => `payment-reminder:${r.appointment_id}:${r.seq}`,
+      onUnknown: "retry-with-key", // Resend keeps the first email per key
       // The booking: its succeeded reminders are how the next one gets its number and its spacing.
       subject: (r) => r.appointment_id,
       work: async (r, effect) => {

@@ -70,6 +70,7 @@ async function once(ctx: JobContext<unknown>, run: NodeRun, send: (key: string) 
     {
       due: async ({ after }) => (after ? [] : [run]),
       key: (r) => effectKey(r as NodeRunIds),
+      onUnknown: "retry-with-key", // Resend and Novu keep the first request per key
       subject: (r) => r.id,
       work: async (_r, effect) => {
         try {

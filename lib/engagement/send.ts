@@ -32,6 +32,7 @@ export async function sendOnce<T extends Target>(
       return rows;
     },
     key: opts.key,
+    onUnknown: "retry-with-key", // Resend keeps the first email per key
     subject: (t) => t.learner_id,
     work: async (t, effect) => {
       const message = opts.render(t, unsubscribeUrl(ctx.env, t.learner_id));

@@ -14,7 +14,13 @@ export const stopsBatch = (err: unknown) => err instanceof RetryAfterError || er
 export async function processItems<T, R>(
   items: readonly T[],
   work: (item: T) => Promise<R>,
-  opts: { concurrency: number; signal?: AbortSignal; onError?: (item: T, error: unknown) => void },
+  opts: {
+    concurrency: number;
+    signal?: AbortSignal;
+    /** Asked before each item starts; what it throws stops the batch as the signal does (the run lost its lease). */
+    guard?: () => void;
+    onError?: (item: T, error: unknown) => void;
+  },
 ): Promise<{ results: ItemResult<T, R>[]; stop?: unknown }> {
   const results: ItemResult<T, R>[] = new Array(items.length);
   let stop: unknown;
@@ -25,6 +31,13 @@ export async function processItems<T, R>(
       if (i >= items.length) return;
       const item = items[i]!;
       if (stop === undefined && opts.signal?.aborted) stop = opts.signal.reason;
+      if (stop === undefined && opts.guard) {
+        try {
+          opts.guard();
+        } catch (err) {
+          stop = err;
+        }
+      }
       if (stop !== undefined) {
         results[i] = { item, ok: false, released: true };
         continue;

@@ -51,6 +51,13 @@ export interface JobContext<P> {
   signal: AbortSignal;
   run: RunInfo;
   /**
+   * The database for recording what the run did (runEffects' settle and release): not cancelled
+   * by the run's timeout, so what completed is recorded; each call has the database's own bound.
+   */
+  settleDb: Db;
+  /** The run's hold on its job: `check()` throws LeaseLostError once the run may no longer make effects. */
+  lease: { check(): void };
+  /**
    * Asks for another run of this job (same payload) at `at` when its next tick comes later:
    * runEffects calls it for effects that are due again. Never throws; a failure is logged.
    */

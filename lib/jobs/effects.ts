@@ -1,6 +1,7 @@
 import { NonRetryableError, ProviderError, TimeoutError } from "../errors";
 import { errorText, processItems, stopsBatch, type ItemResult } from "./batch";
 import type { JobContext } from "./define";
+import { LeaseLostError } from "./lease";
 
 /** The claim a piece of work runs under: its key, which attempt this is. */
 export interface Effect {
@@ -38,6 +39,16 @@ export interface EffectOptions<T, R> {
    * if it was made (then it counts as succeeded and `work` is not called), undefined if not.
    */
   reconcile?: (item: T, effect: Effect) => Promise<R | undefined>;
+  /**
+   * What a lost answer (a timeout, a 5xx, a run that died holding the claim) means when the effect
+   * is due again and there is no `reconcile` to look it up. Each job declares it for its providers:
+   * - "retry-with-key": the provider keeps the first request per idempotency key (Resend, Novu,
+   *   Stripe within 24 h; a QStash deduplication id), so asking again makes nothing twice;
+   * - "retry": a possible duplicate is preferred to a lost effect (an alert, a token refresh);
+   * - "abandon" (the default): the effect is `abandoned` for a person to check with the provider,
+   *   never tried blindly again.
+   */
+  onUnknown?: "retry-with-key" | "retry" | "abandon";
   /** What to keep of a result (the provider's ids). Default: the result as it is. */
   result?: (value: R, item: T) => unknown;
   /** A SQL function (p_run_id, p_now, p_results, p_backoff_ms) that settles the page and records it in the job's tables. */
@@ -93,13 +104,24 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
             reconciled++;
             return found;
           }
+        } else if (c.reconcile && (opts.onUnknown ?? "abandon") === "abandon") {
+          throw new UnknownOutcomeError(c.effect.key);
         }
+        // The fence again: a reconciliation may have taken a while.
+        ctx.lease.check();
         return opts.work(c.item, c.effect);
       },
-      { concurrency: opts.concurrency ?? 4, signal, onError: (c, error) => log.warn("effect.failed", { key: c.effect.key, attempt: c.effect.attempt, error: errorText(error) }) },
+      {
+        concurrency: opts.concurrency ?? 4,
+        signal,
+        guard: () => ctx.lease.check(),
+        onError: (c, error) => log.warn("effect.failed", { key: c.effect.key, attempt: c.effect.attempt, error: errorText(error) }),
+      },
     );
     const rows = results.map((r) => settleRow(r, opts));
-    const settled = await db.rpc<Partial<Record<Outcome, number>>>(opts.finish ?? "effects_finish", {
+    // Not with the run's signal: a run stopped by its timeout still records what it did and
+    // releases what it never started, or the next run would make those effects again.
+    const settled = await ctx.settleDb.rpc<Partial<Record<Outcome, number>>>(opts.finish ?? "effects_finish", {
       p_run_id: run.id,
       p_now: now,
       p_results: rows,
@@ -111,12 +133,19 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
     if (stop !== undefined) throw stop;
     if (items.length < limit) break;
   }
-  // Failures of this run or of earlier ones (not due yet, so not even offered) may want a run
-  // before the job's next tick.
-  const next = await db.rpc<string | null>("effects_next_attempt", { p_job: run.job, p_now: now });
+  // This run's failures may want a run before the job's next tick (earlier runs asked for their own).
+  const next = await db.rpc<string | null>("effects_next_attempt", { p_job: run.job, p_now: now, p_run_id: run.id });
   counts.retryAt = next ? new Date(next) : undefined;
   if (counts.retryAt) await ctx.runAgainAt(counts.retryAt);
   return counts;
+}
+
+/** An effect that may have been made, with no record to check and no key that makes a retry safe. */
+class UnknownOutcomeError extends NonRetryableError {
+  override name = "UnknownOutcomeError";
+  constructor(key: string) {
+    super(`${key}: an earlier attempt may have made it (its answer was lost), and this job can neither look it up at the provider nor retry it safely; check with the provider`);
+  }
 }
 
 /** A reconciliation that failed: whatever it failed with, the effect may still have been made. */
@@ -142,6 +171,8 @@ async function lookUp<R>(find: () => Promise<R>): Promise<R> {
  */
 export function outcomeOf(error: unknown): Exclude<Outcome, "succeeded" | "released"> {
   if (error instanceof ReconcileError) return "unknown";
+  // Fenced in the middle of an item: what it asked of a provider before may have been made.
+  if (error instanceof LeaseLostError) return "unknown";
   if (error instanceof NonRetryableError) return "abandoned";
   if (error instanceof TimeoutError) return "unknown";
   if (error instanceof ProviderError) return error.status === undefined || error.status >= 500 ? "unknown" : "failed";

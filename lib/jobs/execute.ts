@@ -6,10 +6,11 @@ import { createProviders } from "../providers";
 import { jobCompleted, type RunCompleted } from "../product-events";
 import { providersWithSignal } from "../providers/bind";
 import type { JobContext, JobDefinition, JobStats } from "./define";
-import { holdLease, type LeaseTimes } from "./lease";
+import { holdLease, type Lease, type LeaseTimes } from "./lease";
 import { scheduleRetryRun } from "./retry-run";
 import type { RunDeps, RunOutcome, RunRequest } from "./run";
 import { dbWithSignal } from "./scope";
+import { realTimers } from "./timers";
 
 type Settled = { ok: true; stats: JobStats } | { ok: false; error: unknown };
 
@@ -23,6 +24,8 @@ interface Run {
   timeoutMs: number;
   times: LeaseTimes;
   log: Logger;
+  /** When the open was sent (timers.now()): the lease the ledger granted runs at least from then. */
+  heldSince: number;
 }
 
 /**
@@ -34,15 +37,19 @@ export async function executeRun(r: Run): Promise<RunOutcome> {
   const { deps, req, runId, log } = r;
   const started = Date.now();
   log.info("job.run.started", { slotAt: r.slotAt?.toISOString() });
+  const timers = deps.timers ?? realTimers;
   const ac = new AbortController();
-  const lease = holdLease({ db: deps.db, runId, times: r.times, log, onLost: (err) => ac.abort(err) });
+  const lease = holdLease({ db: deps.db, runId, times: r.times, log, timers, heldSince: r.heldSince, onLost: (err) => ac.abort(err) });
   const ctx: JobContext<unknown> = {
     payload: req.payload,
     db: dbWithSignal(deps.db, ac.signal),
+    // Recording what was done is not cancelled with the run: each call has the database's own bound.
+    settleDb: deps.db,
+    lease,
     redis: deps.redis,
     env: deps.env,
     log,
-    providers: providersWithSignal(deps.providers ?? createProviders(deps.env, deps.db), ac.signal),
+    providers: providersWithSignal(deps.providers ?? createProviders(deps.env, deps.db), ac.signal, () => lease.check()),
     now: r.now,
     signal: ac.signal,
     run: { id: runId, job: r.job.name, trigger: req.trigger, attempt: req.attempt ?? 0, messageId: req.messageId, scheduleId: req.scheduleId, slotAt: r.slotAt },
@@ -58,12 +65,12 @@ export async function executeRun(r: Run): Promise<RunOutcome> {
       (stats) => ({ ok: true, stats: stats ?? {} }),
       (error: unknown) => ({ ok: false, error }),
     );
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, r.timeoutMs, "timeout")));
+  let timer: unknown;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = timers.setTimeout(() => resolve("timeout"), r.timeoutMs)));
   const first = await Promise.race([settled, timedOut]);
 
   if (first !== "timeout") {
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
     lease.stop();
     if (first.ok) {
       await close(r, "succeeded", first.stats, null);
@@ -88,12 +95,13 @@ export async function executeRun(r: Run): Promise<RunOutcome> {
 }
 
 /** Waits (within a grace period) for a handler past its timeout, then records the timeout. Never rejects. */
-async function settleLate(r: Run, settled: Promise<Settled>, timeout: TimeoutError, lease: { stop(): void }): Promise<void> {
+async function settleLate(r: Run, settled: Promise<Settled>, timeout: TimeoutError, lease: Lease): Promise<void> {
   const started = Date.now();
-  let grace: NodeJS.Timeout | undefined;
-  const abandoned = new Promise<"abandoned">((resolve) => (grace = setTimeout(resolve, r.times.settleGraceMs, "abandoned")));
+  const timers = r.deps.timers ?? realTimers;
+  let grace: unknown;
+  const abandoned = new Promise<"abandoned">((resolve) => (grace = timers.setTimeout(() => resolve("abandoned"), r.times.settleGraceMs)));
   const late = await Promise.race([settled, abandoned]);
-  clearTimeout(grace);
+  timers.clearTimeout(grace);
   lease.stop();
   if (late === "abandoned") {
     const error = {
@@ -132,5 +140,6 @@ async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | n
 
 /** Best effort: a publish that fails is not retried here, the job's next tick retries the effects anyway. */
 function retryDeps(deps: RunDeps) {
-  return { env: deps.env, registry: deps.registry, db: deps.db, client: new Client({ baseUrl: deps.env.qstash.url, token: deps.env.qstash.token, retry: false }) };
+  const client = deps.qstash ?? new Client({ baseUrl: deps.env.qstash.url, token: deps.env.qstash.token, retry: false });
+  return { env: deps.env, registry: deps.registry, db: deps.db, client: client as Client };
 }

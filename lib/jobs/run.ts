@@ -1,5 +1,7 @@
+import type { Client } from "@upstash/qstash";
 import type { Redis } from "@upstash/redis";
 import type { Trigger } from "../auth";
+import { DEFAULT_DB_TIMEOUTS } from "../db/timeouts";
 import type { Db } from "../db/types";
 import type { Env } from "../env";
 import type { Logger } from "../log";
@@ -9,6 +11,7 @@ import { executeRun } from "./execute";
 import { leaseTimes, type LeaseTimes } from "./lease";
 import type { Registry } from "./registry";
 import { slotOf } from "./schedules";
+import { realTimers, type Timers } from "./timers";
 import { runWithoutLedger } from "./without-ledger";
 
 export interface RunDeps {
@@ -22,6 +25,10 @@ export interface RunDeps {
   clock?: () => Date;
   /** The run lease and its renewal (defaults in lease.ts); tests shorten them. */
   lease?: Partial<LeaseTimes>;
+  /** The lease's, the fence's and the timeout's clock (the simulation's is virtual). */
+  timers?: Timers;
+  /** What retry runs are published with; built from env when absent. */
+  qstash?: Pick<Client, "publishJSON">;
 }
 
 export interface RunRequest {
@@ -60,6 +67,8 @@ type OpenDecision =
   | { decision: "wait"; held_by: string; running: number; retry_after_ms: number }
   | { decision: "replay" };
 
+const DB_CALL_MS = DEFAULT_DB_TIMEOUTS.callMs;
+
 /**
  * A scheduled tick (Vercel cron, a QStash schedule, a run by hand or from the CLI) may be skipped
  * while another run holds its job: the next tick does the same sweep. A QStash delivery without a
@@ -84,6 +93,8 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
   const scheduled = req.trigger === "vercel" || (req.trigger === "qstash" && req.scheduleId !== undefined);
   const tick = isTick(req);
   const concurrency = tick ? undefined : job.concurrency;
+  const timers = deps.timers ?? realTimers;
+  const heldSince = timers.now();
 
   const open = await deps.db.rpc<OpenDecision>("job_run_open", {
     p_job: req.job,
@@ -100,6 +111,10 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
     p_timeout_ms: timeoutMs,
     p_concurrency: concurrency?.limit ?? null,
     p_concurrency_key: concurrency?.key ? concurrency.key(req.payload) : null,
+    // Past the database call's own bound this delivery is answered 500 and retried: an open that
+    // reaches the database later must not leave a run that nobody runs.
+    p_deadline: new Date(timers.wall() + DB_CALL_MS),
+    p_renew_ms: times.renewMs,
   }).catch(async (err: unknown) => {
     // Nothing ran and nothing is recorded; the caller answers 500 so the delivery is retried.
     await runWithoutLedger(job, deps, err, timeoutMs);
@@ -126,5 +141,5 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
 
   // A retry keeps the slot of its message's first attempt (the ledger's answer), not today's tick.
   const slotAt = open.slot_at ? new Date(open.slot_at) : undefined;
-  return executeRun({ job, req, deps, runId: open.run_id, slotAt, now, timeoutMs, times, log: log.child({ runId: open.run_id }) });
+  return executeRun({ job, req, deps, runId: open.run_id, slotAt, now, timeoutMs, times, heldSince, log: log.child({ runId: open.run_id }) });
 }

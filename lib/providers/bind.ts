@@ -2,10 +2,15 @@ import type { EmailProvider, GoogleOAuthProvider, NotifyProvider, PaymentsProvid
 
 /**
  * The providers as a handler sees them: a call made without a signal gets the run's, so every
- * vendor request of a run stops when the run does, even where a job forgot to pass it.
+ * vendor request of a run stops when the run does, even where a job forgot to pass it; and no
+ * request leaves once `fence` throws (the run can no longer prove it holds its lease), so a run
+ * that lost the database never acts beside the run that took its job over.
  */
-export function providersWithSignal(p: Providers, signal: AbortSignal): Providers {
-  const pick = (s: AbortSignal | undefined) => s ?? signal;
+export function providersWithSignal(p: Providers, signal: AbortSignal, fence: () => void = () => {}): Providers {
+  const pick = (s: AbortSignal | undefined) => {
+    fence();
+    return s ?? signal;
+  };
   const once = <T>(make: () => T) => {
     let v: { value: T } | undefined;
     return () => (v ??= { value: make() }).value;
@@ -38,7 +43,7 @@ export function providersWithSignal(p: Providers, signal: AbortSignal): Provider
     }),
     voice: once((): VoiceProvider => {
       const v = p.voice();
-      return { call: (r, sig) => v.call(r, pick(sig)) };
+      return { call: (r, sig) => v.call(r, pick(sig)), findCall: (q, sig) => v.findCall(q, pick(sig)) };
     }),
     payments: once((): PaymentsProvider => {
       const pay = p.payments();

@@ -99,6 +99,10 @@ export function outboxVoice(record: Record_): VoiceProvider {
       await record("vapi", key, { to: customer.number, name: customer.name }, signal);
       return { id: idOf("call", key), status: "queued" };
     },
+    async findCall(q, signal) {
+      const found = (await record.find?.("vapi", { to: q.number }, { since: q.since, signal })) ?? [];
+      return found.some((e) => e.key === q.key) ? { id: idOf("call", q.key), status: "queued" } : undefined;
+    },
   };
 }
 

@@ -109,8 +109,19 @@ export interface VoiceCall {
   status: string;
 }
 
+/** Finds a call already placed to `number` (by this assistant and phone number) created in [since, until]. */
+export interface VoiceCallLookup {
+  number: string;
+  since: Date;
+  until: Date;
+  /** The key the call was placed under (the outbox matches on it; Vapi keeps no key). */
+  key: string;
+}
+
 export interface VoiceProvider {
   call(r: VoiceCallRequest, signal?: AbortSignal): Promise<VoiceCall>;
+  /** Vapi's own record: how a call whose answer was lost is told from one never placed. */
+  findCall(q: VoiceCallLookup, signal?: AbortSignal): Promise<VoiceCall | undefined>;
 }
 
 /** A payment as Razorpay reports it (GET /v1/payments/:id); amounts in the smallest unit. */

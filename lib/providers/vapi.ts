@@ -10,7 +10,27 @@ export const VAPI_API = "https://api.vapi.ai";
  */
 export function createVapiProvider(cfg: { apiKey: string; assistantId: string; phoneNumberId: string; baseUrl: string | undefined }): VoiceProvider {
   const url = `${(cfg.baseUrl ?? VAPI_API).replace(/\/+$/, "")}/call`;
+  const authorization = `Bearer ${cfg.apiKey}`;
   return {
+    /**
+     * Vapi keeps no idempotency key, but lists the calls of an assistant and phone number by
+     * creation time (`GET /call`): a call to the same number from them in the window is ours.
+     */
+    async findCall(q, signal): Promise<VoiceCall | undefined> {
+      const query = new URLSearchParams({ assistantId: cfg.assistantId, phoneNumberId: cfg.phoneNumberId, createdAtGe: q.since.toISOString(), createdAtLe: q.until.toISOString(), limit: "100" });
+      let res: Response;
+      try {
+        res = await fetch(`${url}?${query}`, { headers: { authorization }, signal: requestSignal(signal, 20_000) });
+      } catch (err) {
+        throw vendorError("Vapi", "VAPI_API_KEY", undefined, (err as Error).message, undefined, err);
+      }
+      const text = await res.text().catch(() => "");
+      if (!res.ok) throw vendorError("Vapi", "VAPI_API_KEY", res.status, messageOf(text) || res.statusText, res.headers.get("retry-after"));
+      const calls = parse(text);
+      if (!Array.isArray(calls)) throw new ProviderError("Vapi", `HTTP ${res.status}: the call list is not a list`, res.status);
+      const ours = (calls as { id?: unknown; status?: unknown; customer?: { number?: unknown } }[]).find((c) => c.customer?.number === q.number && typeof c.id === "string");
+      return ours ? { id: ours.id as string, status: typeof ours.status === "string" ? ours.status : "queued" } : undefined;
+    },
     async call({ customer }, signal): Promise<VoiceCall> {
       // A call is not started for a run that has already stopped.
       signal?.throwIfAborted();
@@ -18,7 +38,7 @@ export function createVapiProvider(cfg: { apiKey: string; assistantId: string; p
       try {
         res = await fetch(url, {
           method: "POST",
-          headers: { authorization: `Bearer ${cfg.apiKey}`, "content-type": "application/json" },
+          headers: { authorization, "content-type": "application/json" },
           body: JSON.stringify({ assistantId: cfg.assistantId, phoneNumberId: cfg.phoneNumberId, customer }),
           signal: requestSignal(signal, 20_000),
         });

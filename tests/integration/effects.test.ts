@@ -24,6 +24,8 @@ function ctx(job: string, now: Date, signal = new AbortController().signal): Job
     now,
     signal,
     run: { id: randomUUID(), job, trigger: "cli", attempt: 0, messageId: undefined, scheduleId: undefined, slotAt: undefined },
+    settleDb: deps.db,
+    lease: { check() {} },
     runAgainAt: async (at) => void retryRuns.push(at),
   };
 }
@@ -140,6 +142,39 @@ describe("runEffects", () => {
     expect(out.count(`${job}:0`)).toBe(1);
     expect(out.count(`${job}:1`)).toBe(2);
     expect(await effect(`${job}:0`)).toMatchObject({ status: "succeeded", attempts: 2, result: { id: "found_0" } });
+  });
+
+  it("a run asks for a retry run only for its own effects, not while another payload's effect waits out its backoff", async () => {
+    const job = `per-payload-${randomUUID().slice(0, 6)}`;
+    const t0 = new Date("2031-02-01T00:00:00Z");
+    const one = (item: number, work: EffectOptions<number, unknown>["work"]) => opts(job, work, { due: async ({ after }) => (after === undefined ? [item] : []), backoffMs: 60_000 });
+    const failing = await runEffects(ctx(job, t0), one(0, async () => { throw new ProviderError("Vendor", "HTTP 422: invalid", 422); }));
+    expect(failing.retryAt).toBeDefined();
+    const before = retryRuns.length;
+    // Another message of the same job, whose own effect is made: it publishes nothing.
+    const done = await runEffects(ctx(job, new Date(t0.getTime() + 1_000)), one(1, async () => ({ id: "ok" })));
+    expect(done).toMatchObject({ succeeded: 1, retryAt: undefined });
+    expect(retryRuns.length).toBe(before);
+  });
+
+  it("an unknown outcome without reconcile is abandoned for a person, never tried blindly again, unless the job declares a safe retry", async () => {
+    const job = `unknown-${randomUUID().slice(0, 6)}`;
+    const out = edge();
+    const lost = async (_i: number, e: { key: string }) => {
+      out.calls.push(e.key);
+      throw new ProviderError("Vendor", "HTTP 503: unavailable", 503);
+    };
+    const t0 = new Date("2031-04-01T00:00:00Z");
+    expect(await runEffects(ctx(job, t0), opts(job, lost, { due: dueOf(1), backoffMs: 1_000 }))).toMatchObject({ unknown: 1 });
+    const later = new Date(t0.getTime() + 3_600_000);
+    expect(await runEffects(ctx(job, later), opts(job, lost, { due: dueOf(1) }))).toMatchObject({ abandoned: 1 });
+    expect(out.count(`${job}:0`)).toBe(1);
+    expect(await effect(`${job}:0`)).toMatchObject({ status: "abandoned", last_error: expect.stringContaining("can neither look it up at the provider nor retry it safely") });
+
+    // A provider that keeps the first request per key may be asked again.
+    const keyed = `keyed-${randomUUID().slice(0, 6)}`;
+    expect(await runEffects(ctx(keyed, t0), opts(keyed, lost, { due: dueOf(1), backoffMs: 1_000, onUnknown: "retry-with-key" }))).toMatchObject({ unknown: 1 });
+    expect(await runEffects(ctx(keyed, later), opts(keyed, async () => ({ id: "ok" }), { due: dueOf(1), onUnknown: "retry-with-key" }))).toMatchObject({ succeeded: 1 });
   });
 
   it("a claim whose run died is taken over once its lease passes, and reconciled first", async () => {

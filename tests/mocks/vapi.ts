@@ -15,6 +15,8 @@ export interface VapiCall {
   body: { assistantId: string; phoneNumberId: string; customer: { number: string; name?: string } };
 }
 
+const PLACED = "x-test-call-placed";
+
 const error = (status: number, message: string | string[], error: string, headers: Record<string, string> = {}) =>
   HttpResponse.json({ message, error, statusCode: status }, { status, headers });
 
@@ -22,6 +24,8 @@ const error = (status: number, message: string | string[], error: string, header
 export const vapiAnswers = {
   rateLimited: (retryAfterSeconds: number) => error(429, "Too Many Requests", "Too Many Requests", { "retry-after": String(retryAfterSeconds) }),
   serverError: () => error(500, "Internal server error", "Internal Server Error"),
+  /** A 5xx after the call was placed: the caller cannot tell it from one that placed nothing. */
+  serverErrorAfterPlacing: () => error(502, "Bad Gateway", "Bad Gateway", { [PLACED]: "1" }),
   invalidNumber: () => error(400, ["customer.number must be a valid phone number in the E.164 format. Hot tip, you may be missing the country code (Eg. US: +1)."], "Bad Request"),
 };
 
@@ -30,9 +34,11 @@ export const vapiAnswers = {
  * call as Vapi does, unless `respond` says otherwise for a request (it sees the recorded call and
  * the number of requests so far for the same number).
  */
-export function vapiCalls(opts: { base?: string; delayMs?: number; respond?: (call: VapiCall, nForNumber: number) => Response | undefined } = {}) {
+export function vapiCalls(opts: { base?: string; delayMs?: number; respond?: (call: VapiCall, nForNumber: number) => Response | undefined; now?: () => number } = {}) {
   const calls: VapiCall[] = [];
   const perNumber = new Map<string, number>();
+  /** The calls Vapi placed (answered or not), as its `GET /call` lists them. */
+  const placed: { id: string; status: string; customer: { number: string }; createdAt: string }[] = [];
   const handlers = [
     http.post(`${opts.base ?? VAPI_URL}/call`, async ({ request }) => {
       const call: VapiCall = { authorization: request.headers.get("authorization"), body: (await request.json()) as VapiCall["body"] };
@@ -43,13 +49,26 @@ export function vapiCalls(opts: { base?: string; delayMs?: number; respond?: (ca
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
       if (call.authorization !== `Bearer ${VAPI_ENV.VAPI_API_KEY}`) return error(401, "Invalid Key. Hot tip, you may be using the private key instead of the public key, or vice versa.", "Unauthorized");
       const custom = opts.respond?.(call, n);
-      if (custom) return custom;
-      const now = new Date().toISOString();
+      // Vapi stamps a call with its own clock: the test's, where the test moves time.
+      const now = new Date(opts.now?.() ?? Date.now()).toISOString();
+      const id = randomUUID();
+      if (custom) {
+        if (custom.headers.get(PLACED)) placed.push({ id, status: "queued", customer: call.body.customer, createdAt: now });
+        return custom;
+      }
+      placed.push({ id, status: "queued", customer: call.body.customer, createdAt: now });
       return HttpResponse.json(
-        { id: randomUUID(), orgId: "org_test", type: "outboundPhoneCall", status: "queued", assistantId: call.body.assistantId, phoneNumberId: call.body.phoneNumberId, customer: call.body.customer, createdAt: now, updatedAt: now },
+        { id, orgId: "org_test", type: "outboundPhoneCall", status: "queued", assistantId: call.body.assistantId, phoneNumberId: call.body.phoneNumberId, customer: call.body.customer, createdAt: now, updatedAt: now },
         { status: 201 },
       );
     }),
+    http.get(`${opts.base ?? VAPI_URL}/call`, ({ request }) => {
+      if (request.headers.get("authorization") !== `Bearer ${VAPI_ENV.VAPI_API_KEY}`) return error(401, "Invalid Key", "Unauthorized");
+      const q = new URL(request.url).searchParams;
+      const ge = Date.parse(q.get("createdAtGe") ?? "1970-01-01T00:00:00Z");
+      const le = Date.parse(q.get("createdAtLe") ?? "9999-01-01T00:00:00Z");
+      return HttpResponse.json(placed.filter((c) => Date.parse(c.createdAt) >= ge && Date.parse(c.createdAt) <= le));
+    }),
   ];
-  return { calls, handlers, callsTo: (number: string) => perNumber.get(number) ?? 0, numbers: () => new Map(perNumber) };
+  return { calls, placed, handlers, callsTo: (number: string) => perNumber.get(number) ?? 0, numbers: () => new Map(perNumber) };
 }

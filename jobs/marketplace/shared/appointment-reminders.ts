@@ -39,6 +39,7 @@ export async function sendAppointmentReminders(
         p_limit: limit,
       }),
     key: (r) => `reminder:${opts.kind}:${r.appointment_id}:${r.recipient}`,
+    onUnknown: "retry-with-key", // Resend and Novu keep the first request per key
     subject: (r) => r.appointment_id,
     work: async (r, effect) => {
       const message = appointmentReminderEmail({

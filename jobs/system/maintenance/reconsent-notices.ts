@@ -21,6 +21,7 @@ export async function sendReconsentNotices(ctx: JobContext<unknown>) {
     due: ({ after, limit }) =>
       db.rpc<Notice[]>("reconsent_notices_due", { p_now: now, p_after_revoked_at: after?.revoked_at, p_after_id: after?.connection_id, p_limit: limit }),
     key: (n) => `reconsent:${n.connection_id}:${n.revoked}`,
+    onUnknown: "retry-with-key", // Resend and Novu keep the first request per key
     subject: (n) => n.connection_id,
     work: async (n, effect) => {
       const message = calendarReconnectEmail({ name: n.to.name });

@@ -26,6 +26,7 @@ export async function refreshTokens(ctx: JobContext<unknown>) {
     // window make one refresh, and a refresh moves refreshed_at, so the next one, due once the
     // minimum interval has passed, has a key of its own. A reconnected grant gets a new window.
     key: (c) => `token-refresh:${c.connection_id}:${c.window}`,
+    onUnknown: "retry", // a second refresh only replaces the access token again
     subject: (c) => c.connection_id,
     // The provider is resolved on the first token, so a deployment without calendar connections needs no Google client.
     work: async (c, effect) => {

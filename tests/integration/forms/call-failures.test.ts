@@ -65,6 +65,22 @@ describe("call-form when Vapi answers an error", () => {
     expect(effect).toEqual({ status: "unknown", attempts: 4 });
   });
 
+  it("502 after Vapi placed the call: the retry finds the call in Vapi's list and never dials again", async () => {
+    const vapi = vapiCalls({ respond: (_, n) => (n === 1 ? vapiAnswers.serverErrorAfterPlacing() : undefined), now: () => app.rig.clock.now() });
+    server.use(...vapi.handlers);
+    const deadline = inHours(1);
+    const f = await createForm(deadline);
+    await app.rig.clock.advanceTo(deadline);
+    expect(vapi.callsTo(f.phone)).toBe(1);
+    expect(await form(f.id)).toMatchObject({ status: "pending", callId: null });
+    // QStash's first retry, 12 s later: the outcome was unknown, so Vapi is asked before anything is dialled.
+    await app.rig.clock.advance(60_000);
+    expect(vapi.callsTo(f.phone)).toBe(1);
+    expect(await form(f.id)).toMatchObject({ status: "called", callId: vapi.placed[0]!.id });
+    const [effect] = await sql()<{ status: string; attempts: number }[]>`select status, attempts from effects where key = ${`call:${f.id}`}`;
+    expect(effect).toEqual({ status: "succeeded", attempts: 2 });
+  });
+
   it("400 for the number: no retry, the form is call_failed with Vapi's reason", async () => {
     const vapi = vapiCalls({ respond: () => vapiAnswers.invalidNumber() });
     server.use(...vapi.handlers);
