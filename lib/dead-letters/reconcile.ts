@@ -42,11 +42,12 @@ export function callbackOf(m: DeadLetter): FailureCallback {
  * gave up on gets its dead-letter row and its one alert, even when its failure callback never got
  * through (the database was down for each attempt) or its alert did not reach every channel. What
  * is settled already is found in one call and left alone, so a second pass sends nothing.
+ * `listed`: the DLQ messages to reconcile when the caller has listed them already (the console).
  */
-export async function reconcileDeadLetters(deps: AlertDeps, client: Client, now = new Date()): Promise<Reconciled> {
+export async function reconcileDeadLetters(deps: AlertDeps, client: Client, now = new Date(), listed?: readonly DeadLetter[]): Promise<Reconciled> {
   // Failure callbacks that QStash gave up on are in the DLQ too; the message they were about is
   // what counts (it is there as well), so they are left for a person to delete.
-  const ours = (await listDeadLetters(client)).filter((m) => isOurDeadLetter(m, deps.env.appUrl) && jobOfUrl(m.url));
+  const ours = (listed ?? (await listDeadLetters(client))).filter((m) => isOurDeadLetter(m, deps.env.appUrl) && jobOfUrl(m.url));
   const out: Reconciled = { inDlq: ours.length, recorded: 0, alertsRetried: 0, alertsPending: 0, errors: [] };
   if (!ours.length) return out;
   const unsettled = new Set(await deps.db.rpc<string[]>("dead_letters_unsettled", { p_message_ids: ours.map((m) => m.messageId), p_now: now }));

@@ -6,6 +6,7 @@ import { failureRoute } from "../../lib/http/failure-route";
 import { jobRoute } from "../../lib/http/job-route";
 import { defineJob } from "../../lib/jobs/define";
 import { runJob, type RunDeps } from "../../lib/jobs/run";
+import { reconciledNotice, seenDeadLetters } from "../../lib/ops/dead-letters";
 import { slackWebhook } from "../mocks/slack";
 import { server } from "../mocks/server";
 import { KEYS, sql, testDeps, uniqueName } from "../support/app";
@@ -69,7 +70,7 @@ async function setup() {
   const dlq = () => qstash.state.dlq.filter((d) => d.message.url.startsWith(app.url)).map((d) => d.message.url.replace(app.url, ""));
   const keepAliveRun = () => runJob({ job: "keep-alive", payload: {}, trigger: "vercel" }, deps);
   const deadLetters = async () => (await sql()<{ n: number }[]>`select count(*)::int as n from dead_letters where job = ${name}`)[0]!.n;
-  return { name, callbacks, answers, publish, settled, dlq, keepAliveRun, deadLetters };
+  return { name, deps, callbacks, answers, publish, settled, dlq, keepAliveRun, deadLetters };
 }
 
 describe("a failed alert is retried by QStash", () => {
@@ -140,5 +141,24 @@ describe("keep-alive reconciles the app's dead letters with QStash's DLQ", () =>
     expect(calls.resend).toHaveLength(1);
     expect(await a.keepAliveRun()).toMatchObject({ stats: { deadLetters: { alertsRetried: 0 } } });
     expect(slack.calls).toHaveLength(1);
+  });
+
+  it("the console's dead letters page reconciles what it shows: recorded and alerted once, then nothing", async () => {
+    const a = await setup();
+    const calls = vendors();
+    a.callbacks.down = true;
+    await a.publish(2);
+    await a.settled();
+    a.callbacks.down = false;
+    const first = await seenDeadLetters(a.deps, client, a.name);
+    expect(first.listed.map((m) => m.url)).toEqual([`${a.deps.env.appUrl}/api/jobs/${a.name}`, `${a.deps.env.appUrl}/api/jobs/${a.name}`]);
+    expect(reconciledNotice(first.reconciled)).toBe("2 dead letter(s) whose failure callback never reached the app recorded and alerted now");
+    expect(await a.deadLetters()).toBe(2);
+    expect(calls.slack).toHaveLength(1);
+    const again = await seenDeadLetters(a.deps, client, a.name);
+    expect(again.listed).toHaveLength(2);
+    expect(reconciledNotice(again.reconciled)).toBeUndefined();
+    expect(calls.slack).toHaveLength(1);
+    expect(calls.resend).toHaveLength(1);
   });
 });
