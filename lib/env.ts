@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isPrivateHost } from "./qstash/destinations";
 
 /**
  * The one place configuration is read. `loadEnv` is pure (tests pass their own record and never
@@ -167,7 +168,7 @@ const HINTS: Record<string, string> = {
 };
 
 /**
- * Local mode is opt-in: only `APP_ENV=local` (set by `pnpm dev`) or `APP_ENV=test` (the tests) get
+ * Local mode is opt-in: only `APP_ENV=local` (set by `pnpm dev`, localhost only) or `APP_ENV=test` (the tests, never a public URL) get
  * the well-known local keys, secret and provider stand-ins. Anything else is production, whatever
  * the platform: `next start` on a VM, Fly, Render or Docker must never accept the public local keys.
  */
@@ -190,6 +191,21 @@ export function isLoopback(u: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether other people can reach a URL: not this machine, not a private network, not a name
+ * reserved for tests and documentation (RFC 2606, RFC 6761), which no deployment can own.
+ */
+export function isPublicUrl(u: string): boolean {
+  let host: string;
+  try {
+    host = new URL(u).hostname.toLowerCase();
+  } catch {
+    return true; // unreadable: assume the worst
+  }
+  if (isPrivateHost(host)) return false;
+  return !/(^|\.)(test|example|invalid|localhost)$/.test(host) && !/(^|\.)example\.(com|net|org)$/.test(host);
 }
 
 /**
@@ -247,6 +263,12 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   if (prod && appUrl && !appUrl.startsWith("https://")) problems.push("APP_URL must be https in production (QStash delivers only to public URLs)");
   if (mode === "local" && appUrl && !isLoopback(appUrl)) {
     problems.push(`APP_ENV=local serves only this machine (its keys and secret are public), but APP_URL is ${appUrl}: set APP_ENV=production and the production values, or use a localhost APP_URL`);
+  }
+  if (mode === "test" && appUrl && isPublicUrl(appUrl)) {
+    problems.push(`APP_ENV=test uses the public local signing keys and unsubscribe secret, so it never serves a public URL, but APP_URL is ${appUrl}: set APP_ENV=production and the production values, or use a localhost, private-network or reserved test name (*.test, *.example, example.com)`);
+  }
+  if (mode !== "production" && (cleaned.VERCEL_ENV === "production" || cleaned.VERCEL_ENV === "preview")) {
+    problems.push(`APP_ENV=${mode} uses public keys and secrets, but VERCEL_ENV=${cleaned.VERCEL_ENV} says this is a Vercel deployment, reachable whatever APP_URL says: set APP_ENV=production (or remove APP_ENV) and the production values`);
   }
   if (problems.length) throw new EnvError(problems, { declared: isDeclared(cleaned) });
 

@@ -1,5 +1,6 @@
 import { schedules as configured } from "@/config/qstash";
 import { ConfigError, describeError, RetryAfterError } from "@/lib/errors";
+import { reconcileDeadLetters } from "@/lib/dead-letters/reconcile";
 import { defineJob, type JobContext } from "@/lib/jobs/define";
 import { appliesIn, parseSchedules, type Schedule } from "@/lib/jobs/schedules";
 import { hasFindings, summarize, watch, type WatchedSchedule } from "@/lib/jobs/watchdog";
@@ -18,7 +19,8 @@ const TIMEOUT_MS = 120_000;
 
 /**
  * The one Vercel-native cron: an independent heartbeat. Database and Redis health, Redis upkeep,
- * Google Calendar tokens, and a watchdog over the QStash jobs' last 24 h that sends one alert.
+ * Google Calendar tokens, dead letters reconciled with QStash's DLQ, and a watchdog over the QStash
+ * jobs' last 24 h that sends one alert.
  * Each part runs even when another failed; the run fails at the end if the database or Redis is
  * down or an alert could not go out, so Vercel shows the failure too.
  */
@@ -72,6 +74,7 @@ export function createKeepAlive(opts: {
         other.push(...zoned.errors.map((e) => `zoned schedules not re-synced, so runs after the next offset change may be missed or doubled: ${e}`));
       }
       const watched = await qstashView(ctx, opts.schedules(), stats, other);
+      stats.deadLetters = await deadLetters(ctx, other);
       const findings = await watch(db, watched, ctx.now);
       stats.watchdog = summarize(findings);
 
@@ -123,6 +126,24 @@ async function qstashView(ctx: JobContext<unknown>, all: readonly Schedule[], st
     other.push(`QStash unreachable, so every slot of the window is expected: ${why}`);
   }
   return watched;
+}
+
+/**
+ * QStash's DLQ against the app's dead letters: a dead letter whose failure callback never got
+ * through (the database was down for every attempt) is recorded and alerted now, once; an alert
+ * that did not reach every channel is sent again (lib/dead-letters/reconcile.ts).
+ */
+async function deadLetters(ctx: JobContext<unknown>, other: string[]): Promise<unknown> {
+  try {
+    const r = await reconcileDeadLetters(ctx, operatorClient(ctx.env), ctx.now);
+    other.push(...r.errors.map((e) => `dead letter not reconciled, tried again tomorrow: ${e}`));
+    if (r.alertsPending) other.push(`${r.alertsPending} dead letter alert(s) still did not reach every channel (see the log, alert.outcome); tried again tomorrow`);
+    return r;
+  } catch (err) {
+    const why = describeQStashError(err, ctx.env.qstash.url);
+    other.push(`dead letters not reconciled with QStash's DLQ, so one whose failure callback never reached the app is not alerted: ${why}`);
+    return `not reconciled: ${why}`;
+  }
 }
 
 let parsed: Schedule[] | undefined;

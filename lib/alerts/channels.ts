@@ -13,6 +13,13 @@ export interface AlertChannel {
   provider: ProviderName;
   /** Sends once per key: the key is Resend's idempotency key and Novu's transaction id. */
   send(message: AlertMessage, key: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Whether the provider drops a second send with the same key. Alerts prefer a possible duplicate
+   * to a lost alert, so a send whose outcome is unknown (a timeout, a 5xx) is sent again on every
+   * channel (docs/reliability.md, Alerts): on a channel that dedupes the repeat is free; on one
+   * that does not (Slack's incoming webhooks) it may post the alert twice, and says so.
+   */
+  dedupes: boolean;
 }
 
 /**
@@ -26,16 +33,19 @@ export function alertChannels(env: Pick<Env, "alertEmails" | "alerts">, provider
     channels.push({
       name: "email",
       provider: "resend",
+      dedupes: true, // Resend keeps an idempotency key for 24 hours
       send: (m, key) => providers.email().send({ to: env.alertEmails, ...m, idempotencyKey: key, tags: { kind } }, signal).then(() => {}),
     });
   }
   const slack = providers.slack();
-  if (slack) channels.push({ name: "slack", provider: "slack", send: (m, key) => slack.post({ text: `*${m.subject}*\n${m.text}`, key }, signal) });
+  // No idempotency on an incoming webhook: a repeat after an unknown outcome may post twice.
+  if (slack) channels.push({ name: "slack", provider: "slack", dedupes: false, send: (m, key) => slack.post({ text: `*${m.subject}*\n${m.text}`, key }, signal) });
   const workflow = env.alerts.novuWorkflow;
   if (workflow) {
     channels.push({
       name: "novu",
       provider: "novu",
+      dedupes: true, // Novu drops a second trigger with the same transaction id
       send: (m, key) =>
         providers
           .notify()

@@ -3,6 +3,7 @@ import type { Db } from "../db/types";
 import type { Env } from "../env";
 import { describeError } from "../errors";
 import type { Logger } from "../log";
+import { outcomeOf } from "../jobs/effects";
 import { createProviders, type Providers } from "../providers";
 import { alertChannels, deliveredAs, type AlertMessage } from "./channels";
 import { failureMessage, recoveryMessage } from "./messages";
@@ -19,6 +20,8 @@ export interface AlertOutcome {
   key?: string;
   /** Per channel: sent, recorded in the outbox, already claimed, or failed (why). */
   channels: Record<string, string>;
+  /** A channel's send failed in a way another attempt may fix: the caller should have it tried again. */
+  retry: boolean;
 }
 
 /** The `job` of alert sends in the effects table (`subject`: the job alerted about). */
@@ -46,10 +49,10 @@ interface Noted {
  */
 export async function alertFailure(deps: AlertDeps, f: { job: string; reason: string; what: string }, now = new Date()): Promise<AlertOutcome> {
   const noted = await deps.db.rpc<Noted>("alert_note", { p_job: f.job, p_reason: f.reason, p_now: now, p_cooldown_ms: deps.env.alerts.cooldownMs });
-  if (noted.decision !== "alert" || !noted.key) return { decision: "quiet", channels: {} };
+  if (noted.decision !== "alert" || !noted.key) return { decision: "quiet", channels: {}, retry: false };
   // A repeat lost the first call's numbers; it only finishes sends that did not go out.
   const message = failureMessage({ job: f.job, what: f.what, console: consoleUrl(deps.env, f.job) }, { alerts: noted.alerts ?? 1, quiet_since_last: noted.quiet_since_last ?? 0, opened_at: noted.opened_at ?? now.toISOString() });
-  return { decision: "alert", key: noted.key, channels: await deliver(deps, f.job, noted.key, message, now) };
+  return { decision: "alert", key: noted.key, ...(await deliver(deps, f.job, noted.key, message, now)) };
 }
 
 /** Slots noted per job per call: a job every minute that missed a whole day is one incident, not 1,440 calls. */
@@ -75,15 +78,15 @@ export async function alertMissedSlots(deps: AlertDeps, missed: readonly { job: 
 /** The job succeeded: if it had an open incident, one recovery notice (one caller wins the close). */
 export async function alertRecovery(deps: AlertDeps, job: string, now = new Date()): Promise<AlertOutcome> {
   const r = await deps.db.rpc<{ decision: "recovered" | "none"; key?: string; opened_at: string; failures: number; alerts: number }>("alert_recover", { p_job: job, p_now: now });
-  if (r.decision !== "recovered" || !r.key) return { decision: "none", channels: {} };
-  return { decision: "recovered", key: r.key, channels: await deliver(deps, job, r.key, recoveryMessage(job, r, consoleUrl(deps.env, job)), now) };
+  if (r.decision !== "recovered" || !r.key) return { decision: "none", channels: {}, retry: false };
+  return { decision: "recovered", key: r.key, ...(await deliver(deps, job, r.key, recoveryMessage(job, r, consoleUrl(deps.env, job)), now)) };
 }
 
 /** Never throws: the caller (a failure callback, a run that just succeeded) must not fail for an alert. */
 export async function safely(log: Logger, what: string, job: string, alert: () => Promise<AlertOutcome>): Promise<AlertOutcome | undefined> {
   try {
     const out = await alert();
-    if (out.decision !== "none") log.info("alert.outcome", { what, job, decision: out.decision, key: out.key, channels: out.channels });
+    if (out.decision !== "none") log[out.retry ? "warn" : "info"]("alert.outcome", { what, job, decision: out.decision, key: out.key, channels: out.channels });
     return out;
   } catch (err) {
     log.error("alert.failed", { what, job, error: describeError(err) });
@@ -91,35 +94,44 @@ export async function safely(log: Logger, what: string, job: string, alert: () =
   }
 }
 
-async function deliver(deps: AlertDeps, job: string, key: string, message: AlertMessage, now: Date): Promise<Record<string, string>> {
+async function deliver(deps: AlertDeps, job: string, key: string, message: AlertMessage, now: Date): Promise<Pick<AlertOutcome, "channels" | "retry">> {
   const providers = deps.providers ?? createProviders(deps.env, deps.db);
   const channels = alertChannels(deps.env, providers, "incident");
   if (!channels.length) {
     deps.log.error("alert.no_channel", { job, key, subject: message.subject, hint: "set ALERT_EMAIL, SLACK_WEBHOOK_URL or NOVU_ALERT_WORKFLOW: this alert reached no one" });
-    return {};
+    return { channels: {}, retry: false };
   }
   const out: Record<string, string> = {};
+  let retry = false;
   for (const ch of channels) {
     const sendKey = `${key}:${ch.name}`;
     // Each channel's send is an effect (the one exactly-once mechanism), outside any run: the claim
-    // has its own id, its lease covers a sender that dies, and a failure is due again at once (the
-    // next redelivery of the failure callback sends it).
+    // has its own id, and its lease covers a sender that dies. A send that failed or whose outcome
+    // is unknown is due again at once, and the caller says so (the failure callback answers 500),
+    // so QStash's redelivery sends it; one that went out is never claimed again.
     const claimId = randomUUID();
-    const claimed = await deps.db.rpc<{ key: string }[]>("effects_claim", { p_job: ALERT_EFFECTS, p_run_id: claimId, p_now: now, p_lease_ms: SEND_LEASE_MS, p_items: [{ key: sendKey, subject: job }] });
+    const claimed = await deps.db.rpc<{ key: string; reconcile: boolean }[]>("effects_claim", { p_job: ALERT_EFFECTS, p_run_id: claimId, p_now: now, p_lease_ms: SEND_LEASE_MS, p_items: [{ key: sendKey, subject: job }] });
     if (!claimed.length) {
       out[ch.name] = "already claimed";
       continue;
     }
-    const settle = (outcome: "succeeded" | "failed", error?: string) =>
+    const settle = (outcome: "succeeded" | "failed" | "unknown" | "abandoned", error?: string) =>
       deps.db.rpc("effects_finish", { p_run_id: claimId, p_now: new Date(), p_results: [{ key: sendKey, outcome, error }], p_backoff_ms: 0 });
+    // An earlier send's outcome is unknown (it timed out, or its sender died): alerts prefer a
+    // possible duplicate to a lost alert, so it is sent again; a channel without dedupe may repeat.
+    const again = claimed[0]!.reconcile;
     try {
       await ch.send(message, sendKey);
       await settle("succeeded");
-      out[ch.name] = deliveredAs(providers, ch);
+      out[ch.name] = deliveredAs(providers, ch) + (again && !ch.dedupes ? " (again after an unknown outcome: may be a duplicate)" : "");
     } catch (err) {
-      await settle("failed", (err as Error).message);
-      out[ch.name] = `failed (${(err as Error).message})`;
+      // A rejection (4xx) was not sent; a timeout or a 5xx may have been. A configuration error
+      // (a deleted webhook, a rejected key) needs a person, not another attempt.
+      const outcome = outcomeOf(err);
+      await settle(outcome, (err as Error).message);
+      if (outcome !== "abandoned") retry = true;
+      out[ch.name] = `${outcome === "abandoned" ? "abandoned" : outcome === "unknown" ? "unknown, to be sent again" : "failed, to be sent again"} (${(err as Error).message})`;
     }
   }
-  return out;
+  return { channels: out, retry };
 }

@@ -1,4 +1,6 @@
 import type { Client } from "@upstash/qstash";
+import type { AlertDeps } from "../alerts/incidents";
+import { reconcileDeadLetters, type Reconciled } from "../dead-letters/reconcile";
 import type { Env } from "../env";
 import { findDeadLetter, isFailureCallback, isOurDeadLetter, jobOfUrl, listDeadLetters, type DeadLetter } from "../qstash/dlq";
 
@@ -12,6 +14,27 @@ export async function ourDeadLetters(client: Client, env: Pick<Env, "appUrl">, j
   return all
     .filter((m) => isOurDeadLetter(m, env.appUrl) && (!job || jobOfUrl(m.url) === job))
     .sort((a, b) => b.createdAt - a.createdAt);
+}
+
+/**
+ * The console's dead letters, reconciled as they are shown: one whose failure callback never
+ * reached the app is recorded and alerted now (once: keep-alive does the same every day), so what
+ * a person sees here is never news to the app. A reconciliation that fails leaves the list as is.
+ */
+export async function seenDeadLetters(deps: AlertDeps, client: Client, job?: string): Promise<{ listed: DeadLetter[]; reconciled?: Reconciled; reconcileError?: string }> {
+  const listed = await ourDeadLetters(client, deps.env, job);
+  try {
+    return { listed, reconciled: await reconcileDeadLetters(deps, client, new Date(), listed) };
+  } catch (err) {
+    return { listed, reconcileError: `dead letters not reconciled with the app's records: ${(err as Error).message}` };
+  }
+}
+
+/** What a reconciliation on the page did, for its notice; undefined when it found everything settled. */
+export function reconciledNotice(r: Reconciled | undefined): string | undefined {
+  if (!r || (!r.recorded && !r.alertsRetried)) return undefined;
+  const parts = [r.recorded && `${r.recorded} dead letter(s) whose failure callback never reached the app recorded and alerted now`, r.alertsRetried && `${r.alertsRetried} alert(s) sent again to the channels they had missed`];
+  return parts.filter(Boolean).join("; ");
 }
 
 export const jobOfDeadLetter = (m: DeadLetter) => jobOfUrl(m.url) ?? (isFailureCallback(m.url) ? "(failure callback)" : "?");

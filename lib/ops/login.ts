@@ -24,20 +24,21 @@ export async function signIn(req: Request, deps: { env: Env; db: Db }, now = new
   const back = (error: string) => seeOther(`/ops/login?error=${error}&next=${encodeURIComponent(next)}`);
   if (!env.ops.password) return back("closed");
   const client = clientOf(req);
-  const gate = await db.rpc<{ allowed: boolean; retry_after_ms?: number }>("ops_login_check", {
+  // The attempt is reserved before the password is compared, in one atomic call: concurrent guesses
+  // cannot all read "under the limit" before any of them is counted.
+  const gate = await db.rpc<{ allowed: boolean; attempt?: number; retry_after_ms?: number }>("ops_login_reserve", {
     p_client: client,
     p_now: now,
     p_window_ms: LOGIN_LIMIT.windowMs,
     p_max: LOGIN_LIMIT.perClient,
     p_global_max: LOGIN_LIMIT.global,
   });
-  // Checked before the password: a guess made while limited tells nothing, right or wrong.
+  // A guess made while limited tells nothing, right or wrong.
   if (!gate.allowed) return back(`limited&retry=${Math.ceil((gate.retry_after_ms ?? 60_000) / 1000)}`);
   const password = form.get("password");
-  if (typeof password !== "string" || !sameSecret(password, env.ops.password)) {
-    await db.rpc("ops_login_failed", { p_client: client, p_now: now });
-    return back("wrong");
-  }
+  if (typeof password !== "string" || !sameSecret(password, env.ops.password)) return back("wrong");
+  // The right password: its reservation was not a failure and does not count against the client.
+  await db.rpc("ops_login_release", { p_attempt: gate.attempt });
   const session = newSession(env.ops.password, now.getTime());
   return seeOther(next, { "set-cookie": setCookieHeader(cookieSpec(env), session.value, session.expires) });
 }

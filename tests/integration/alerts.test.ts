@@ -129,18 +129,56 @@ describe("failure alerts: one per incident, a cooldown, one recovery notice", ()
     ]);
   });
 
-  it("a channel that failed is sent when QStash redelivers the callback; the channel that worked is not sent again", async () => {
+  it("a channel that failed makes the callback answer 500, so QStash redelivers it; the redelivery sends it, and not the channel that worked", async () => {
     const name = uniqueName("flaky");
     const a = app(name);
     const down = slackWebhook({ respond: () => new Response("internal_error", { status: 500 }) });
     server.use(...down.handlers);
-    const messageId = await a.exhaust();
+    const messageId = `msg_${randomUUID()}`;
+    for (let n = 0; n <= 2; n++) await a.deliver(messageId, n);
+    const first = await a.callback(messageId);
+    expect(first.status).toBe(500);
+    expect(((await first.json()) as { error: string }).error).toMatch(/^dead letter recorded, but its alert did not reach every channel \(email: sent; slack: unknown, to be sent again \(Slack: HTTP 500: internal_error\)\)\. QStash will retry the callback\.$/);
     expect(down.calls).toHaveLength(1);
     expect(resend.calls).toHaveLength(1);
     server.use(...slack.handlers);
     expect((await a.callback(messageId)).status).toBe(200);
     expect(slack.calls).toHaveLength(1);
     expect(resend.calls).toHaveLength(1);
+    // Settled: a third delivery of the callback sends nothing.
+    expect((await a.callback(messageId)).status).toBe(200);
+    expect(slack.calls).toHaveLength(1);
+    expect(await sql()`select dead_letters.job, count(*)::int as n from dead_letters where job = ${name} group by 1`).toEqual([{ job: name, n: 1 }]);
+  });
+
+  it("an unknown outcome is sent again on every channel: by email under the same idempotency key; on Slack, which has none, as a possible duplicate", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name);
+    // Slack posted the first time (perhaps) but the answer was a 503; Resend's answer was a 502.
+    const flakySlack = slackWebhook({ respond: (_, n) => (n === 1 ? new Response("service_unavailable", { status: 503 }) : undefined) });
+    const flakyResend = resendEmails({ respond: (_, n) => (n === 1 ? Response.json({ statusCode: 502, name: "internal_server_error", message: "bad gateway" }, { status: 502 }) : undefined) });
+    server.use(...flakySlack.handlers, ...flakyResend.handlers);
+    const messageId = `msg_${randomUUID()}`;
+    expect((await a.callback(messageId)).status).toBe(500);
+    const again = await a.callback(messageId);
+    expect(again.status).toBe(200);
+    expect(flakySlack.calls).toHaveLength(2);
+    expect(flakySlack.calls[1]!.body.text).toBe(flakySlack.calls[0]!.body.text);
+    expect(flakyResend.calls.map((c) => c.idempotencyKey)).toEqual([flakyResend.calls[0]!.idempotencyKey, flakyResend.calls[0]!.idempotencyKey]);
+    expect(await sql()`select split_part(key, ':', 5) as channel, status, attempts from effects where job = 'alerts' and subject = ${name} order by 1`).toEqual([
+      { channel: "email", status: "succeeded", attempts: 2 },
+      { channel: "slack", status: "succeeded", attempts: 2 },
+    ]);
+  });
+
+  it("a deleted Slack webhook is not retried (a person must replace it): the callback is answered 200 once the other channels went out", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name);
+    const gone = slackWebhook({ respond: () => new Response("no_service", { status: 404 }) });
+    server.use(...gone.handlers);
+    expect((await a.callback(`msg_${randomUUID()}`)).status).toBe(200);
+    expect(resend.calls).toHaveLength(1);
+    expect(await sql()`select status from effects where job = 'alerts' and subject = ${name} and key like '%:slack'`).toEqual([{ status: "abandoned" }]);
   });
 });
 

@@ -57,6 +57,35 @@ describe("ops sign-in", () => {
     expect(cookieOf(await login(PASSWORD, { client: uniqueName("ip") }))).toMatch(/^__Host-cronlayer_ops=v1\./);
   });
 
+  it("reserves each attempt before comparing: 120 concurrent wrong passwords compare at most 5 from one client and 50 in all", async () => {
+    // A pool as wide as a busy deployment's, so the guesses really reach the database together; at a
+    // time of their own, so the global cap of this test and of the others' never meet.
+    const wide = testDeps([], [], { OPS_PASSWORD: PASSWORD, DATABASE_POOL_MAX: "20" });
+    const at = new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 1e10));
+    const guess = (client: string, i: number, now: Date) =>
+      signIn(new Request(`${APP_URL}/ops/session`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, "x-forwarded-for": client }, body: new URLSearchParams({ password: `wrong-${i}` }) }), wide, now);
+    // "wrong" answers a compared password; "limited" was refused before comparing.
+    const outcomes = async (answers: Promise<Response>[]) => {
+      const errors = (await Promise.all(answers)).map((r) => /error=(\w+)/.exec(r.headers.get("location") ?? "")?.[1]);
+      return { wrong: errors.filter((e) => e === "wrong").length, limited: errors.filter((e) => e === "limited").length };
+    };
+    try {
+      const one = uniqueName("ip");
+      expect(await outcomes(Array.from({ length: 120 }, (_, i) => guess(one, i, at)))).toEqual({ wrong: LOGIN_LIMIT.perClient, limited: 115 });
+      // A window later, 120 clients at once (a forged X-Forwarded-For each): the global cap holds.
+      const later = new Date(at.getTime() + 2 * LOGIN_LIMIT.windowMs);
+      expect(await outcomes(Array.from({ length: 120 }, (_, i) => guess(uniqueName("ip"), i, later)))).toEqual({ wrong: LOGIN_LIMIT.global, limited: 70 });
+    } finally {
+      await wide.db.close();
+    }
+  });
+
+  it("does not count a right password against the client", async () => {
+    const client = uniqueName("ip");
+    for (let i = 0; i < LOGIN_LIMIT.perClient + 2; i++) expect(cookieOf(await login(PASSWORD, { client }))).toMatch(/^__Host-cronlayer_ops=v1\./);
+    expect((await login("wrong", { client })).headers.get("location")).toMatch(/error=wrong/);
+  });
+
   it("refuses a sign-in form posted from another site", async () => {
     const res = await login(PASSWORD, { client: uniqueName("ip"), origin: "https://evil.example" });
     expect(res.headers.get("location")).toBe("/ops/login?error=origin");

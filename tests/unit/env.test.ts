@@ -106,6 +106,19 @@ describe("env", () => {
     expect(loadEnv({ APP_ENV: "local", APP_URL: "http://127.0.0.1:3001" }).cronSecret).toBe(loadEnv({ APP_ENV: "local" }).cronSecret);
   });
 
+  it("refuses test mode on a URL the public can reach, or on a Vercel deployment: it would accept the public local keys", () => {
+    for (const url of ["https://jobs.acme.io", "https://cronlayer.vercel.app", "http://203.0.113.7:3000"]) {
+      expect(problems({ APP_ENV: "test", APP_URL: url }), url).toEqual([expect.stringMatching(/^APP_ENV=test uses the public local signing keys and unsubscribe secret, so it never serves a public URL/)]);
+    }
+    expect(problems({ APP_ENV: "test", VERCEL_PROJECT_PRODUCTION_URL: "cronlayer.vercel.app" })).toEqual([expect.stringMatching(/^APP_ENV=test .*APP_URL is https:\/\/cronlayer\.vercel\.app/)]);
+    expect(problems({ APP_ENV: "test", VERCEL_ENV: "preview", APP_URL: "http://localhost:3000" })).toEqual([expect.stringMatching(/^APP_ENV=test uses public keys and secrets, but VERCEL_ENV=preview/)]);
+    expect(problems({ APP_ENV: "local", VERCEL_ENV: "production" })).toEqual([expect.stringMatching(/^APP_ENV=local uses public keys and secrets, but VERCEL_ENV=production/)]);
+    // What the tests use: this machine, a private network, names reserved for tests and documentation.
+    for (const url of ["http://127.0.0.1:3001", "http://localhost:3000", "https://10.1.2.3", "https://printer.local", "https://jobs.example.test", "https://jobs.example.com", "https://a.example", "https://x.invalid"]) {
+      expect(loadEnv({ APP_ENV: "test", APP_URL: url }).mode, url).toBe("test");
+    }
+  });
+
   it("reports one malformed value once, and nothing about the values that are set", () => {
     expect(problems({ ...prod, TRANSFER_HOLD_DAYS: "abc" })).toEqual([expect.stringMatching(/^TRANSFER_HOLD_DAYS: /)]);
     expect(problems({ ...prod, CRON_SECRET: "short" })).toEqual([expect.stringMatching(/^CRON_SECRET: must be at least 16 characters/)]);

@@ -1,4 +1,4 @@
-import { bodyOf, jobOfDeadLetter, lastResponseOf, ourDeadLetters } from "@/lib/ops/dead-letters";
+import { bodyOf, jobOfDeadLetter, lastResponseOf, type ourDeadLetters, reconciledNotice, seenDeadLetters } from "@/lib/ops/dead-letters";
 import { one, signedIn, type SearchParams } from "@/lib/ops/page";
 import { describeQStashError } from "@/lib/qstash/client";
 import { ActionForm, Notice, when } from "../_ui/parts";
@@ -13,8 +13,12 @@ export default async function DeadLetters({ searchParams }: { searchParams: Sear
   const id = one(q.id);
   let listed: Awaited<ReturnType<typeof ourDeadLetters>> = [];
   let error: string | undefined;
+  let reconciled: string | undefined;
   try {
-    listed = await ourDeadLetters(client, deps.env, job);
+    const seen = await seenDeadLetters(deps, client, job);
+    listed = seen.listed;
+    reconciled = reconciledNotice(seen.reconciled);
+    error = seen.reconcileError;
   } catch (err) {
     error = describeQStashError(err, deps.env.qstash.url);
   }
@@ -23,7 +27,7 @@ export default async function DeadLetters({ searchParams }: { searchParams: Sear
   return (
     <Shell csrf={csrf}>
       <h1>Dead letters{job ? ` of ${job}` : ""}</h1>
-      <Notice notice={one(q.notice)} error={one(q.error) ?? error} />
+      <Notice notice={one(q.notice) ?? reconciled} error={one(q.error) ?? error} />
       {job && listed.length > 0 && (
         <p>
           All {listed.length} of {job}: <ActionForm action="replay-job" csrf={csrf} fields={{ job }} label="Replay all" /> <ActionForm action="delete-job" csrf={csrf} fields={{ job }} label="Delete all" danger />{" "}

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { HttpResponse } from "msw";
+import { http, HttpResponse } from "msw";
 import { Redis as IORedis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { startRedisBridge, type RedisBridge } from "../../../dev/redis-bridge/server";
 import { createKeepAlive } from "../../../jobs/system/keep-alive";
 import { jobRoute } from "../../../lib/http/job-route";
 import { runJob } from "../../../lib/jobs/run";
 import { GOOGLE_CLIENT } from "../../mocks/google";
+import { server } from "../../mocks/server";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../support/app";
 import { at, hours, insertExpert, VENDOR_ENV, vendors } from "../../support/marketplace";
 
@@ -15,6 +16,8 @@ import { at, hours, insertExpert, VENDOR_ENV, vendors } from "../../support/mark
 let clock = new Date("2037-06-01T06:00:00Z");
 const keepAlive = createKeepAlive({ schedules: () => [] });
 const deps = { ...testDeps([keepAlive], [{ job: "keep-alive", via: "vercel", cron: "0 6 * * *", overlap: "allow" }], VENDOR_ENV), clock: () => clock };
+// QStash (the test env's, which nothing else here asks) holds an empty DLQ for keep-alive's reconciliation.
+beforeEach(() => server.use(http.get(`${deps.env.qstash.url}/v2/dlq`, () => HttpResponse.json({ messages: [] }))));
 // trigger "cli": a scheduled trigger would record a lag against the real clock, and these clocks are years ahead.
 const run = () => runJob({ job: "keep-alive", payload: {}, trigger: "cli" }, deps);
 

@@ -24,6 +24,8 @@ function setup(now: Date, o: { paused?: string[]; missing?: string[]; env?: Reco
   const keepAlive = createKeepAlive({ schedules: () => schedules });
   const deps = { ...testDeps([keepAlive, noop(a), noop(b), noop(c)], [], { ...VENDOR_ENV, QSTASH_URL: QSTASH, ...o.env }), clock: () => now };
   server.use(
+    // An empty DLQ: keep-alive reconciles dead letters too (tests/integration/dead-letters-qstash.test.ts).
+    http.get(`${QSTASH}/v2/dlq`, () => HttpResponse.json({ messages: [] })),
     http.get(`${QSTASH}/v2/schedules`, () =>
       HttpResponse.json(
         entries
