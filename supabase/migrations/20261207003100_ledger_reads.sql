@@ -38,39 +38,48 @@ returns jsonb language sql stable as $$
   )
 $$;
 
--- The p95 of runs counted per duration bucket: the upper bound of the bucket where 95 % of the
--- runs with a known duration are reached (at most 10 % above the exact value).
-create or replace function public.job_run_p95_ms(p_buckets smallint[], p_runs bigint[]) returns bigint
-language sql immutable as $$
-  with b as (
-    select bucket, sum(n) n from unnest(p_buckets, p_runs) x(bucket, n) where bucket >= 0 group by bucket
-  ), c as (
-    select bucket, sum(n) over (order by bucket) cum, sum(n) over () total from b
-  )
-  select public.job_run_bucket_ms(min(bucket)) from c where cum >= 0.95 * total
-$$;
-
 -- Per job: the last run, 24 h and 7 d success rate and p95, one bucket a day for the chart, and
 -- the effects that need a person. Windows are whole UTC hours: "24 h" is the runs started in the
--- current hour and the 24 before it.
+-- current hour and the 24 before it. A p95 is the upper bound of the duration bucket where 95 % of
+-- the runs with a known duration are reached (at most 10 % above the exact value); the hours are
+-- summed per bucket first, so the work is per job and bucket, not per run.
 create or replace function public.ops_jobs_overview(p_now timestamptz, p_jobs text[])
 returns jsonb language sql stable as $$
   with jobs as (select distinct unnest(p_jobs) job),
+  bounds as (select date_trunc('hour', p_now - interval '24 hours', 'UTC') c24, date_trunc('hour', p_now - interval '7 days', 'UTC') c7),
   h as (
-    select job, hour, bucket, succeeded, failed from public.job_run_hours
-     where job = any(p_jobs) and hour >= date_trunc('hour', p_now - interval '7 days', 'UTC') and hour <= p_now
+    select r.job, r.hour, r.bucket, r.succeeded, r.failed from public.job_run_hours r, bounds b
+     where r.job = any(p_jobs) and r.hour >= b.c7 and r.hour <= p_now
   ),
-  win as (
-    select h.job, w.name, sum(h.succeeded + h.failed) runs, sum(h.succeeded) ok,
-           public.job_run_p95_ms(array_agg(h.bucket), array_agg(h.succeeded + h.failed)) p95
-      from h cross join (values ('24h', interval '24 hours'), ('7d', interval '7 days')) w(name, span)
-     where h.hour >= date_trunc('hour', p_now - w.span, 'UTC')
-     group by h.job, w.name
+  per_bucket as (
+    select h.job, h.bucket,
+           sum(h.succeeded + h.failed) filter (where h.hour >= b.c24) n24, sum(h.succeeded) filter (where h.hour >= b.c24) ok24,
+           sum(h.succeeded + h.failed) n7, sum(h.succeeded) ok7
+      from h, bounds b group by 1, 2
   ),
-  days as (
-    select job, date_trunc('day', hour, 'UTC') d, sum(succeeded + failed) runs, sum(failed) failed,
-           public.job_run_p95_ms(array_agg(bucket), array_agg(succeeded + failed)) p95
-      from h group by 1, 2
+  cum as (
+    select *,
+           sum(case when bucket >= 0 then n24 end) over (partition by job order by bucket) cum24,
+           sum(case when bucket >= 0 then n24 end) over (partition by job) tot24,
+           sum(case when bucket >= 0 then n7 end) over (partition by job order by bucket) cum7,
+           sum(case when bucket >= 0 then n7 end) over (partition by job) tot7
+      from per_bucket
+  ),
+  win as materialized (
+    select job, '24h' name, sum(n24) runs, sum(ok24) ok, public.job_run_bucket_ms(min(bucket) filter (where bucket >= 0 and cum24 >= 0.95 * tot24)) p95
+      from cum group by job having sum(n24) > 0
+    union all
+    select job, '7d', sum(n7), sum(ok7), public.job_run_bucket_ms(min(bucket) filter (where bucket >= 0 and cum7 >= 0.95 * tot7))
+      from cum group by job
+  ),
+  day_bucket as (
+    select job, (hour at time zone 'UTC')::date d, bucket, sum(succeeded + failed) n, sum(failed) failed from h group by 1, 2, 3
+  ),
+  days as materialized (
+    select job, d, sum(n) runs, sum(failed) failed, public.job_run_bucket_ms(min(bucket) filter (where bucket >= 0 and cum >= 0.95 * tot)) p95
+      from (select *, sum(case when bucket >= 0 then n end) over (partition by job, d order by bucket) cum,
+                      sum(case when bucket >= 0 then n end) over (partition by job, d) tot from day_bucket) x
+     group by job, d
   )
   select coalesce(jsonb_object_agg(j.job, jsonb_build_object(
     'last', (select to_jsonb(l) from (select r.id, r.status, r.started_at, r.duration_ms, r.lag_ms, r.trigger
@@ -78,7 +87,7 @@ returns jsonb language sql stable as $$
     'windows', coalesce((select jsonb_object_agg(w.name, jsonb_build_object('runs', w.runs, 'succeeded', w.ok,
         'success_rate', case when w.runs > 0 then round(w.ok::numeric / w.runs, 4) end, 'p95_ms', w.p95))
       from win w where w.job = j.job), '{}'::jsonb),
-    'days', coalesce((select jsonb_agg(jsonb_build_object('day', to_char(d.d at time zone 'UTC', 'YYYY-MM-DD'), 'runs', d.runs, 'failed', d.failed, 'p95_ms', d.p95) order by d.d)
+    'days', coalesce((select jsonb_agg(jsonb_build_object('day', to_char(d.d, 'YYYY-MM-DD'), 'runs', d.runs, 'failed', d.failed, 'p95_ms', d.p95) order by d.d)
       from days d where d.job = j.job), '[]'::jsonb),
     'needs_person', jsonb_build_object(
       'unknown', coalesce((select n from public.effect_counts c where c.job = j.job and c.status = 'unknown'), 0),
