@@ -38,14 +38,14 @@ export async function seedLedger(url: string, runs: number, now: Date, log: (s: 
              case when i % 100 < 97 then 'succeeded' when i % 100 < 99 then 'failed' else 'duplicate' end,
              'msg_seed_' || i, ts, ts + make_interval(secs => d / 1000.0), d, i % 5000
         from (select i, ${now}::timestamptz - make_interval(secs => (i::float8 * ${spanMs} / ${s.fanout}) / 1000) ts,
-                     20 + (i * 7919) % 3000 d
+                     20 + (i::bigint * 7919) % 3000 d
                 from generate_series(1, ${s.fanout}) i) x`;
     await sql`
       insert into job_runs (job, trigger, status, schedule_id, slot_at, started_at, finished_at, duration_ms, lag_ms)
       select j, 'qstash', case when k % 50 = 0 then 'failed' else 'succeeded' end, 'bench-' || j,
              slot, slot + interval '300 ms', slot + interval '300 ms' + make_interval(secs => d / 1000.0), d, 300
         from unnest(${SCHEDULED}::text[]) j,
-             lateral (select k, date_trunc('minute', ${now}::timestamptz) - make_interval(mins => 5 * k) slot, 100 + (k * 131) % 2000 d
+             lateral (select k, date_trunc('minute', ${now}::timestamptz) - make_interval(mins => 5 * k) slot, 100 + (k::bigint * 131) % 2000 d
                         from generate_series(1, ${s.perScheduled}) k) x`;
     log(`  runs inserted: ${((Date.now() - t) / 1000).toFixed(0)} s`);
     t = Date.now();

@@ -11,15 +11,32 @@ create index if not exists dead_letters_created_idx on public.dead_letters (crea
 create index if not exists alert_incidents_recovered_idx on public.alert_incidents (recovered_at) where recovered_at is not null;
 
 -- Finished runs that started before p_before (a run still running is never taken: its lease and
--- its effects' claims still point at it). Found through job_runs_started_idx.
+-- its effects' claims still point at it). Found through job_runs_started_idx and deleted by their
+-- row address (ctid), not looked up again by primary key: on 10 million runs the primary key's
+-- random uuids cost a page read each (0.8 s a batch of 5,000, against 0.1 s). A row moved since
+-- the search (an update) is skipped by the delete, and taken by a later batch.
 create or replace function public.job_runs_prune(p_before timestamptz, p_limit integer default 5000)
 returns jsonb
 language sql as $$
   with gone as (
     delete from public.job_runs
-     where id in (select id from public.job_runs
-                   where started_at < p_before and status <> 'running'
-                   order by started_at limit p_limit)
+     where ctid = any (array(select ctid from public.job_runs
+                              where started_at < p_before and status <> 'running'
+                              order by started_at limit p_limit))
+    returning 1
+  )
+  select jsonb_build_object('deleted', count(*), 'more', count(*) = p_limit) from gone
+$$;
+
+-- The same for succeeded effects (20261130001000_effects.sql looked each one up again by key).
+create or replace function public.effects_prune(p_before timestamptz, p_limit integer default 5000)
+returns jsonb
+language sql as $$
+  with gone as (
+    delete from public.effects
+     where ctid = any (array(select ctid from public.effects
+                              where status = 'succeeded' and finished_at < p_before
+                              order by finished_at limit p_limit))
     returning 1
   )
   select jsonb_build_object('deleted', count(*), 'more', count(*) = p_limit) from gone
