@@ -10,16 +10,17 @@ create or replace function public.job_stats(
   p_expected jsonb default '[]'::jsonb,
   p_jobs jsonb default null
 ) returns jsonb
-language sql stable as $$
+language plpgsql stable as $$
+declare
+  v_jobs text[] := case when p_jobs is not null then array(select jsonb_array_elements_text(p_jobs)) end;
+begin
+  return (
   with runs as (
-    -- Two branches, one of them cut at plan time: `p_jobs is null or p_jobs ? job` could use no
-    -- index on job, and read the window's runs of every job (a fan-out's hundreds of thousands).
+    -- v_jobs is a value when the query is planned (plpgsql), so `job = any(v_jobs)` goes through
+    -- job_runs_job_started_idx; in plain SQL the planner walked every job's window by started_at.
     select * from public.job_runs
-     where p_jobs is not null and job = any (array(select jsonb_array_elements_text(p_jobs)))
-       and started_at >= p_since and started_at < p_until
-    union all
-    select * from public.job_runs
-     where p_jobs is null and started_at >= p_since and started_at < p_until
+     where started_at >= p_since and started_at < p_until
+       and (v_jobs is null or job = any (v_jobs))
   ),
   per_job as (
     select job,
@@ -88,4 +89,5 @@ language sql stable as $$
     left join last_run l on l.job = j.job
     left join missed m on m.job = j.job
     left join expected_jobs ej on ej.job = j.job
-$$;
+  );
+end $$;
