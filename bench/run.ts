@@ -9,6 +9,7 @@ import { checkoutOf } from "./before";
 import { cliBench } from "./cli";
 import { engagementBench, engagementReport } from "./engagement-fan-out";
 import { fanOutBench, fanOutReport } from "./fan-out";
+import { ledgerBench } from "./ledger";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
 import { qstashJournalBench, qstashJournalReport } from "./qstash-journal";
@@ -92,6 +93,11 @@ if (only === "cli") {
 // Needs no database: the local QStash server's state file against its journal.
 if (only === "qstash-journal") {
   console.log(qstashJournalReport(await qstashJournalBench(flags.before)));
+  process.exit(0);
+}
+// Seeds databases of its own (10 million runs: minutes), so it runs only when named.
+if (only === "ledger") {
+  console.log(await ledgerBench(adminUrl, (s) => console.error(s)));
   process.exit(0);
 }
 const db = await benchDatabase();

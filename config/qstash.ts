@@ -18,6 +18,13 @@ export const schedules: ScheduleEntry[] = [
     description: "Heartbeat: database, Redis, tokens, caches, watchdog over the QStash jobs",
   },
   {
+    job: "retention",
+    cron: "20 * * * *",
+    retries: 3,
+    priority: "medium",
+    description: "Layer upkeep: runs, settled effects, message records, dead letters, incidents past their retention",
+  },
+  {
     job: "heartbeat",
     cron: "* * * * *",
     only: "local",

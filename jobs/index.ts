@@ -26,11 +26,13 @@ import processTasks from "./marketplace/process-tasks";
 import sendPaymentReminders from "./marketplace/send-payment-reminders";
 import heartbeat from "./system/heartbeat";
 import keepAlive from "./system/keep-alive";
+import retention from "./system/retention";
 
 /** The one list of jobs. Add a job: one file under jobs/<domain>/, one line here. */
 export const jobs = [
   keepAlive,
   heartbeat,
+  retention,
   processExpertTransfers,
   appointmentReminders,
   appointmentReminders1hr,

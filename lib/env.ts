@@ -75,6 +75,12 @@ const raw = z.object({
   TRANSFER_HOLD_DAYS: z.coerce.number().int().min(0).max(90).optional(),
   MIN_PAYOUT_AMOUNT: z.coerce.number().int().min(1).optional(),
   AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  RUNS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  EFFECTS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  JOB_MESSAGES_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  DEAD_LETTERS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  ALERT_INCIDENTS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  ROLLUPS_RETENTION_DAYS: z.coerce.number().int().min(8, "must be at least 8: the console shows 7 days").optional(),
   ENGAGEMENT_EMAIL_RATE: z.coerce.number().int().min(1).max(10_000).optional(),
   CAMPAIGN_EXECUTION_RATE: z.coerce.number().int().min(1).max(100_000).optional(),
   UNSUBSCRIBE_SECRET: z.string().min(32, "must be at least 32 characters (generate one: openssl rand -hex 32)").optional(),
@@ -94,6 +100,15 @@ const raw = z.object({
 });
 
 export type Mode = "local" | "production" | "test";
+
+export interface Retention {
+  runsDays: number;
+  effectsDays: number;
+  jobMessagesDays: number;
+  deadLettersDays: number;
+  alertIncidentsDays: number;
+  rollupsDays: number;
+}
 
 export interface Env {
   mode: Mode;
@@ -121,6 +136,8 @@ export interface Env {
   /** Sender of every email; required in production as soon as a job sends one. */
   emailFrom: string | undefined;
   marketplace: { transferHoldDays: number; minPayoutAmount: number; auditLogRetentionDays: number };
+  /** How many days the layer's retention job keeps each table's finished rows (docs/configuration.md). */
+  retention: Retention;
   /** Emails per second (QStash flow control). No secret in production without UNSUBSCRIBE_SECRET: no links, so the sends fail closed. */
   engagement: { emailRate: number; unsubscribeSecret: string | undefined };
   /** Campaign node executions started per second, per campaign (QStash flow control). */
@@ -307,6 +324,14 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
       transferHoldDays: e.TRANSFER_HOLD_DAYS ?? 7,
       minPayoutAmount: e.MIN_PAYOUT_AMOUNT ?? 5000,
       auditLogRetentionDays: e.AUDIT_LOG_RETENTION_DAYS ?? 90,
+    },
+    retention: {
+      runsDays: e.RUNS_RETENTION_DAYS ?? 90,
+      effectsDays: e.EFFECTS_RETENTION_DAYS ?? 30,
+      jobMessagesDays: e.JOB_MESSAGES_RETENTION_DAYS ?? 30,
+      deadLettersDays: e.DEAD_LETTERS_RETENTION_DAYS ?? 90,
+      alertIncidentsDays: e.ALERT_INCIDENTS_RETENTION_DAYS ?? 90,
+      rollupsDays: e.ROLLUPS_RETENTION_DAYS ?? 400,
     },
     engagement: { emailRate: e.ENGAGEMENT_EMAIL_RATE ?? 2, unsubscribeSecret: e.UNSUBSCRIBE_SECRET ?? (prod ? undefined : LOCAL_UNSUBSCRIBE_SECRET) },
     campaigns: { executionRate: e.CAMPAIGN_EXECUTION_RATE ?? 1000 },

@@ -37,24 +37,16 @@ const KINDS: Record<string, { payload: z.ZodType; run: (ctx: JobContext<unknown>
 const TIMEOUT_MS = 240_000;
 /** A failed task is due again after about this long, twice as long after each further failure. */
 const BACKOFF_MS = 3_600_000;
-/**
- * Succeeded effects (of every job) older than this are deleted. Safe because no job offers a key
- * that old again: each due query leaves out what its own table marks as done, in the same
- * transaction that settles the effect, so an old effect row guards nothing.
- */
-const EFFECT_RETENTION_DAYS = 30;
 
-/** Due admin tasks (each once, retried with backoff up to its max_attempts), then retention of the audit log and of effects. */
+/** Due admin tasks (each once, retried with backoff up to its max_attempts), then retention of the marketplace's audit log. */
 export default defineJob({
   name: "process-tasks",
-  description: "Run due admin tasks; delete audit-log rows, succeeded effects and old one-time message records past their retention windows",
+  description: "Run due admin tasks; delete audit-log rows past their retention window",
   timeoutMs: TIMEOUT_MS,
   async handler(ctx) {
     const { env, now } = ctx;
     const counts = await runTasks(ctx);
     const auditDeleted = await prune(ctx, "audit_log_prune", new Date(now.getTime() - env.marketplace.auditLogRetentionDays * 86_400_000));
-    const effectsPruned = await prune(ctx, "effects_prune", new Date(now.getTime() - EFFECT_RETENTION_DAYS * 86_400_000));
-    const messagesPruned = await prune(ctx, "job_messages_prune", new Date(now.getTime() - EFFECT_RETENTION_DAYS * 86_400_000));
     return {
       done: counts.succeeded,
       // Failed in this run: retried by a later run after the backoff, or abandoned (the task failed).
@@ -62,8 +54,6 @@ export default defineJob({
       abandoned: counts.abandoned,
       skipped: counts.skipped,
       auditDeleted,
-      effectsPruned,
-      messagesPruned,
     };
   },
 });
@@ -91,7 +81,7 @@ function runTasks(ctx: JobContext<unknown>): Promise<EffectCounts> {
 }
 
 /** Deletes in batches until nothing older than `before` is left; returns how many rows went. */
-async function prune(ctx: JobContext<unknown>, fn: "audit_log_prune" | "effects_prune" | "job_messages_prune", before: Date): Promise<number> {
+async function prune(ctx: JobContext<unknown>, fn: "audit_log_prune", before: Date): Promise<number> {
   let deleted = 0;
   for (;;) {
     ctx.signal.throwIfAborted();

@@ -40,10 +40,10 @@ beforeAll(async () => {
   const callback = JSON.stringify({ status: 500, retried: 3, maxRetries: 3, sourceMessageId: `msg_${randomUUID()}`, url: `${APP_URL}/api/jobs/${bad}` });
   expect((await failed.POST(qstashRequest("/api/jobs/failed", callback))).status).toBe(200);
   await sql()`insert into effects (key, job, status, attempts) values (${`m:${randomUUID()}`}, ${ok}, 'succeeded', 1), (${`m:${randomUUID()}`}, ${ok}, 'unknown', 1), (${`m:${randomUUID()}`}, ${ok}, 'unknown', 2)`;
-  // One run of a known duration, to see it land in its bucket.
-  await sql()`update job_runs set duration_ms = 7000 where id = (select id from job_runs where job = ${ok} order by started_at limit 1)`;
-  // Manual runs have no slot, hence no lag: give the last one a lag, as a scheduled run has.
-  await sql()`update job_runs set lag_ms = 1500 where id = (select id from job_runs where job = ${ok} order by started_at desc limit 1)`;
+  // Counters are kept as runs finish, so a run of a known duration (7 s) and lag (1.5 s, as a
+  // scheduled run has; manual runs have none) is recorded finished, the latest of the job.
+  await sql()`insert into job_runs (job, trigger, status, started_at, finished_at, duration_ms, lag_ms)
+    values (${ok}, 'qstash', 'succeeded', now() + interval '1 second', now() + interval '8 seconds', 7000, 1500)`;
   const res = await route.GET(bearerRequest("/api/metrics", `Bearer ${CRON_SECRET}`));
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -63,7 +63,7 @@ describe("GET /api/metrics", () => {
 
   it("counts runs by job and status", () => {
     expect(family("cronlayer_job_runs_total").type).toBe("COUNTER");
-    expect(sample("cronlayer_job_runs_total", { job: ok, status: "succeeded" })?.value).toBe("3");
+    expect(sample("cronlayer_job_runs_total", { job: ok, status: "succeeded" })?.value).toBe("4");
     expect(sample("cronlayer_job_runs_total", { job: bad, status: "failed" })?.value).toBe("1");
   });
 
@@ -80,13 +80,13 @@ describe("GET /api/metrics", () => {
       .join("\n");
     const [h] = parsePrometheusTextFormat(`${mine}\n`)[0]!.metrics;
     expect(h).toBeDefined();
-    expect(h!.count).toBe("3");
+    expect(h!.count).toBe("4");
     const [row] = await sql()<{ sum: number; fast: number }[]>`select sum(duration_ms)::int as sum, count(*) filter (where duration_ms <= 5000)::int as fast from job_runs where job = ${ok}`;
     expect(Number(h!.sum)).toBeCloseTo(row!.sum / 1000, 6);
-    // The 7 s run is above the 5 s bucket and within 10 s; the other two are quick.
+    // The 7 s run is above the 5 s bucket and within 10 s; the other three are quick.
     expect(h!.buckets!["5"]).toBe(String(row!.fast));
-    expect(h!.buckets!["10"]).toBe("3");
-    expect(h!.buckets!["+Inf"]).toBe("3");
+    expect(h!.buckets!["10"]).toBe("4");
+    expect(h!.buckets!["+Inf"]).toBe("4");
   });
 
   it("exports lag, last success time, dead letters and effects by status", async () => {

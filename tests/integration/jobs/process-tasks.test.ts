@@ -8,7 +8,7 @@ import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../support
 import { at, days, hours, VENDOR_ENV, vendors } from "../../support/marketplace";
 
 // Tasks are due by run_at <= now: every test runs at an earlier time than the one before, so no
-// test sees another's tasks, and a retention sweep never reaches a later test's effects. The clock
+// test sees another's tasks, and the audit-log sweep never reaches a later test's rows. The clock
 // is set years back so that the sweeps never reach rows other test files write at the real time.
 let clock = new Date("2016-07-01T04:00:00Z");
 const deps = { ...testDeps([job], [{ job: job.name, cron: "0 4 * * *", overlap: "allow" }], VENDOR_ENV), clock: () => clock };
@@ -24,35 +24,6 @@ const state = async (id: string) =>
                  from admin_tasks t left join effects e on e.key = 'task:' || t.id where t.id = ${id}`)[0]!;
 
 describe("process-tasks", () => {
-  it("the retention sweep deletes succeeded effects past 30 days, of every job, and keeps unknown, abandoned and failed ones", async () => {
-    clock = new Date("2016-07-01T04:00:00Z");
-    const tag = randomUUID().slice(0, 8);
-    const old = at(clock, -days(30) - 1000);
-    const rows = [
-      { key: `sweep:${tag}:old`, job: "process-tasks", status: "succeeded", finished_at: old },
-      { key: `sweep:${tag}:old-other-job`, job: "process-expert-transfers", status: "succeeded", finished_at: at(clock, -days(90)) },
-      { key: `sweep:${tag}:recent`, job: "process-tasks", status: "succeeded", finished_at: at(clock, -days(30) + 1000) },
-      { key: `sweep:${tag}:unknown`, job: "process-expert-transfers", status: "unknown", finished_at: null },
-      { key: `sweep:${tag}:abandoned`, job: "process-tasks", status: "abandoned", finished_at: old },
-      { key: `sweep:${tag}:failed`, job: "process-tasks", status: "failed", finished_at: null },
-    ];
-    for (const r of rows) await sql()`insert into effects (key, job, status, attempts, finished_at, created_at, updated_at) values (${r.key}, ${r.job}, ${r.status}, 1, ${r.finished_at}, ${old}, ${old})`;
-
-    const messages = [
-      { id: `sweep:${tag}:due-long-ago`, not_before: old, created_at: at(clock, -days(31)) },
-      { id: `sweep:${tag}:published-long-ago`, not_before: null, created_at: old },
-      { id: `sweep:${tag}:due-recently`, not_before: at(clock, -days(29)), created_at: old },
-      { id: `sweep:${tag}:due-later`, not_before: at(clock, days(2)), created_at: old },
-    ];
-    for (const m of messages) await sql()`insert into job_messages (message_id, owner, job, not_before, created_at) values (${m.id}, ${`sweep:${tag}`}, 'call-form', ${m.not_before}, ${m.created_at})`;
-
-    expect(await run()).toMatchObject({ status: "succeeded", stats: { done: 0, effectsPruned: 2, messagesPruned: 2 } });
-    const left = await sql()`select key from effects where key like ${`sweep:${tag}:%`} order by key`;
-    expect(left.map((r) => (r.key as string).split(":")[2])).toEqual(["abandoned", "failed", "recent", "unknown"]);
-    const kept = await sql()`select message_id from job_messages where owner = ${`sweep:${tag}`} order by message_id`;
-    expect(kept.map((r) => (r.message_id as string).split(":")[2])).toEqual(["due-later", "due-recently"]);
-  });
-
   it("runs due tasks once (key task:<id>), abandons bad ones at once, and prunes the audit log past retention", async () => {
     clock = new Date("2016-06-01T04:00:00Z");
     const calls = vendors();
