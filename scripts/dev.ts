@@ -101,7 +101,9 @@ async function main() {
   for (const p of parts) Object.assign(childEnv, p.env);
   const env = loadEnv(childEnv);
   // What the CLI needs to find this stack (pnpm job:run, qstash:stats, db:seed).
-  claim.update(Object.assign({ APP_URL: appUrl }, ...parts.map((p) => p.env)) as Record<string, string>);
+  // A database of the user's own (DATABASE_URL) is recorded too: pnpm db:migrate migrates what the stack uses.
+  const ownDatabase = process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {};
+  claim.update(Object.assign({ APP_URL: appUrl }, ownDatabase, ...parts.map((p) => p.env)) as Record<string, string>);
 
   if (env.database.kind === "postgres") {
     const url = env.database.url;
