@@ -22,7 +22,7 @@ let admin: postgres.Sql;
 function migrateCli(env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     // A new user's shell: no DATABASE_URL unless the test gives one.
-    execFile(TSX, [SCRIPT], { cwd: checkout, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", ...env } as NodeJS.ProcessEnv, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(TSX, [SCRIPT], { cwd: checkout, env: { NODE_ENV: "test", PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
