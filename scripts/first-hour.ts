@@ -171,7 +171,10 @@ async function main() {
     const res = await fetch(curl[2]!, { headers: { authorization: `Bearer ${curl[1]}` } });
     check(res.status === 200, `diagnostics answered ${res.status}: ${await res.text()}`);
   });
-  await timed("console sign-in in a browser, within 10 s of the banner", () => signInWithin(bannerAt, first.output()));
+  await timed("console sign-in in a browser, within 10 s of the banner", async () => {
+    const ms = await signInWithin(bannerAt, first.output());
+    console.log(`    signed in ${(ms / 1000).toFixed(1)} s after the banner; a job's page then, with a clean console`);
+  });
   await timed("pnpm db:migrate finds the running stack", async () => {
     const r = await pnpm(["-s", "db:migrate"]);
     check(r.code === 0 && r.out.includes(`database 127.0.0.1:${ports.PGLITE_PORT}/postgres (from the running pnpm dev`) && /is up to date/.test(r.out), `db:migrate: ${r.code}\n${r.out}`);
