@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -78,7 +78,9 @@ function startDev({ terminal = true } = {}) {
   child.stdout!.on("data", (d: Buffer) => (out += d));
   child.stderr!.on("data", (d: Buffer) => (out += d));
   const exited = new Promise<number | null>((r) => child.on("close", r));
-  const clean = (text: string) => text.replace(/\r/g, "");
+  // Colours off: Next paints a 503 red, the pretty log paints "warn" yellow.
+  // eslint-disable-next-line no-control-regex
+  const clean = (text: string) => text.replace(/\r/g, "").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
   const startText = () => clean(out.slice(0, out.search(/Ctrl-C stops everything.*\n/) + 1));
   return {
     output: () => clean(out),
@@ -155,6 +157,44 @@ async function json<T>(args: string[]): Promise<T> {
 
 const heartbeats = async () => (await json<{ rows: { job: string; runs: number }[] }>(["qstash:stats", "--job", "heartbeat"])).rows.find((r) => r.job === "heartbeat")?.runs ?? 0;
 
+/**
+ * The README's "Add a job" as written: its job file, its migration, its two lines of jobs/index.ts
+ * and a schedule entry; then the commands it names, against the running stack.
+ */
+async function addAJob() {
+  const readme = readFileSync(path.join(repo, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Add a job"), readme.indexOf("\n## ", readme.indexOf("## Add a job") + 1));
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], code: m[2]!.replace(/^ {3}/gm, "") }));
+  check(blocks.map((b) => b.lang).join(" ") === "ts sql ts", `README "Add a job" blocks: ${blocks.map((b) => b.lang).join(" ")}`);
+  const jobFile = /`(jobs\/[\w/-]+\.ts)`/.exec(section)?.[1];
+  const migration = /`supabase\/migrations\/<UTC yyyymmddhhmmss>_(\w+)\.sql`/.exec(section)?.[1];
+  check(jobFile && migration, "the README names no job file or no migration file");
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+    writeFileSync(path.join(repo, file), text);
+  };
+  write(jobFile, blocks[0]!.code);
+  const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
+  write(`supabase/migrations/${stamp}_${migration}.sql`, blocks[1]!.code);
+  const [importLine, listLine] = blocks[2]!.code.trimEnd().split("\n");
+  const index = readFileSync(path.join(repo, "jobs/index.ts"), "utf8").split("\n");
+  const lastImport = index.findLastIndex((l) => l.startsWith("import "));
+  index.splice(lastImport + 1, 0, importLine!);
+  index.splice(index.indexOf("export const jobs = [") + 1, 0, listLine!);
+  write("jobs/index.ts", index.join("\n"));
+  const config = readFileSync(path.join(repo, "config/qstash.ts"), "utf8");
+  const end = config.indexOf("\n];", config.indexOf("export const schedules"));
+  const entry = `\n  { job: "send-order-emails", cron: "*/15 * * * *", retries: 3, priority: "medium", description: "Email each customer once when their order ships" },`;
+  write("config/qstash.ts", config.slice(0, end) + entry + config.slice(end));
+
+  const migrated = await pnpm(["-s", "db:migrate"]);
+  check(migrated.code === 0 && migrated.out.includes(`1 migration(s) applied to database 127.0.0.1:${ports.PGLITE_PORT}/postgres`), `db:migrate: ${migrated.code}\n${migrated.out}`);
+  const synced = await pnpm(["-s", "qstash:schedule"]);
+  check(synced.code === 0 && synced.out.includes("send-order-emails"), `qstash:schedule: ${synced.code}\n${synced.out}`);
+  const ran = await pnpm(["-s", "job:run", "send-order-emails"]);
+  check(ran.code === 0 && /send-order-emails succeeded/.test(ran.out), `job:run send-order-emails: ${ran.code}\n${ran.out}`);
+}
+
 async function main() {
   // --working-tree: the files as they are now (committed or not), for trying a change before committing it.
   if (process.argv.includes("--working-tree")) {
@@ -211,6 +251,7 @@ async function main() {
     for (const r of runs) check(r.code === 0 && (/succeeded .*failed 0/.test(r.out) || /skipped/.test(r.out)) && !/note: no local stack/.test(r.out), `job:run: ${r.code}\n${r.out}`);
     check(runs.some((r) => /succeeded/.test(r.out)), `no job:run succeeded:\n${runs.map((r) => r.out).join("\n")}`);
   });
+  await timed("README's \"Add a job\", followed literally, on the running stack", addAJob);
   await timed("Ctrl-C", () => first.stop());
   first.quiet();
   for (const [name, port] of Object.entries(ports)) check(await portFree(port), `${name} ${port} still listening after Ctrl-C`);
