@@ -101,7 +101,8 @@ export async function redisBridge(redisUrl: string, port: number): Promise<Part 
 export async function warmRoutes(appUrl: string, paths: readonly string[]): Promise<void> {
   for (const p of paths) {
     const [method, path] = p.startsWith("GET ") ? ["GET", p.slice(4)] : ["OPTIONS", p];
-    await fetch(`${appUrl}${path}`, { method })
+    // Not followed: /ops answers a visitor without a session with a redirect, after it is compiled.
+    await fetch(`${appUrl}${path}`, { method, redirect: "manual" })
       .then((r) => r.arrayBuffer())
       .catch(() => undefined);
   }

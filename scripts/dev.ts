@@ -117,7 +117,7 @@ async function main() {
   next.on("exit", (code) => void shutdown(code ?? 0));
   await step("Next.js: first answer", () => waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`));
   await step("Next.js: job routes and sign-in compiled", () =>
-    warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed", "GET /ops/login", "/ops/session"]),
+    warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed", "GET /ops/login", "/ops/session", "GET /ops"]),
   );
   for (const p of parts) p.ready?.();
 

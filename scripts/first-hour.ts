@@ -195,6 +195,30 @@ async function addAJob() {
   check(ran.code === 0 && /send-order-emails succeeded/.test(ran.out), `job:run send-order-emails: ${ran.code}\n${ran.out}`);
 }
 
+/**
+ * The README's picture (docs/images/ops-jobs.png is copied from test-results/screenshots/ops-jobs.png):
+ * the console of a stack as a new user has it after this hour, schedules synced, seeded runs.
+ */
+async function picture(banner: string) {
+  const kept = await pnpm(["-s", "job:run", "keep-alive"]);
+  check(kept.code === 0 && /keep-alive succeeded/.test(kept.out), `job:run keep-alive: ${kept.code}\n${kept.out}`);
+  const link = /console +(\S+\/ops\/login) +\(password: (\S+)\)/.exec(banner);
+  check(link, "the banner has no console link with its password");
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    await page.goto(link[1]!);
+    await page.fill("#password", link[2]!);
+    await Promise.all([page.waitForURL((u) => u.pathname === "/ops"), page.click("button[type=submit]")]);
+    const table = await page.textContent("#jobs");
+    check(table && !/drift|missing in QStash|failed/.test(table), `the console is not healthy:\n${table}`);
+    mkdirSync(path.join(ROOT, "test-results/screenshots"), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, "test-results/screenshots/ops-jobs.png") });
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main() {
   // --working-tree: the files as they are now (committed or not), for trying a change before committing it.
   if (process.argv.includes("--working-tree")) {
@@ -265,6 +289,7 @@ async function main() {
   const stats = await json<{ rows: { job: string; failed: number }[] }>(["qstash:stats"]);
   const failed = stats.rows.filter((r) => r.failed > 0);
   check(failed.length === 0, `failed runs: ${JSON.stringify(failed)}`);
+  await timed("keep-alive by hand, then the README's picture of the console", () => picture(second.output()));
   await timed("SIGINT without a terminal after the restart", () => second.stop());
   second.quiet();
   for (const [name, port] of Object.entries(ports)) check(await portFree(port), `${name} ${port} still listening after SIGINT`);
