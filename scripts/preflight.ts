@@ -147,6 +147,7 @@ async function main(): Promise<number> {
   if (missing.length) {
     console.log(`installing ${missing.map((p) => p.pkg).join(" ")} (apt-get, as root) ...`);
     const update = run("apt-get", ["update", "-qq"]);
+    process.env.DEBIAN_FRONTEND = "noninteractive"; // no debconf question may wait for a person
     const install = update.status === 0 ? run("apt-get", ["install", "-y", "-qq", ...missing.map((p) => p.pkg)]) : update;
     if (install.status !== 0) {
       console.error(`apt-get failed (exit ${install.status}): ${(install.stderr || install.stdout || "").trim().slice(-2000)}`);
