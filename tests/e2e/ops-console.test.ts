@@ -208,7 +208,7 @@ describe("operations console in a browser", () => {
     for (const d of desiredSchedules(registry, env)) await client.schedules.create(createRequestOf(d));
     await page.goto(`${app!.url}/ops`);
     expect(await page.textContent("#jobs")).not.toContain("drift");
-    // The first screen only: the picture docs/images/ops-jobs.png is copied from.
+    // The first screen only (the README's picture comes from pnpm test:first-hour, a healthy local stack).
     await page.screenshot({ path: path.join(SHOTS, "07-jobs-first-screen.png") });
   });
 
