@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: [".next/", ".next-e2e/", ".next-prod-e2e/", ".next-faults/", ".faults-out/", ".next-ops-e2e/", "test-results/", "node_modules/", ".data/", "next-env.d.ts", "coverage/"] },
+  { ignores: [".next/", ".next-e2e/", ".next-prod-e2e/", ".next-faults/", ".faults-out/", ".next-ops-e2e/", ".next-routes-e2e/", "test-results/", "node_modules/", ".data/", "next-env.d.ts", "coverage/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -94,23 +94,29 @@ export async function redisBridge(redisUrl: string, port: number): Promise<Part 
 
 /**
  * Compiles the routes deliveries go to before the first one arrives: under `next dev` the first
- * request to a route compiles it, which can outlast a job's timeout. Unsigned, they are refused
- * before any work is done; the answer does not matter.
+ * request to a route compiles it, which can outlast a job's timeout. OPTIONS compiles a route
+ * handler without running it (Next answers 204 itself), so nothing is refused or logged as a
+ * warning; a page (`GET`) is rendered once, so the first person to open it does not wait.
  */
 export async function warmRoutes(appUrl: string, paths: readonly string[]): Promise<void> {
   for (const p of paths) {
-    await fetch(`${appUrl}${p}`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })
+    const [method, path] = p.startsWith("GET ") ? ["GET", p.slice(4)] : ["OPTIONS", p];
+    // Not followed: /ops answers a visitor without a session with a redirect, after it is compiled.
+    await fetch(`${appUrl}${path}`, { method, redirect: "manual" })
       .then((r) => r.arrayBuffer())
       .catch(() => undefined);
   }
 }
 
-/** Waits until the app answers, so schedules are synced to something that can take deliveries. */
+/**
+ * Waits until the app answers, so schedules are synced to something that can take deliveries.
+ * OPTIONS: the app's readiness, not its health (GET diagnostics would log a 503 while the stack starts).
+ */
 export async function waitForApp(url: string, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { method: "OPTIONS" });
       await res.arrayBuffer();
       return;
     } catch {

@@ -101,7 +101,9 @@ async function main() {
   for (const p of parts) Object.assign(childEnv, p.env);
   const env = loadEnv(childEnv);
   // What the CLI needs to find this stack (pnpm job:run, qstash:stats, db:seed).
-  claim.update(Object.assign({ APP_URL: appUrl }, ...parts.map((p) => p.env)) as Record<string, string>);
+  // A database of the user's own (DATABASE_URL) is recorded too: pnpm db:migrate migrates what the stack uses.
+  const ownDatabase = process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {};
+  claim.update(Object.assign({ APP_URL: appUrl }, ownDatabase, ...parts.map((p) => p.env)) as Record<string, string>);
 
   if (env.database.kind === "postgres") {
     const url = env.database.url;
@@ -109,11 +111,14 @@ async function main() {
     if (applied.length) console.log(`  applied ${applied.length} migration(s)`);
   }
 
-  const next = spawn("pnpm", app.args, { env: childEnv, stdio: "inherit", detached: true });
+  // Tethered: Next ends with this process, even when it is killed outright (dev/tether.ts).
+  const next = spawn(process.execPath, [...process.execArgv, "dev/tether.ts", "pnpm", ...app.args], { env: childEnv, stdio: ["pipe", "inherit", "inherit"], detached: true });
   children.push(next);
   next.on("exit", (code) => void shutdown(code ?? 0));
   await step("Next.js: first answer", () => waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`));
-  await step("Next.js: job routes compiled", () => warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed"]));
+  await step("Next.js: job routes and sign-in compiled", () =>
+    warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed", "GET /ops/login", "/ops/session", "GET /ops"]),
+  );
   for (const p of parts) p.ready?.();
 
   const ticker = startVercelCronTicker({ appUrl: env.appUrl, cronSecret: env.cronSecret, crons: readVercelCrons(), log: (l) => console.log(`[vercel-cron] ${l}`) });

@@ -1,18 +1,23 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
 import { portFree } from "../dev/stack";
+import { watchConsole } from "../tests/e2e/browser-console";
 
 /**
  * `pnpm test:first-hour`: what a new user does first, on a fresh clone of the committed tree
  * (`-- --working-tree`: a copy of the files as they are):
- * install, `pnpm dev` in a terminal, the banner's diagnostics command, `db:seed`, `job:run` (three
- * at once against the embedded database), a second `pnpm dev` in the same checkout, Ctrl-C, a
- * restart, the next heartbeat, Ctrl-C. It fails on a dead letter, a failed run, a non-zero exit,
- * ELIFECYCLE, or a port still listening, and prints how long each step took.
+ * install, `pnpm dev` in a terminal, the banner's diagnostics command, a sign-in to the console in
+ * a browser within 10 s of the banner (no console error, no hydration warning, no reload loop),
+ * `db:migrate` against the running stack, a campaign created through its API, `db:seed`, `job:run`
+ * (three at once against the embedded database), a second `pnpm dev` in the same checkout, Ctrl-C,
+ * a restart without a terminal, the next heartbeat, a stop by signal, a start killed with SIGKILL.
+ * It fails on a dead letter, a failed run, a non-zero exit, ELIFECYCLE, a warning or error line
+ * while a stack starts or stops, or a port still listening, and prints how long each step took.
  */
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), "first-hour-"));
@@ -58,25 +63,85 @@ function pnpm(args: string[], extraEnv: Vars = {}): Promise<{ code: number | nul
   });
 }
 
-/** `pnpm dev` on a terminal (a pty from script(1)), as a user runs it: Ctrl-C is a key here. */
-function startDev() {
-  const child = spawn("script", ["-qfec", "pnpm dev", "/dev/null"], { cwd: repo, env: stackEnv, stdio: ["pipe", "pipe", "pipe"] });
+/**
+ * `pnpm dev` on a terminal (a pty from script(1)), as a user runs it: Ctrl-C is a key there. With
+ * `terminal: false`, as CI or a service manager runs it: in a process group of its own, stopped
+ * by a signal to the group.
+ */
+function startDev({ terminal = true } = {}) {
+  const child = terminal
+    ? spawn("script", ["-qfec", "pnpm dev", "/dev/null"], { cwd: repo, env: stackEnv, stdio: ["pipe", "pipe", "pipe"] })
+    : spawn("pnpm", ["dev"], { cwd: repo, env: stackEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
   stacks.push(child);
   let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d));
-  child.stderr.on("data", (d: Buffer) => (out += d));
+  let stopAt = -1;
+  child.stdout!.on("data", (d: Buffer) => (out += d));
+  child.stderr!.on("data", (d: Buffer) => (out += d));
   const exited = new Promise<number | null>((r) => child.on("close", r));
+  // Colours off: Next paints a 503 red, the pretty log paints "warn" yellow.
+  // eslint-disable-next-line no-control-regex
+  const clean = (text: string) => text.replace(/\r/g, "").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+  const startText = () => clean(out.slice(0, out.search(/Ctrl-C stops everything.*\n/) + 1));
   return {
-    output: () => out.replace(/\r/g, ""),
+    output: () => clean(out),
     banner: () => until(() => /Ctrl-C stops everything/.test(out), 240_000, () => `no banner:\n${out}`),
+    /** Start-up and shutdown say nothing that reads as a failure. */
+    quiet() {
+      const noisy = [...noise(startText()), ...(stopAt >= 0 ? noise(clean(out.slice(stopAt))) : [])];
+      check(noisy.length === 0, `pnpm dev printed warning or error lines while starting or stopping:\n${noisy.join("\n")}\n--- output:\n${clean(out).slice(-3000)}`);
+    },
     async stop() {
-      child.stdin.write("\u0003");
+      stopAt = out.length;
+      if (terminal) child.stdin!.write("\u0003");
+      else process.kill(-child.pid!, "SIGINT");
       const code = await Promise.race([exited, new Promise<"hung">((r) => setTimeout(r, 30_000, "hung"))]);
-      check(code === 0, `pnpm dev did not exit 0 on Ctrl-C (${code}):\n${out.slice(-2000)}`);
+      check(code === 0, `pnpm dev did not exit 0 on ${terminal ? "Ctrl-C" : "SIGINT"} (${code}):\n${out.slice(-2000)}`);
       check(!out.includes("ELIFECYCLE"), `pnpm dev reported ELIFECYCLE:\n${out.slice(-2000)}`);
-      check(/stopped\s*$/.test(out.replace(/\r/g, "")), `pnpm dev did not end with "stopped":\n${out.slice(-500)}`);
+      check(/stopped\s*$/.test(clean(out)), `pnpm dev did not end with "stopped":\n${out.slice(-500)}`);
+    },
+    /** As a CI timeout or a closed terminal ends it: SIGKILL to pnpm dev's process group, no chance to clean up. */
+    async kill() {
+      process.kill(-child.pid!, "SIGKILL");
+      await exited;
     },
   };
+}
+
+/** Lines that read as a failure: warnings, errors, a 4xx/5xx in Next's request log, ELIFECYCLE. */
+function noise(text: string): string[] {
+  return text.split("\n").filter((l) => /\bwarn(ing)?\b|\berror\b|"level":"(warn|error)"|⚠|⨯|ELIFECYCLE|^\s*[A-Z]+ \/\S* [45]\d\d in /i.test(l));
+}
+
+/**
+ * A person opening the console link of the banner at once: signed in within 10 s of the banner,
+ * a job's page opened, and nothing in the browser's console (hydration errors, invalid HTML,
+ * failed loads) or a page that keeps reloading itself.
+ */
+async function signInWithin(bannerAt: number, banner: string) {
+  const link = /console +(\S+\/ops\/login) +\(password: (\S+)\)/.exec(banner);
+  check(link, "the banner has no console link with its password");
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  try {
+    const page = await browser.newPage();
+    const consoleOf = watchConsole(page);
+    let loads = 0;
+    page.on("load", () => loads++);
+    const left = () => Math.max(1, bannerAt + 10_000 - Date.now());
+    await page.goto(link[1]!, { timeout: left() });
+    await page.fill("#password", link[2]!, { timeout: left() });
+    await Promise.all([page.waitForURL((u) => u.pathname === "/ops", { timeout: left() }), page.click("button[type=submit]", { timeout: left() })]);
+    await page.waitForSelector("#jobs", { timeout: left() });
+    const signedInAfter = Date.now() - bannerAt;
+    await page.goto(link[1]!.replace(/\/ops\/login$/, "/ops/jobs/heartbeat"), { waitUntil: "networkidle" });
+    // Time for a reload loop to show, and for hydration to report.
+    await page.waitForTimeout(3_000);
+    check(loads === 3, `the console loaded ${loads} times for 3 navigations: it reloads itself`);
+    const problems = consoleOf.problems();
+    check(problems.length === 0, `the browser's console reported:\n${problems.join("\n")}`);
+    return signedInAfter;
+  } finally {
+    await browser.close();
+  }
 }
 
 async function until(ok: () => boolean | Promise<boolean>, timeoutMs: number, why: () => string): Promise<void> {
@@ -92,6 +157,71 @@ async function json<T>(args: string[]): Promise<T> {
 
 const heartbeats = async () => (await json<{ rows: { job: string; runs: number }[] }>(["qstash:stats", "--job", "heartbeat"])).rows.find((r) => r.job === "heartbeat")?.runs ?? 0;
 
+/**
+ * The README's "Add a job" as written: its job file, its migration, its two lines of jobs/index.ts
+ * and a schedule entry; then the commands it names, against the running stack.
+ */
+async function addAJob() {
+  const readme = readFileSync(path.join(repo, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Add a job"), readme.indexOf("\n## ", readme.indexOf("## Add a job") + 1));
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], code: m[2]!.replace(/^ {3}/gm, "") }));
+  check(blocks.map((b) => b.lang).join(" ") === "ts sql ts", `README "Add a job" blocks: ${blocks.map((b) => b.lang).join(" ")}`);
+  const jobFile = /`(jobs\/[\w/-]+\.ts)`/.exec(section)?.[1];
+  const migration = /`supabase\/migrations\/<UTC yyyymmddhhmmss>_(\w+)\.sql`/.exec(section)?.[1];
+  check(jobFile && migration, "the README names no job file or no migration file");
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+    writeFileSync(path.join(repo, file), text);
+  };
+  write(jobFile, blocks[0]!.code);
+  const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
+  write(`supabase/migrations/${stamp}_${migration}.sql`, blocks[1]!.code);
+  const [importLine, listLine] = blocks[2]!.code.trimEnd().split("\n");
+  const index = readFileSync(path.join(repo, "jobs/index.ts"), "utf8").split("\n");
+  const lastImport = index.findLastIndex((l) => l.startsWith("import "));
+  index.splice(lastImport + 1, 0, importLine!);
+  index.splice(index.indexOf("export const jobs = [") + 1, 0, listLine!);
+  write("jobs/index.ts", index.join("\n"));
+  const config = readFileSync(path.join(repo, "config/qstash.ts"), "utf8");
+  const end = config.indexOf("\n];", config.indexOf("export const schedules"));
+  const entry = `\n  { job: "send-order-emails", cron: "*/15 * * * *", retries: 3, priority: "medium", description: "Email each customer once when their order ships" },`;
+  write("config/qstash.ts", config.slice(0, end) + entry + config.slice(end));
+
+  const migrated = await pnpm(["-s", "db:migrate"]);
+  check(migrated.code === 0 && migrated.out.includes(`1 migration(s) applied to database 127.0.0.1:${ports.PGLITE_PORT}/postgres`), `db:migrate: ${migrated.code}\n${migrated.out}`);
+  const synced = await pnpm(["-s", "qstash:schedule"]);
+  check(synced.code === 0 && synced.out.includes("send-order-emails"), `qstash:schedule: ${synced.code}\n${synced.out}`);
+  const ran = await pnpm(["-s", "job:run", "send-order-emails"]);
+  check(ran.code === 0 && /send-order-emails succeeded/.test(ran.out), `job:run send-order-emails: ${ran.code}\n${ran.out}`);
+}
+
+/**
+ * The README's picture (docs/images/ops-jobs.png is copied from test-results/screenshots/ops-jobs.png):
+ * the console of a stack as a new user has it after this hour, schedules synced, seeded runs.
+ */
+async function picture(banner: string) {
+  const kept = await pnpm(["-s", "job:run", "keep-alive"]);
+  check(kept.code === 0 && /keep-alive succeeded/.test(kept.out), `job:run keep-alive: ${kept.code}\n${kept.out}`);
+  const link = /console +(\S+\/ops\/login) +\(password: (\S+)\)/.exec(banner);
+  check(link, "the banner has no console link with its password");
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  try {
+    // The server's HTML as it renders, without the dev client: what the picture shows is the page, and
+    // the dev client's reloads after a restart (see signInWithin) are not this step's subject.
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, javaScriptEnabled: false });
+    await page.goto(link[1]!);
+    await page.fill("#password", link[2]!);
+    await Promise.all([page.waitForURL((u) => u.pathname === "/ops"), page.click("button[type=submit]")]);
+    const table = await page.textContent("#jobs");
+    // A failed last run reads "failed <date>"; the 7-day column's "0 failed" is health.
+    check(table && !/drift|missing in QStash|\bfailed \d{4}-/.test(table), `the console is not healthy:\n${table}`);
+    mkdirSync(path.join(ROOT, "test-results/screenshots"), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, "test-results/screenshots/ops-jobs.png") });
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main() {
   // --working-tree: the files as they are now (committed or not), for trying a change before committing it.
   if (process.argv.includes("--working-tree")) {
@@ -101,11 +231,37 @@ async function main() {
 
   const first = startDev();
   await timed("pnpm dev: banner, cold", () => first.banner());
+  const bannerAt = Date.now();
   const curl = /curl -H "Authorization: Bearer ([^"]+)" (\S+\/api\/diagnostics)/.exec(first.output());
   check(curl, "the banner has no diagnostics command");
   await timed("the banner's diagnostics command", async () => {
     const res = await fetch(curl[2]!, { headers: { authorization: `Bearer ${curl[1]}` } });
     check(res.status === 200, `diagnostics answered ${res.status}: ${await res.text()}`);
+  });
+  await timed("console sign-in in a browser, within 10 s of the banner", async () => {
+    const ms = await signInWithin(bannerAt, first.output());
+    console.log(`    signed in ${(ms / 1000).toFixed(1)} s after the banner; a job's page then, with a clean console`);
+  });
+  await timed("pnpm db:migrate finds the running stack", async () => {
+    const r = await pnpm(["-s", "db:migrate"]);
+    check(r.code === 0 && r.out.includes(`database 127.0.0.1:${ports.PGLITE_PORT}/postgres (from the running pnpm dev`) && /is up to date/.test(r.out), `db:migrate: ${r.code}\n${r.out}`);
+  });
+  await timed("a campaign created through its API (docs/campaigns.md)", async () => {
+    const secret = /Bearer ([^"]+)"/.exec(first.output())![1]!;
+    const res = await fetch(`http://127.0.0.1:${ports.PORT}/api/campaigns`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "welcome",
+        zone: "Europe/Lisbon",
+        nodes: [
+          { id: "welcome_email", type: "email", config: { subject: "Welcome", text: "Hello" }, next: "pause", timeoutSeconds: 86400 },
+          { id: "pause", type: "wait", config: { seconds: 86400 }, next: "nudge", timing: "immediate" },
+          { id: "nudge", type: "notification", config: { workflowId: "campaign-nudge" }, timeoutSeconds: 86400 },
+        ],
+      }),
+    });
+    check(res.status === 201, `POST /api/campaigns answered ${res.status}: ${await res.text()}`);
   });
   await timed("a second pnpm dev in the checkout is refused", async () => {
     const other = { PORT: String(await freePort()), PGLITE_PORT: String(await freePort()), QSTASH_PORT: String(await freePort()), REDIS_BRIDGE_PORT: String(await freePort()) };
@@ -122,11 +278,13 @@ async function main() {
     for (const r of runs) check(r.code === 0 && (/succeeded .*failed 0/.test(r.out) || /skipped/.test(r.out)) && !/note: no local stack/.test(r.out), `job:run: ${r.code}\n${r.out}`);
     check(runs.some((r) => /succeeded/.test(r.out)), `no job:run succeeded:\n${runs.map((r) => r.out).join("\n")}`);
   });
+  await timed("README's \"Add a job\", followed literally, on the running stack", addAJob);
   await timed("Ctrl-C", () => first.stop());
+  first.quiet();
   for (const [name, port] of Object.entries(ports)) check(await portFree(port), `${name} ${port} still listening after Ctrl-C`);
 
   const before = await heartbeats().catch(() => 0);
-  const second = startDev();
+  const second = startDev({ terminal: false });
   await timed("pnpm dev: banner, warm (restart)", () => second.banner());
   await timed("the next heartbeat after the restart", () => until(async () => (await heartbeats()) > before, 90_000, () => "no heartbeat ran within 90 s of the restart"));
   const dead = await json<unknown[]>(["qstash:dlq", "list"]);
@@ -134,8 +292,20 @@ async function main() {
   const stats = await json<{ rows: { job: string; failed: number }[] }>(["qstash:stats"]);
   const failed = stats.rows.filter((r) => r.failed > 0);
   check(failed.length === 0, `failed runs: ${JSON.stringify(failed)}`);
-  await timed("Ctrl-C after the restart", () => second.stop());
-  for (const [name, port] of Object.entries(ports)) check(await portFree(port), `${name} ${port} still listening after Ctrl-C`);
+  await timed("keep-alive by hand, then the README's picture of the console", () => picture(second.output()));
+  await timed("SIGINT without a terminal after the restart", () => second.stop());
+  second.quiet();
+  for (const [name, port] of Object.entries(ports)) check(await portFree(port), `${name} ${port} still listening after SIGINT`);
+
+  const third = startDev({ terminal: false });
+  await timed("pnpm dev: banner, warm, then SIGKILL", async () => {
+    await third.banner();
+    await third.kill();
+  });
+  // Nothing it started may outlive it: Next's server would keep the app port for good.
+  await timed("nothing left listening after SIGKILL", () =>
+    until(async () => (await Promise.all(Object.values(ports).map((p) => portFree(p)))).every(Boolean), 15_000, () => `still listening 15 s after SIGKILL: ${Object.entries(ports).map(([k, v]) => `${k} ${v}`).join(", ")}`),
+  );
 }
 
 try {
@@ -146,12 +316,20 @@ try {
   console.error(`first hour failed: ${(err as Error).message}`);
   process.exitCode = 1;
 } finally {
-  for (const s of stacks) if (s.exitCode === null) s.kill("SIGKILL");
+  for (const s of stacks) {
+    if (s.exitCode !== null) continue;
+    try {
+      process.kill(-s.pid!, "SIGKILL"); // a stack without a terminal leads its own process group
+    } catch {
+      s.kill("SIGKILL");
+    }
+  }
   // What a failed run left behind: the stack's processes run from the clone.
   try {
     execFileSync("pkill", ["-KILL", "-f", repo]);
   } catch {
     /* nothing left */
   }
-  rmSync(dir, { recursive: true, force: true });
+  await new Promise((r) => setTimeout(r, 1_000)); // what was killed stops writing into the clone
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 }

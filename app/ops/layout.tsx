@@ -17,7 +17,7 @@ td.wrap{white-space:normal;min-width:14rem}
 #jobs td:first-child,#jobs th:first-child{position:sticky;left:0;background:#fff}
 button{font:inherit;padding:.35rem .8rem;border:1px solid #888;border-radius:4px;background:#fff;cursor:pointer;min-height:2.2rem}
 button.danger{border-color:#b33;color:#b33}
-form.inline{display:inline}
+form.inline{display:inline}div.actions{margin:1em 0}
 .flash{padding:.5rem .75rem;border-radius:4px}.ok{background:#e6f4ea}.bad{background:#fde8e8}
 .st{padding:0 .35rem;border-radius:3px;background:#eee}.st-succeeded{background:#d8f0de}.st-failed{background:#f8d7d7}.st-running{background:#fff3c4}
 .warn{color:#a15c00;font-weight:600}.missed{background:#fff3c4}

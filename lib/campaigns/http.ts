@@ -11,8 +11,9 @@ import { cancelNode, CampaignNotFoundError, rescheduleNode, type When } from "./
 import { createCampaign, getCampaign, scheduleUsers, userStory } from "./service";
 
 type Params = Record<string, string>;
-type Ctx = { params: Promise<Params> };
-type Handler = (req: Request, ctx: Ctx) => Promise<Response>;
+/** Next gives `params` only to a route with a dynamic segment: POST /api/campaigns gets none. */
+type Ctx = { params?: Promise<Params> };
+type Handler = (req: Request, ctx?: Ctx) => Promise<Response>;
 type Deps = MessageDeps & { now: Date };
 
 /**
@@ -32,7 +33,7 @@ export function campaignRoutes(getDeps: () => Promise<RunDeps>) {
       const refused = bearerRefusal(req, run.env.cronSecret);
       if (refused) return refused;
       const deps: Deps = { env: run.env, db: run.db, registry: run.registry, client: operatorClient(run.env), now: (run.clock ?? (() => new Date()))() };
-      const params = await ctx.params;
+      const params: Params = (await ctx?.params) ?? {};
       const id = params.id === undefined ? undefined : parseInput(CampaignId, params.id);
       if (id && !id.ok) return json(400, { error: `id: "${params.id}" is not a campaign id (a UUID)`, field: "id" });
       try {

@@ -3,13 +3,14 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { Client } from "@upstash/qstash";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
 import { registry } from "../../jobs";
 import { loadEnv } from "../../lib/env";
 import { createRequestOf, desiredSchedules } from "../../lib/qstash/desired";
 import { publishJob } from "../../lib/qstash/publish";
 import { testDatabaseUrl } from "../support/db";
+import { watchConsole } from "./browser-console";
 import { buildNext, createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "./support";
 
 /**
@@ -30,6 +31,7 @@ let app: NextApp | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
+let consoleOf: ReturnType<typeof watchConsole>;
 let client: Client;
 let env: ReturnType<typeof loadEnv>;
 
@@ -64,7 +66,16 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
   page = await context.newPage();
+  consoleOf = watchConsole(page);
 }, 240_000);
+
+// Invalid HTML (a form inside a p) fails hydration and shows only in the console: every page of
+// every step must leave it empty.
+afterEach(() => {
+  const problems = consoleOf.problems();
+  consoleOf.clear();
+  expect(problems).toEqual([]);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -197,7 +208,7 @@ describe("operations console in a browser", () => {
     for (const d of desiredSchedules(registry, env)) await client.schedules.create(createRequestOf(d));
     await page.goto(`${app!.url}/ops`);
     expect(await page.textContent("#jobs")).not.toContain("drift");
-    // The first screen only: the picture docs/images/ops-jobs.png is copied from.
+    // The first screen only (the README's picture comes from pnpm test:first-hour, a healthy local stack).
     await page.screenshot({ path: path.join(SHOTS, "07-jobs-first-screen.png") });
   });
 

@@ -74,8 +74,8 @@ const PASS_THROUGH = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"];
  * every worker it spawned. Resolves once each `warmUp` path has answered an unsigned POST: Next
  * compiles a route on its first request (seconds), which the tests should not pay for.
  */
-export async function startNextDev(env: Record<string, string>, o: { port: number; warmUp: string[]; readyTimeoutMs?: number }): Promise<NextApp> {
-  return startNext("dev", env, { ...o, distDir: ".next-e2e" });
+export async function startNextDev(env: Record<string, string>, o: { port: number; warmUp: string[]; readyTimeoutMs?: number; distDir?: string }): Promise<NextApp> {
+  return startNext("dev", env, { ...o, distDir: o.distDir ?? ".next-e2e" });
 }
 
 /** The environment a child Next process gets: ours minus the test worker's own variables. */

@@ -185,7 +185,7 @@ describe("pnpm qstash:schedule against the local QStash server", () => {
     const rows = await listRows(ctx, { all: true });
     expect(rows.filter((r) => r.ours).map((r) => [r.scheduleId, r.job, r.zone, r.words, r.drift])).toEqual([
       [`${prefix}-alpha`, "alpha", "UTC", "At 00:00, on day 2 of the month, only in January", ["retries: 1 -> 3"]],
-      [`${prefix}-beta`, "beta", "UTC", "At 12:00, on day 1 of the month, only in January", []],
+      [`${prefix}-beta`, "beta", "Europe/Lisbon", "At 12:00, on day 1 of the month, only in January", []],
     ]);
     expect(rows.filter((r) => !r.ours).map((r) => r.scheduleId)).toEqual(expect.arrayContaining([`other${prefix}-alpha`, handMade]));
     expect(rows.find((r) => r.scheduleId === `${prefix}-beta`)!.next[0]).toBe("2027-01-01T12:00:00.000Z");
@@ -216,6 +216,29 @@ describe("pnpm qstash:schedule against the local QStash server", () => {
     expect(writes()).toEqual([`DELETE /v2/schedules/${prefix}-alpha`, `DELETE /v2/schedules/${prefix}-beta`]);
     expect((await listed()).filter((s) => s.scheduleId.startsWith(`${prefix}-`))).toEqual([]);
     await foreignSurvive();
+  });
+});
+
+describe("pnpm qstash:list with a zoned entry", () => {
+  const kprefix = `k${randomUUID().slice(0, 6)}`;
+  const entries: ScheduleEntry[] = [{ job: "alpha", cron: "CRON_TZ=Asia/Kolkata 0 18 1 1 *" }];
+  const kcli = () => {
+    const io = memoryIo();
+    const env = loadEnv({ APP_ENV: "test", APP_URL, QSTASH_URL: proxyUrl, QSTASH_TOKEN: LOCAL_QSTASH.token, SCHEDULE_PREFIX: kprefix });
+    return { io, ctx: createCliContext({ env, registry: createRegistry(jobs, entries), io, now: () => new Date("2026-12-07T06:00:00Z") }) };
+  };
+
+  it("shows the entry as written (18:00 Asia/Kolkata) with the UTC cron QStash holds beside it", async () => {
+    expect(await scheduleCommand(kcli().ctx)).toBe(0);
+    const rows = await listRows(kcli().ctx);
+    expect(rows.map((r) => [r.scheduleId, r.cron, r.utcCron, r.zone, r.words, r.next[0], r.drift])).toEqual([
+      [`${kprefix}-alpha`, "CRON_TZ=Asia/Kolkata 0 18 1 1 *", "30 12 1 1 *", "Asia/Kolkata", "At 18:00, on day 1 of the month, only in January", "2027-01-01T12:30:00.000Z", []],
+    ]);
+    const { ctx, io } = kcli();
+    expect(await listCommand(ctx)).toBe(0);
+    expect(io.stdout()).toMatch(/│ alpha +│ 0 18 1 1 \* +│ Asia\/Kolkata +│ 01-01 18:00/);
+    expect(io.stdout()).toMatch(/│ +│ as UTC 30 12 1 1 \* +│/);
+    expect(io.stdout()).not.toMatch(/At 12:30/);
   });
 });
 

@@ -35,6 +35,20 @@ describe("the outbox is visible", () => {
     await local.close();
   });
 
+  it("pnpm job:run shows the run's own entries only, not what other jobs recorded while it ran", async () => {
+    const other = createDeps(env, registry);
+    const key = `stock-alert:${uniqueName("other")}`;
+    // Another job of the running stack records an entry just as this run starts.
+    await other.db.rpc("provider_outbox_record", { p_provider: "resend", p_key: key, p_payload: { to: "shop@example.test", subject: "Low stock" } });
+    const io = memoryIo();
+    const local = createCliContext({ env, registry, io });
+    expect(await jobRunCommand(local, name)).toBe(0);
+    expect(io.stdout()).toMatch(/outbox \(local mode: recorded, not sent\), 1:/);
+    expect(io.stdout()).not.toContain(key);
+    await local.close();
+    await other.db.close();
+  });
+
   it("diagnostics show each provider's mode and the latest outbox entries", async () => {
     const deps = createDeps(env, registry);
     const route = diagnosticsRoute(async () => deps, { timeoutMs: 500 });

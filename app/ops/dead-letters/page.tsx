@@ -29,10 +29,10 @@ export default async function DeadLetters({ searchParams }: { searchParams: Sear
       <h1>Dead letters{job ? ` of ${job}` : ""}</h1>
       <Notice notice={one(q.notice) ?? reconciled} error={one(q.error) ?? error} />
       {job && listed.length > 0 && (
-        <p>
+        <div className="actions">
           All {listed.length} of {job}: <ActionForm action="replay-job" csrf={csrf} fields={{ job }} label="Replay all" /> <ActionForm action="delete-job" csrf={csrf} fields={{ job }} label="Delete all" danger />{" "}
           <a href="/ops/dead-letters">all jobs</a>
-        </p>
+        </div>
       )}
       {open && (
         <section id="dead-letter">

@@ -4,6 +4,8 @@ import type { JobDefinition } from "../../jobs/define";
 import type { Registry } from "../../jobs/registry";
 import { effectSummary, type EffectSummary } from "../../jobs/effect-summary";
 import { runJob } from "../../jobs/run";
+import type { Db } from "../../db/types";
+import { createProviders } from "../../providers";
 import { describeOutboxEntry, recentOutbox } from "../../providers/outbox";
 import type { CliContext } from "../context";
 import { describeEffects } from "../effects";
@@ -48,9 +50,10 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
     return EXIT.ok;
   }
   const started = Date.now();
+  const recorded = new Set<string>();
   let outcome: Awaited<ReturnType<typeof runJob>>;
   try {
-    outcome = await runJob({ job: name, payload, trigger: "cli" }, ctx.deps());
+    outcome = await runJob({ job: name, payload, trigger: "cli" }, watchOutbox(ctx, recorded));
   } catch (err) {
     // Nothing ran: the ledger could not be reached (runJob records handler failures itself).
     io.err(`error: could not open a run of ${name}: ${(err as Error).message}. Is the database up, and DATABASE_URL (or SUPABASE_URL) right?`);
@@ -60,7 +63,7 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
   const code = report(ctx, name, outcome, duration(Date.now() - started), opts.json ?? false, effects);
   if (!opts.json) {
     for (const line of effects ? describeEffects(effects) : []) ctx.io.out(line);
-    await showOutbox(ctx, new Date(started - 1000));
+    await showOutbox(ctx, new Date(started - 1000), recorded);
   }
   return code;
 }
@@ -103,13 +106,34 @@ function report(ctx: CliContext, name: string, outcome: Awaited<ReturnType<typeo
 }
 
 /**
+ * The run's dependencies, with providers whose outbox records are noted in `recorded` (provider and
+ * key): other jobs of a running stack write to the same table at the same time, and only this run's
+ * entries are its answer. Outside local mode nothing is recorded, and the deps are left as they are.
+ */
+function watchOutbox(ctx: CliContext, recorded: Set<string>) {
+  const deps = ctx.deps();
+  if (ctx.env.mode !== "local") return deps;
+  const db: Db = {
+    kind: deps.db.kind,
+    ping: () => deps.db.ping(),
+    close: () => deps.db.close(),
+    rpc: (fn, args, opts) => {
+      if (fn === "provider_outbox_record") recorded.add(`${String(args?.p_provider)}\u0000${String(args?.p_key)}`);
+      return deps.db.rpc(fn, args, opts);
+    },
+  };
+  return { ...deps, providers: createProviders(ctx.env, db) };
+}
+
+/**
  * Locally, providers without keys record to the outbox instead of sending: show what this run
  * would have sent, so `pnpm job:run` answers "what did it do?" without an account anywhere.
  */
-async function showOutbox(ctx: CliContext, since: Date): Promise<void> {
-  if (ctx.env.mode !== "local") return;
+async function showOutbox(ctx: CliContext, since: Date, recorded: Set<string>): Promise<void> {
+  if (ctx.env.mode !== "local" || recorded.size === 0) return;
   try {
-    const entries = await recentOutbox(ctx.deps().db, { since, limit: 20 });
+    // `since` only narrows the read; what this run recorded is the filter.
+    const entries = (await recentOutbox(ctx.deps().db, { since, limit: 1000 })).filter((e) => recorded.has(`${e.provider}\u0000${e.key}`)).slice(0, 20);
     if (entries.length === 0) return;
     ctx.io.out(`outbox (local mode: recorded, not sent), ${entries.length === 20 ? "latest 20" : entries.length}:`);
     for (const e of entries.reverse()) ctx.io.out(`  ${describeOutboxEntry(e)}`);

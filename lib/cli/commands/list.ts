@@ -12,7 +12,10 @@ export interface ListRow {
   scheduleId: string;
   job: string | null;
   ours: boolean;
+  /** As config/qstash.ts writes it (`CRON_TZ=Asia/Kolkata 0 18 * * *` for a zoned entry), else as QStash holds it. */
   cron: string;
+  /** For a zoned entry: the UTC cron QStash holds for this row (one of the entry's UTC crons). */
+  utcCron: string | null;
   words: string;
   zone: string;
   next: string[];
@@ -37,25 +40,28 @@ export async function listRows(ctx: CliContext, opts: { all?: boolean } = {}): P
     if (!ours && !opts.all) continue;
     const d = desired.get(s.scheduleId);
     const drift = !ours ? [] : d ? diffSchedule(d, s).map((c) => `${c.field}: ${c.from} -> ${c.to}`) : ["not in config/qstash.ts (qstash:schedule deletes it)"];
-    rows.push(rowOf(s, ours, ours ? (d?.job ?? s.scheduleId.slice(env.schedulePrefix.length + 1)) : (JOB_IN_URL.exec(s.destination)?.[1] ?? null), drift, now));
+    rows.push(rowOf(s, ours, ours ? (d?.job ?? s.scheduleId.slice(env.schedulePrefix.length + 1)) : (JOB_IN_URL.exec(s.destination)?.[1] ?? null), drift, now, d?.zoned?.cron));
   }
   for (const d of desired.values()) {
     if (listed.some((s) => s.scheduleId === d.scheduleId)) continue;
-    const c = readCron(d.cron, now);
-    rows.push({ scheduleId: d.scheduleId, job: d.job, ours: true, cron: d.cron, words: c.words, zone: c.zone, next: c.next.map((x) => x.toISOString()), paused: null, lastRunAt: null, lastStates: {}, drift: ["missing in QStash (qstash:schedule creates it)"] });
+    const written = d.zoned?.cron ?? d.cron;
+    const c = readCron(written, now);
+    rows.push({ scheduleId: d.scheduleId, job: d.job, ours: true, cron: written, utcCron: d.zoned ? d.cron : null, words: c.words, zone: c.zone, next: c.next.map((x) => x.toISOString()), paused: null, lastRunAt: null, lastStates: {}, drift: ["missing in QStash (qstash:schedule creates it)"] });
   }
   return rows.sort((a, b) => Number(b.ours) - Number(a.ours) || a.scheduleId.localeCompare(b.scheduleId));
 }
 
-function rowOf(s: QStashSchedule, ours: boolean, job: string | null, drift: string[], now: Date): ListRow {
-  const c = readCron(s.cron, now);
+/** A zoned entry's row reads as the entry is written (zone, words, next runs), with QStash's UTC cron beside it. */
+function rowOf(s: QStashSchedule, ours: boolean, job: string | null, drift: string[], now: Date, written?: string): ListRow {
+  const c = readCron(written ?? s.cron, now);
   const lastStates: Record<string, number> = {};
   for (const state of Object.values(s.lastScheduleStates ?? {})) lastStates[state] = (lastStates[state] ?? 0) + 1;
   return {
     scheduleId: s.scheduleId,
     job,
     ours,
-    cron: s.cron,
+    cron: written ?? s.cron,
+    utcCron: written ? s.cron : null,
     words: c.words,
     zone: c.zone,
     next: c.next.map((d) => d.toISOString()),
@@ -82,7 +88,7 @@ export async function listCommand(ctx: CliContext, opts: { all?: boolean; json?:
   const head = ["job", "cron", "zone", "next runs", "paused", "last", "drift"];
   const table = rows.map((r) => [
     r.ours ? (r.job ?? r.scheduleId) : `${r.scheduleId}\n(not ours)`,
-    `${r.cron.replace(/^CRON_TZ=\S+\s+/, "")}\n${r.words}`,
+    `${r.cron.replace(/^CRON_TZ=\S+\s+/, "")}\n${r.words}${r.utcCron ? `\nas UTC ${r.utcCron}` : ""}`,
     r.zone,
     r.next.map((d) => short(d, r.zone)).join("\n") || "-",
     r.paused === null ? "-" : r.paused ? "yes" : "no",

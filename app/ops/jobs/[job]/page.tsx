@@ -34,7 +34,8 @@ export default async function JobPage({ params, searchParams }: { params: Promis
       <h1>{job}</h1>
       <Notice notice={one(q.notice)} error={one(q.error)} />
       <p>{deps.registry.get(job)?.description}</p>
-      <p>
+      {/* A div, not a p: a form inside a p is invalid HTML (the parser closes the p, and hydration fails). */}
+      <div className="actions">
         {one(q.confirm) === "run" ? (
           <span className="flash bad">
             Run {job} now? It runs as a manual run, under its overlap policy. <ActionForm action="run" csrf={csrf} fields={{ job }} label="Yes, run now" /> <a href={`/ops/jobs/${job}`}>Cancel</a>
@@ -48,7 +49,7 @@ export default async function JobPage({ params, searchParams }: { params: Promis
             <small>{scheduleIdOf(deps.env.schedulePrefix, job)}</small>
           </>
         )}
-      </p>
+      </div>
       {missed && (
         <section>
           <h2>Missed slots (7 days)</h2>

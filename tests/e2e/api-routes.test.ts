@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
+import { testDatabaseUrl } from "../support/db";
+import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextApp } from "./support";
+
+/**
+ * Every route handler under app/ through a real Next server (`next dev`), called the way Next calls
+ * it: a route without a dynamic segment gets no `params`, a body is a real request body. Each
+ * product's API is driven as its docs show (the campaign and the form of docs/campaigns.md and
+ * docs/forms.md); the rest get the request that proves they are wired (a refusal names why).
+ * A route file with no case here fails the last test.
+ */
+const SECRET = `routes-e2e-secret-${randomUUID()}`;
+let db: E2eDatabase;
+let qstash: QStashServer;
+let app: NextApp | undefined;
+
+beforeAll(async () => {
+  db = await createE2eDatabase(testDatabaseUrl(), "cronlayer_routes_e2e");
+  qstash = await startQStashServer({ port: 0, currentSigningKey: `sig_routes_cur_${randomUUID()}`, nextSigningKey: `sig_routes_next_${randomUUID()}` });
+  const port = await freePort();
+  app = await startNextDev(
+    {
+      APP_ENV: "test",
+      APP_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: db.url,
+      QSTASH_URL: qstash.url,
+      QSTASH_TOKEN: qstash.token,
+      QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,
+      QSTASH_NEXT_SIGNING_KEY: qstash.nextSigningKey,
+      CRON_SECRET: SECRET,
+      OPS_PASSWORD: `ops-${randomUUID()}`,
+      SCHEDULE_PREFIX: `routes${randomUUID().slice(0, 6)}`,
+      RAZORPAY_WEBHOOK_SECRET: `whsec-${randomUUID()}`,
+      LOG_LEVEL: "warn",
+    },
+    { port, warmUp: [], distDir: ".next-routes-e2e", readyTimeoutMs: 90_000 },
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await qstash?.close();
+  await db?.drop();
+});
+
+const bearer = { authorization: `Bearer ${SECRET}` };
+const jsonHeaders = { ...bearer, "content-type": "application/json" };
+/** Which route file (as its folder under app/) and method each request exercised. */
+const covered = new Set<string>();
+
+async function call(route: string, method: string, url: string, init: RequestInit = {}): Promise<{ status: number; text: string; json: () => unknown; headers: Headers }> {
+  covered.add(`${method} ${route}`);
+  const res = await fetch(`${app!.url}${url}`, { method, redirect: "manual", ...init, signal: AbortSignal.timeout(60_000) });
+  const text = await res.text();
+  return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) };
+}
+
+const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+describe("every route through next dev", { timeout: 90_000 }, () => {
+  it("campaigns: the docs' example creates a campaign (201), which reads back, plans a user and tells their story", async () => {
+    const created = await call("/api/campaigns", "POST", "/api/campaigns", {
+      headers: jsonHeaders,
+      body: JSON.stringify({
+        name: "welcome",
+        zone: "Europe/Lisbon",
+        nodes: [
+          { id: "welcome_email", type: "email", config: { subject: "Welcome", text: "Hello" }, next: "pause", timeoutSeconds: 86400 },
+          { id: "pause", type: "wait", config: { seconds: 86400 }, next: "nudge", timing: "immediate" },
+          { id: "nudge", type: "notification", config: { workflowId: "campaign-nudge" }, timeoutSeconds: 86400 },
+        ],
+      }),
+    });
+    expect(created.status, created.text).toBe(201);
+    const { id } = created.json() as { id: string };
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const read = await call("/api/campaigns/[id]", "GET", `/api/campaigns/${id}`, { headers: bearer });
+    expect(read.status, read.text).toBe(200);
+    expect(read.json()).toMatchObject({ id, name: "welcome" });
+
+    const users = [{ userId: "42", productUserId: "user_42", email: "ana@example.com", zone: "Asia/Kolkata" }];
+    const planned = await call("/api/campaigns/[id]/runs", "POST", `/api/campaigns/${id}/runs`, { headers: jsonHeaders, body: JSON.stringify({ nodeId: "welcome_email", businessHours: true, users }) });
+    expect(planned.status, planned.text).toBe(202);
+    expect(planned.json()).toMatchObject({ planned: 1 });
+
+    const moved = await call("/api/campaigns/[id]/runs", "PATCH", `/api/campaigns/${id}/runs`, { headers: jsonHeaders, body: JSON.stringify({ nodeId: "welcome_email", productUserId: "user_42", at: future(3) }) });
+    expect(moved.status, moved.text).toBe(200);
+
+    const story = await call("/api/campaigns/[id]/users/[productUserId]", "GET", `/api/campaigns/${id}/users/user_42`, { headers: bearer });
+    expect(story.status, story.text).toBe(200);
+
+    const cancelled = await call("/api/campaigns/[id]/runs", "DELETE", `/api/campaigns/${id}/runs?nodeId=welcome_email&productUserId=user_42`, { headers: bearer });
+    expect(cancelled.status, cancelled.text).toBe(200);
+  });
+
+  it("campaigns: a bad id is a 400 naming the field, not a 500", async () => {
+    const r = await call("/api/campaigns/[id]", "GET", "/api/campaigns/not-a-uuid", { headers: bearer });
+    expect(r.status, r.text).toBe(400);
+    expect(r.json()).toMatchObject({ field: "id" });
+  });
+
+  it("forms: the docs' calls create, read, move and submit a form", async () => {
+    const created = await call("/api/forms", "POST", "/api/forms", {
+      headers: jsonHeaders,
+      body: JSON.stringify({ patient: { name: "Maria Garcia", phone: "+15550100101", zone: "America/Los_Angeles" }, title: "New patient intake", deadline: future(5) }),
+    });
+    expect(created.status, created.text).toBe(201);
+    const { id } = created.json() as { id: string };
+    const read = await call("/api/forms/[id]", "GET", `/api/forms/${id}`, { headers: bearer });
+    expect(read.status, read.text).toBe(200);
+    expect(read.json()).toMatchObject({ id, status: "pending" });
+    const moved = await call("/api/forms/[id]", "PATCH", `/api/forms/${id}`, { headers: jsonHeaders, body: JSON.stringify({ deadline: future(6) }) });
+    expect(moved.status, moved.text).toBe(200);
+    const submitted = await call("/api/forms/[id]/submit", "POST", `/api/forms/${id}/submit`, { headers: bearer });
+    expect(submitted.status, submitted.text).toBe(200);
+  });
+
+  it("jobs: a job runs by hand with the Bearer secret on both job routes; HEAD is refused without running it", async () => {
+    const cron = await call("/api/cron/[job]", "GET", "/api/cron/cleanup-expired-reservations", { headers: bearer });
+    expect(cron.status, cron.text).toBe(200);
+    const post = await call("/api/cron/[job]", "POST", "/api/cron/cleanup-expired-reservations", { headers: jsonHeaders, body: "{}" });
+    expect(post.status, post.text).toBe(200);
+    const job = await call("/api/jobs/[job]", "POST", "/api/jobs/heartbeat", { headers: jsonHeaders, body: "{}" });
+    expect(job.status, job.text).toBe(200);
+    const get = await call("/api/jobs/[job]", "GET", "/api/jobs/heartbeat", { headers: bearer });
+    expect(get.status, get.text).toBe(200);
+    for (const route of ["/api/cron/[job]", "/api/jobs/[job]"]) {
+      const head = await call(route, "HEAD", route.replace("[job]", "heartbeat"));
+      expect(head.status).toBe(405);
+    }
+  });
+
+  it("the failure callback takes only signed requests", async () => {
+    const r = await call("/api/jobs/failed", "POST", "/api/jobs/failed", { headers: jsonHeaders, body: "{}" });
+    expect(r.status, r.text).toBe(401);
+  });
+
+  it("diagnostics, metrics and the schedule sync answer with the Bearer secret", async () => {
+    const diag = await call("/api/diagnostics", "GET", "/api/diagnostics", { headers: bearer });
+    expect([200, 503], diag.text).toContain(diag.status);
+    expect(diag.json()).toHaveProperty("status");
+    const metrics = await call("/api/metrics", "GET", "/api/metrics", { headers: bearer });
+    expect(metrics.status, metrics.text).toBe(200);
+    expect(metrics.text).toMatch(/^# HELP /m);
+    const sync = await call("/api/schedules/sync", "POST", "/api/schedules/sync", { headers: bearer });
+    expect(sync.status, sync.text).toBe(200);
+  });
+
+  it("the shop's webhook refuses an unsigned event; an unsubscribe link without a valid token is refused", async () => {
+    const hook = await call("/api/commerce/razorpay-webhook", "POST", "/api/commerce/razorpay-webhook", { headers: { "content-type": "application/json" }, body: JSON.stringify({ event: "payment.captured" }) });
+    expect(hook.status, hook.text).toBe(401);
+    const unsub = await call("/api/engagement/unsubscribe", "GET", "/api/engagement/unsubscribe?token=nope");
+    expect([400, 404], unsub.text).toContain(unsub.status);
+  });
+
+  it("the console's forms: a wrong password goes back to the sign-in; actions and sign-out without a session are refused", async () => {
+    const origin = { origin: app!.url, "content-type": "application/x-www-form-urlencoded" };
+    const signIn = await call("/ops/session", "POST", "/ops/session", { headers: origin, body: "password=wrong&next=%2Fops" });
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get("location")).toMatch(/\/ops\/login\?.*error=wrong/);
+    const action = await call("/ops/actions/[action]", "POST", "/ops/actions/run", { headers: origin, body: "job=heartbeat" });
+    expect([303, 401, 403]).toContain(action.status);
+    const out = await call("/ops/logout", "POST", "/ops/logout", { headers: origin, body: "" });
+    expect([303, 401, 403]).toContain(out.status);
+  });
+
+  it("every route file under app/ and each method it exports has a case above", () => {
+    const routes = routeFiles(path.resolve("app")).flatMap(({ route, methods }) => methods.map((m) => `${m} ${route}`));
+    expect(routes.length).toBeGreaterThan(15);
+    expect(routes.filter((r) => !covered.has(r))).toEqual([]);
+  });
+});
+
+/** app/**\/route.ts as URL patterns ("/api/campaigns/[id]") with the HTTP methods each exports. */
+function routeFiles(dir: string, base = ""): { route: string; methods: string[] }[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    if (e.isDirectory()) return routeFiles(path.join(dir, e.name), `${base}/${e.name}`);
+    if (e.name !== "route.ts") return [];
+    const text = readFileSync(path.join(dir, e.name), "utf8");
+    const exported = text.split("\n").filter((l) => l.startsWith("export "));
+    const methods = [...new Set(exported.flatMap((l) => l.match(/\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b/g) ?? []))];
+    return [{ route: base || "/", methods }];
+  });
+}
