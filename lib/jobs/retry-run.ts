@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { Cron } from "croner";
 import { find, schedule, type MessageDeps } from "../qstash/messages";
+import { scheduleCron } from "./schedules";
 
 /** A retry this close before the job's next tick waits for the tick. */
 const TICK_SLACK_MS = 15 * 60_000;
@@ -15,7 +15,7 @@ export type RetryRun = "next-tick" | "already-scheduled" | "scheduled";
  */
 export async function scheduleRetryRun(deps: MessageDeps, run: { job: string; payload: unknown }, at: Date, now: Date): Promise<RetryRun> {
   const s = deps.registry.scheduleOf(run.job);
-  const tick = s && new Cron(s.expression, { mode: "5-part", timezone: s.timezone, paused: true }).nextRun(now);
+  const tick = s && scheduleCron(s).nextRun(now);
   if (tick && tick.getTime() <= at.getTime() + TICK_SLACK_MS) return "next-tick";
   const payload = JSON.stringify(run.payload ?? {});
   const owner = `retry:${run.job}:${createHash("sha256").update(payload).digest("hex").slice(0, 12)}`;

@@ -1,16 +1,15 @@
-import { Cron } from "croner";
-import type { Schedule } from "./schedules";
+import { scheduleCron, type Schedule } from "./schedules";
 
 type CronSpec = Pick<Schedule, "expression" | "timezone">;
 
 /**
- * The cron's ticks in [from, to), in the schedule's zone, with the same library and options as
- * `slotOf`, so every slot listed here is exactly the `slot_at` a run arriving for it records.
+ * The cron's ticks in [from, to), in the schedule's zone, with the same cron as `slotOf`, so
+ * every slot listed here is exactly the `slot_at` a run arriving for it records.
  * Daylight-saving days follow croner: a tick in the skipped hour fires at the first instant after
  * it; a tick in the repeated hour fires once, at its first occurrence.
  */
 export function slotsBetween(schedule: CronSpec, from: Date, to: Date, limit = 100_000): Date[] {
-  const cron = new Cron(schedule.expression, { mode: "5-part", timezone: schedule.timezone, paused: true });
+  const cron = scheduleCron(schedule);
   const slots: Date[] = [];
   let cursor = new Date(from.getTime() - 1);
   for (;;) {
