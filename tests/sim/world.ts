@@ -115,10 +115,6 @@ export class World {
     await settle();
     return n;
   }
-
-  pending(): number {
-    return this.steps.filter((s) => !s.proc.dead).length;
-  }
 }
 
 /** Lets every promise reaction that is ready run: the microtask queue drains before a macrotask. */
