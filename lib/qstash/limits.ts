@@ -1,7 +1,7 @@
 import { Cron } from "croner";
 import { parseCron } from "../jobs/schedules";
 
-/** Published plan limits (QStash pricing page, see /work/shared/QSTASH-WIRE.md). */
+/** Published plan limits (QStash pricing page, see the team's QStash wire notes). */
 export const PLANS = {
   free: { label: "free plan", schedules: 10, messagesPerDay: 1000 },
   payg: { label: "pay-as-you-go plan", schedules: 1000, messagesPerDay: undefined },
