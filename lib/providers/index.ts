@@ -1,14 +1,14 @@
 import type { Db } from "../db/types";
 import type { Env } from "../env";
 import { missingConfig } from "./errors";
-import { createGoogleProvider } from "./google";
+import { createGoogleProvider } from "../../products/marketplace/providers/google";
 import { createNovuProvider } from "./novu";
-import { createRazorpayProvider } from "./razorpay";
+import { createRazorpayProvider } from "../../products/commerce/providers/razorpay";
 import { noopRecorder, outboxEmail, outboxGoogle, outboxNotify, outboxRecorder, outboxSlack, outboxPayments, outboxStripe, outboxVoice } from "./outbox";
 import { createResendProvider } from "./resend";
 import { createSlackProvider } from "./slack";
-import { createStripeProvider } from "./stripe";
-import { createVapiProvider } from "./vapi";
+import { createStripeProvider } from "../../products/marketplace/providers/stripe";
+import { createVapiProvider } from "../../products/forms/providers/vapi";
 import type { ProviderMode, ProviderName, Providers } from "./types";
 
 export type * from "./types";

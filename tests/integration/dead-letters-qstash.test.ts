@@ -11,7 +11,7 @@ import { slackWebhook } from "../mocks/slack";
 import { server } from "../mocks/server";
 import { KEYS, sql, testDeps, uniqueName } from "../support/app";
 import { serveRoutes } from "../support/http-app";
-import { VENDOR_ENV, vendors } from "../support/marketplace";
+import { VENDOR_ENV, vendors } from "../support/vendors";
 
 /**
  * Dead letters end to end: the local QStash server delivers to the real job and failure routes over

@@ -11,7 +11,7 @@ import { server } from "../mocks/server";
 import { slackWebhook } from "../mocks/slack";
 import { stripeApi } from "../mocks/stripe";
 import { sql, testEnv } from "../support/app";
-import { VENDOR_ENV } from "../support/marketplace";
+import { VENDOR_ENV } from "../support/vendors";
 
 const providersFor = (overrides: Record<string, string | undefined>) => {
   const env = testEnv(overrides);

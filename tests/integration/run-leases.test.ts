@@ -9,7 +9,7 @@ import { runJob, type RunDeps } from "../../lib/jobs/run";
 import { server } from "../mocks/server";
 import { testDatabaseUrl } from "../support/db";
 import { ledger, params, qstashRequest, testDeps, uniqueName } from "../support/app";
-import { VENDOR_ENV } from "../support/marketplace";
+import { VENDOR_ENV } from "../support/vendors";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

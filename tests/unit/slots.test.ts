@@ -54,7 +54,7 @@ describe("missedSlots", () => {
 
 describe("watchdog alert", () => {
   it("lists up to 24 missed slots of a job one by one, then says how many more and the last", async () => {
-    const { watchdogAlert } = await import("../../emails/watchdog-alert");
+    const { watchdogAlert } = await import("../../lib/emails/watchdog-alert");
     const slots = slotsBetween(spec("* * * * *"), new Date("2026-11-23T00:00:00Z"), new Date("2026-11-23T01:00:00Z"));
     const f = { from: new Date("2026-11-22T06:00:00.123Z"), to: new Date("2026-11-23T06:00:00.123Z"), jobs: 1, expectedSlots: 60, missed: [{ job: "minutely", slots }], failures: [], slow: [], partial: [] };
     const { subject, text } = watchdogAlert(f, []);

@@ -1,5 +1,5 @@
 import { appDeps } from "@/jobs/runtime";
-import { campaignRoutes } from "@/lib/campaigns/http";
+import { campaignRoutes } from "@/products/campaigns/http/routes";
 
 /** One set of handlers for the campaign routes below this folder. */
 export const campaigns = campaignRoutes(appDeps);

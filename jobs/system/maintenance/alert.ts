@@ -1,4 +1,4 @@
-import { watchdogAlert } from "@/emails/watchdog-alert";
+import { watchdogAlert } from "@/lib/emails/watchdog-alert";
 import { alertChannels, deliveredAs } from "@/lib/alerts/channels";
 import { ConfigError } from "@/lib/errors";
 import { errorText, stopsBatch } from "@/lib/jobs/batch";

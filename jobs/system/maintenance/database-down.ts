@@ -1,4 +1,4 @@
-import { databaseDownAlert } from "@/emails/database-down-alert";
+import { databaseDownAlert } from "@/lib/emails/database-down-alert";
 import { describeError } from "@/lib/errors";
 import type { LedgerDownContext } from "@/lib/jobs/define";
 import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";

@@ -5,7 +5,7 @@ import { startRedisBridge } from "../../../dev/redis-bridge/server";
 import { createKeepAlive } from "../../../jobs/system/keep-alive";
 import { jobRoute } from "../../../lib/http/job-route";
 import { bearerRequest, CRON_SECRET, params, testDeps } from "../../support/app";
-import { VENDOR_ENV, vendors } from "../../support/marketplace";
+import { VENDOR_ENV, vendors } from "../../support/vendors";
 
 /**
  * The heartbeat exists for the day the rest is down: with the database unreachable, keep-alive's

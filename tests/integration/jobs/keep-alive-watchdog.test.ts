@@ -7,7 +7,7 @@ import { parseSchedules, type ScheduleEntry } from "../../../lib/jobs/schedules"
 import { slotsBetween } from "../../../lib/jobs/slots";
 import { server } from "../../mocks/server";
 import { sql, testDeps, uniqueName } from "../../support/app";
-import { VENDOR_ENV, vendors } from "../../support/marketplace";
+import { VENDOR_ENV, vendors } from "../../support/vendors";
 
 const QSTASH = "https://qstash.watchdog.test";
 const noop = (name: string) => defineJob({ name, description: "watched", handler: async () => ({}) });

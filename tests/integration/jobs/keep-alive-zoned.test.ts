@@ -7,7 +7,7 @@ import { runJob } from "../../../lib/jobs/run";
 import type { ScheduleEntry } from "../../../lib/jobs/schedules";
 import { syncSchedules } from "../../../lib/qstash/sync";
 import { testDeps, uniqueName } from "../../support/app";
-import { VENDOR_ENV, vendors } from "../../support/marketplace";
+import { VENDOR_ENV, vendors } from "../../support/vendors";
 
 let qstash: QStashServer;
 beforeAll(async () => void (qstash = await startQStashServer({ port: 0 })));

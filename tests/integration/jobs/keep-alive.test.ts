@@ -3,7 +3,7 @@ import { registry } from "../../../jobs";
 import { jobRoute } from "../../../lib/http/job-route";
 import { bearerRequest, CRON_SECRET, ledger, params, sql, testEnv } from "../../support/app";
 import { createDeps } from "../../../lib/deps";
-import { VENDOR_ENV, vendors } from "../../support/marketplace";
+import { VENDOR_ENV, vendors } from "../../support/vendors";
 
 describe("keep-alive (Vercel cron)", () => {
   it("checks the database, prunes dead signatures and records a vercel run", async () => {

@@ -1,4 +1,4 @@
 import { appDeps } from "@/jobs/runtime";
-import { razorpayWebhookRoute } from "@/lib/commerce/razorpay-webhook";
+import { razorpayWebhookRoute } from "@/products/commerce/http/razorpay-webhook";
 
 export const { POST } = razorpayWebhookRoute(appDeps);

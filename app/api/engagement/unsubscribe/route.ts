@@ -1,4 +1,4 @@
 import { appDeps } from "@/jobs/runtime";
-import { unsubscribeRoute } from "@/lib/engagement/unsubscribe-route";
+import { unsubscribeRoute } from "@/products/engagement/http/unsubscribe";
 
 export const { GET } = unsubscribeRoute(appDeps);

@@ -1,5 +1,5 @@
 import { appDeps } from "@/jobs/runtime";
-import { formsRoutes } from "@/lib/forms/http";
+import { formsRoutes } from "@/products/forms/http/routes";
 
 export const { get: GET, move: PATCH } = formsRoutes(appDeps);
 export const maxDuration = 30; // seconds: two database calls and a QStash cancel and publish

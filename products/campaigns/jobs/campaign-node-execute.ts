@@ -1,0 +1,80 @@
+import { campaignMessageDeps } from "@/products/campaigns/lib/deps";
+import { runNode, type Started } from "@/products/campaigns/lib/nodes";
+import { scheduleNode, type MessageDeps } from "@/products/campaigns/lib/schedule";
+import { idsOf, NodeRunIds, timeoutOwner, type NodeResult, type NodeRun } from "@/products/campaigns/lib/types";
+import { describeError, RetryAfterError } from "@/lib/errors";
+import { defineJob, type JobContext } from "@/lib/jobs/define";
+import { createRegistry } from "@/lib/jobs/registry";
+import { cancel } from "@/lib/qstash/messages";
+import timeoutJob from "./campaign-node-timeout";
+
+/** How early a delivery may come and still count as due (QStash and app clocks differ a little). */
+const EARLY_MS = 60_000;
+
+type Start = { found: false } | ({ found: true; started: boolean } & Started);
+
+/**
+ * Runs one node for one user: PENDING (or FAILED, on a retry) -> RUNNING -> COMPLETED or FAILED,
+ * each transition audited with the delivery's attempt and message id. A run already COMPLETED,
+ * TIMEOUT or CANCELLED changes nothing (recorded); a COMPLETED one still makes sure its successor
+ * was planned, in case the delivery that completed it died before planning.
+ */
+const job = defineJob({
+  name: "campaign-node-execute",
+  description: "Run a campaign node for a user: send, notify, wait or branch, then plan the next node",
+  payload: NodeRunIds,
+  timeoutMs: 60_000,
+  async handler(ctx) {
+    const { payload: ids, db, now, run } = ctx;
+    const start = await db.rpc<Start>("campaign_run_start", {
+      p_campaign_id: ids.campaignId,
+      p_node_id: ids.nodeId,
+      p_product_user_id: ids.productUserId,
+      p_attempt: run.attempt,
+      p_message_id: run.messageId ?? null,
+      p_now: now,
+      p_early_ms: EARLY_MS,
+    });
+    if (!start.found) return { outcome: "unknown-run" };
+    const deps = campaignMessageDeps(ctx, createRegistry([job, timeoutJob], []));
+    if (!start.started) {
+      if (start.run.state === "COMPLETED") await afterCompleted(ctx, deps, start.run);
+      return { outcome: "ignored", state: start.run.state };
+    }
+    let result: NodeResult;
+    try {
+      result = await runNode(ctx, start);
+    } catch (err) {
+      // A rate limit, or the effect held by another delivery, is not a failure of the node: later.
+      if (!(err instanceof RetryAfterError)) await finish(ctx, start.run, "FAILED", null, describeError(err));
+      throw err;
+    }
+    const done = await finish(ctx, start.run, "COMPLETED", result, null);
+    // The timeout won the race: the node is given up, whatever it managed to do.
+    if (!done.changed) return { outcome: "late", state: done.run.state };
+    await afterCompleted(ctx, deps, done.run);
+    return { outcome: "completed", next: result.next };
+  },
+});
+export default job;
+
+function finish(ctx: JobContext<unknown>, run: NodeRun, state: "COMPLETED" | "FAILED", result: NodeResult | null, error: { name: string; message: string } | null) {
+  return ctx.db.rpc<{ changed: boolean; run: NodeRun }>("campaign_run_finish", {
+    p_run_id: run.id,
+    p_state: state,
+    p_attempt: ctx.run.attempt,
+    p_message_id: ctx.run.messageId ?? null,
+    p_result: result,
+    p_error_type: error?.name ?? null,
+    p_error: error?.message ?? null,
+    p_now: ctx.now,
+  });
+}
+
+/** Both are idempotent: a cancel of nothing, a plan the state table already holds. */
+async function afterCompleted(ctx: JobContext<unknown>, deps: MessageDeps, run: NodeRun) {
+  await cancel(deps, timeoutOwner(run));
+  const next = run.result?.next;
+  if (!next) return;
+  await scheduleNode(deps, { ...idsOf(run), nodeId: next }, { after: new Date(run.result!.nextFrom) }, { now: ctx.now });
+}

@@ -1,0 +1,43 @@
+import type { OrderEmailStatus } from "@/products/commerce/lib/order-email";
+import { escapeHtml, htmlFrame, money, type Email } from "../../../lib/emails/layout";
+
+export interface OrderUpdate {
+  status: OrderEmailStatus;
+  name: string;
+  orderId: string;
+  total: number;
+  currency: string;
+  trackingNumber: string | null;
+  items: { name: string; quantity: number; unit_price: number }[];
+}
+
+const HEADLINES: Record<OrderEmailStatus, (ref: string) => string> = {
+  confirmed: (ref) => `Your order ${ref} is confirmed`,
+  shipped: (ref) => `Your order ${ref} has shipped`,
+  delivered: (ref) => `Your order ${ref} has been delivered`,
+  cancelled: (ref) => `Your order ${ref} has been cancelled`,
+  return_approved: (ref) => `Your return for order ${ref} is approved`,
+};
+
+const LINES: Record<OrderEmailStatus, (o: OrderUpdate) => string> = {
+  confirmed: () => "We have received your payment and are preparing your order.",
+  shipped: (o) => `It is on its way. Tracking number: ${o.trackingNumber ?? "(not yet available)"}.`,
+  delivered: () => "We hope you love it. Thank you for shopping with us.",
+  cancelled: () => "If you paid for it, the refund is on its way to your original payment method.",
+  return_approved: () => "Please send the item back in its original packaging; your refund follows once it arrives.",
+};
+
+/** The email a customer gets when their order changes; the in-app notification uses its subject and first line. */
+export function orderUpdateEmail(o: OrderUpdate): Email & { line: string } {
+  const ref = `#${o.orderId.slice(0, 8).toUpperCase()}`;
+  const subject = HEADLINES[o.status](ref);
+  const line = LINES[o.status](o);
+  const items = o.items.map((i) => `${i.quantity} x ${i.name} (${money(i.unit_price, o.currency)})`);
+  const total = `Total: ${money(o.total, o.currency)}`;
+  return {
+    subject,
+    line,
+    text: [`Hi ${o.name || "there"},`, "", line, "", ...items, total].join("\n"),
+    html: htmlFrame(subject, [`Hi ${escapeHtml(o.name || "there")},`, escapeHtml(line), items.map(escapeHtml).join("<br>"), escapeHtml(total)]),
+  };
+}

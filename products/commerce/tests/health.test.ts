@@ -1,0 +1,60 @@
+import { http, HttpResponse } from "msw";
+import { describe, expect, it } from "vitest";
+import { registry } from "../../../jobs";
+import keepAlive from "../../../jobs/system/keep-alive";
+import { createDeps } from "../../../lib/deps";
+import { diagnosticsRoute } from "../../../lib/http/diagnostics-route";
+import { runJob } from "../../../lib/jobs/run";
+import { expectedSchedules } from "../../../lib/qstash/expected";
+import { server } from "../../../tests/mocks/server";
+import { CRON_SECRET, testDeps, testEnv } from "../../../tests/support/app";
+import { VENDOR_ENV, vendors } from "../../../tests/support/vendors";
+
+/** The shop's jobs reach diagnostics and the keep-alive watchdog through the registry alone. */
+const QSTASH = "https://qstash.commerce-health.test";
+const SHOP = ["cleanup-inventory-locks", "check-stock-levels", "reconcile-stale-payments", "cleanup-notifications", "cleanup-password-resets", "cleanup-unverified-users", "daily-sales-summary"];
+
+/** QStash holding every configured schedule except `leaveOut`, created long ago. */
+function qstashHolding(leaveOut: string[]) {
+  server.use(
+    http.get(`${QSTASH}/v2/schedules`, () =>
+      HttpResponse.json(
+        // As qstash:schedule leaves them: a zoned entry as its UTC cron(s).
+        expectedSchedules(registry, testEnv())
+          .filter((e) => !leaveOut.includes(e.job))
+          .map((e) => ({ scheduleId: e.scheduleId, cron: e.cron, createdAt: Date.parse("2016-01-01T00:00:00Z"), destination: e.destination, method: "POST", retries: 3, isPaused: false })),
+      ),
+    ),
+    // keep-alive re-syncs a zoned entry it finds missing.
+    http.post(`${QSTASH}/v2/schedules/*`, () => HttpResponse.json({ scheduleId: "created" })),
+  );
+}
+
+describe("commerce jobs in the health checks", () => {
+  it("diagnostics expects every shop schedule and names the one QStash lacks", async () => {
+    qstashHolding(["check-stock-levels"]);
+    const deps = createDeps(testEnv({ QSTASH_URL: QSTASH }), registry);
+    const res = await diagnosticsRoute(async () => deps, { publicCacheMs: 0 }).GET(
+      new Request("http://127.0.0.1:3000/api/diagnostics", { headers: { authorization: `Bearer ${CRON_SECRET}` } }),
+    );
+    const body = (await res.json()) as { components: { schedules: { details: { missing: string[]; drifted: unknown[] } } } };
+    expect(body.components.schedules.details.missing).toEqual(["test-check-stock-levels"]);
+    expect(body.components.schedules.details.drifted).toEqual([]);
+    expect(registry.schedules.filter((s) => SHOP.includes(s.job)).map((s) => s.job).sort()).toEqual([...SHOP].sort());
+    await deps.db.close();
+  });
+
+  it("the keep-alive watchdog alerts on a missing shop schedule and on a shop job that never ran", async () => {
+    qstashHolding(["daily-sales-summary"]);
+    const calls = vendors();
+    const deps = { ...testDeps([keepAlive], [{ job: "keep-alive", via: "vercel", cron: "0 6 * * *" }], { ...VENDOR_ENV, QSTASH_URL: QSTASH }), clock: () => new Date("2017-12-01T06:00:00Z") };
+    expect(await runJob({ job: "keep-alive", payload: {}, trigger: "vercel" }, deps)).toMatchObject({ status: "succeeded" });
+    expect(calls.resend).toHaveLength(1);
+    const text = calls.resend[0]!.body.text;
+    expect(text).toContain("- QStash: schedule test-daily-sales-summary is missing in QStash: run pnpm qstash:schedule");
+    // Every 10 minutes for the last day, and not one run in the ledger.
+    expect(text).toMatch(/- reconcile-stale-payments: 14[0-9] missed: /);
+    expect(text).toMatch(/- cleanup-inventory-locks: 28[0-9] missed: /);
+    await deps.db.close();
+  });
+});
