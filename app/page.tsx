@@ -1,4 +1,4 @@
-import { registry } from "@/jobs";
+import { appRegistry } from "@/config/app";
 import { inWords } from "@/lib/cli/cron-words";
 import { modeOf } from "@/lib/env";
 import { appliesIn, parseCron } from "@/lib/jobs/schedules";
@@ -10,7 +10,7 @@ const cell = { padding: "0.35rem 0.75rem 0.35rem 0", verticalAlign: "top", textA
 
 export default function Home() {
   const mode = modeOf(process.env);
-  const schedules = registry.schedules.filter((s) => appliesIn(s, mode));
+  const schedules = appRegistry().schedules.filter((s) => appliesIn(s, mode));
   return (
     <main style={{ fontFamily: "system-ui", maxWidth: 960, margin: "2rem auto", padding: "0 1rem", lineHeight: 1.5 }}>
       <h1>cronlayer</h1>
@@ -38,7 +38,7 @@ export default function Home() {
                   <code>{s.cron}</code>
                 </td>
                 <td style={cell}>{s.via === "vercel" ? "Vercel Cron" : "QStash"}</td>
-                <td style={cell}>{s.description ?? registry.get(s.job)?.description}</td>
+                <td style={cell}>{s.description ?? appRegistry().get(s.job)?.description}</td>
               </tr>
             );
           })}

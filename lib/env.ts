@@ -15,13 +15,9 @@ export const LOCAL_QSTASH = {
   nextSigningKey: "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs",
 } as const;
 export const LOCAL_CRON_SECRET = "local-cron-secret-not-for-production";
-export const LOCAL_UNSUBSCRIBE_SECRET = "local-unsubscribe-secret-not-for-production";
-export const LOCAL_RAZORPAY_WEBHOOK_SECRET = "local-razorpay-webhook-secret-not-for-production";
-/** The shop's zone when STORE_TIME_ZONE is unset (config/qstash.ts schedules its summary with the same). */
-export const DEFAULT_STORE_TIME_ZONE = "Asia/Kolkata";
 
-const optional = z.string().trim().min(1).optional();
-const isZone = (zone: string) => {
+export const optional = z.string().trim().min(1).optional();
+export const isZone = (zone: string) => {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
     return true;
@@ -29,7 +25,7 @@ const isZone = (zone: string) => {
     return false;
   }
 };
-const url = z.url({ protocol: /^https?$/ });
+export const url = z.url({ protocol: /^https?$/ });
 
 const raw = z.object({
   APP_ENV: z.enum(["local", "production", "test"]).optional(),
@@ -52,16 +48,7 @@ const raw = z.object({
   RESEND_BASE_URL: url.optional(),
   NOVU_API_KEY: optional,
   NOVU_BASE_URL: url.optional(),
-  STRIPE_SECRET_KEY: optional,
-  STRIPE_API_BASE: url.optional(),
-  GOOGLE_CLIENT_ID: optional,
-  GOOGLE_CLIENT_SECRET: optional,
-  GOOGLE_TOKEN_URL: url.optional(),
   SLACK_WEBHOOK_URL: url.optional(),
-  VAPI_API_KEY: optional,
-  VAPI_ASSISTANT_ID: optional,
-  VAPI_PHONE_NUMBER_ID: optional,
-  VAPI_BASE_URL: url.optional(),
   ALERT_EMAIL: z
     .string()
     .trim()
@@ -72,29 +59,16 @@ const raw = z.object({
   ALERT_COOLDOWN_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).optional(),
   NOVU_ALERT_WORKFLOW: optional,
   NOVU_ALERT_SUBSCRIBER: optional,
-  TRANSFER_HOLD_DAYS: z.coerce.number().int().min(0).max(90).optional(),
-  MIN_PAYOUT_AMOUNT: z.coerce.number().int().min(1).optional(),
-  AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   RUNS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   EFFECTS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   JOB_MESSAGES_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   DEAD_LETTERS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   ALERT_INCIDENTS_RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
   ROLLUPS_RETENTION_DAYS: z.coerce.number().int().min(8, "must be at least 8: the console shows 7 days").optional(),
-  ENGAGEMENT_EMAIL_RATE: z.coerce.number().int().min(1).max(10_000).optional(),
-  CAMPAIGN_EXECUTION_RATE: z.coerce.number().int().min(1).max(100_000).optional(),
-  UNSUBSCRIBE_SECRET: z.string().min(32, "must be at least 32 characters (generate one: openssl rand -hex 32)").optional(),
   POSTHOG_KEY: optional,
   POSTHOG_HOST: url.optional(),
-  RAZORPAY_KEY_ID: optional,
-  RAZORPAY_KEY_SECRET: optional,
-  RAZORPAY_BASE_URL: url.optional(),
-  RAZORPAY_WEBHOOK_SECRET: optional,
-  STORE_TIME_ZONE: z
-    .string()
-    .trim()
-    .refine(isZone, "must be an IANA time zone such as Asia/Kolkata or Europe/London")
-    .optional(),
+  /** The products this deployment runs (lib/products/select.ts checks the names against config/products.ts). */
+  PRODUCTS: optional,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).optional(),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
@@ -112,6 +86,10 @@ export interface Retention {
 
 export interface Env {
   mode: Mode;
+  /** The variables as given (unset and empty ones dropped): what products read their own settings from (lib/products/env.ts). */
+  source: Readonly<Record<string, string>>;
+  /** PRODUCTS as given; which products run is decided where the list of products lives (config/products.ts). */
+  products: string | undefined;
   appUrl: string;
   qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
   /** Undefined only outside production when not set: then no Bearer request is ever accepted. */
@@ -121,12 +99,7 @@ export interface Env {
   redis: { url: string; token: string } | undefined;
   resend: { apiKey: string; baseUrl: string | undefined } | undefined;
   novu: { apiKey: string; baseUrl: string | undefined } | undefined;
-  /** `apiBase` points the Stripe SDK elsewhere (stripe-mock, a local stand-in); unset: api.stripe.com. */
-  stripe: { secretKey: string; apiBase: string | undefined } | undefined;
-  google: { clientId: string; clientSecret: string; tokenUrl: string } | undefined;
   slack: { webhookUrl: string } | undefined;
-  /** Outbound voice calls (forms): the assistant that speaks and the number it calls from. */
-  vapi: { apiKey: string; assistantId: string; phoneNumberId: string; baseUrl: string | undefined } | undefined;
   /** Who receives the watchdog's alerts; empty when ALERT_EMAIL is unset. */
   alertEmails: string[];
   /** The operations console (/ops): its password (OPS_PASSWORD, else CRON_SECRET); undefined: sign-in is closed. */
@@ -135,19 +108,10 @@ export interface Env {
   alerts: { cooldownMs: number; novuWorkflow: string | undefined; novuSubscriber: string };
   /** Sender of every email; required in production as soon as a job sends one. */
   emailFrom: string | undefined;
-  marketplace: { transferHoldDays: number; minPayoutAmount: number; auditLogRetentionDays: number };
   /** How many days the layer's retention job keeps each table's finished rows (docs/configuration.md). */
   retention: Retention;
-  /** Emails per second (QStash flow control). No secret in production without UNSUBSCRIBE_SECRET: no links, so the sends fail closed. */
-  engagement: { emailRate: number; unsubscribeSecret: string | undefined };
-  /** Campaign node executions started per second, per campaign (QStash flow control). */
-  campaigns: { executionRate: number };
   /** Product events (job_completed); off when POSTHOG_KEY is unset. */
   posthog: { key: string; host: string } | undefined;
-  /** Payments (commerce): Razorpay's REST API with HTTP Basic key id and secret. */
-  razorpay: { keyId: string; keySecret: string; baseUrl: string } | undefined;
-  /** The shop: its zone (daily summary) and the secret Razorpay signs its webhooks with (none outside local mode when unset: the webhook refuses). */
-  commerce: { storeTimeZone: string; razorpayWebhookSecret: string | undefined };
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** json: one JSON object per line (log drains); pretty: one short line per run, for a terminal. */
   logFormat: "json" | "pretty";
@@ -268,15 +232,6 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   if (Boolean(e.UPSTASH_REDIS_REST_URL) !== Boolean(e.UPSTASH_REDIS_REST_TOKEN)) {
     problems.push("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together: set both or neither");
   }
-  if (Boolean(e.GOOGLE_CLIENT_ID) !== Boolean(e.GOOGLE_CLIENT_SECRET)) {
-    problems.push("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together: set both or neither (Google Cloud console -> APIs & Services -> Credentials)");
-  }
-  if (e.VAPI_API_KEY && (!e.VAPI_ASSISTANT_ID || !e.VAPI_PHONE_NUMBER_ID)) {
-    problems.push("VAPI_API_KEY needs VAPI_ASSISTANT_ID and VAPI_PHONE_NUMBER_ID: the assistant that calls and the number it calls from (Vapi dashboard -> Assistants, Phone Numbers)");
-  }
-  if (Boolean(e.RAZORPAY_KEY_ID) !== Boolean(e.RAZORPAY_KEY_SECRET)) {
-    problems.push("RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET go together: set both or neither (Razorpay Dashboard -> Account & Settings -> API Keys)");
-  }
   if (prod && appUrl && !appUrl.startsWith("https://")) problems.push("APP_URL must be https in production (QStash delivers only to public URLs)");
   if (mode === "local" && appUrl && !isLoopback(appUrl)) {
     problems.push(`APP_ENV=local serves only this machine (its keys and secret are public), but APP_URL is ${appUrl}: set APP_ENV=production and the production values, or use a localhost APP_URL`);
@@ -291,6 +246,8 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
 
   return {
     mode,
+    source: Object.freeze(cleaned as Record<string, string>),
+    products: e.PRODUCTS,
     appUrl: (appUrl ?? "http://localhost:3000").replace(/\/+$/, ""),
     qstash: {
       url: e.QSTASH_URL ?? (prod ? "https://qstash.upstash.io" : LOCAL_QSTASH.url),
@@ -306,25 +263,11 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
     redis: e.UPSTASH_REDIS_REST_URL ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN! } : undefined,
     resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL } : undefined,
     novu: e.NOVU_API_KEY ? { apiKey: e.NOVU_API_KEY, baseUrl: e.NOVU_BASE_URL } : undefined,
-    stripe: e.STRIPE_SECRET_KEY ? { secretKey: e.STRIPE_SECRET_KEY, apiBase: e.STRIPE_API_BASE } : undefined,
-    google:
-      e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET
-        ? { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET, tokenUrl: e.GOOGLE_TOKEN_URL ?? "https://oauth2.googleapis.com/token" }
-        : undefined,
     slack: e.SLACK_WEBHOOK_URL ? { webhookUrl: e.SLACK_WEBHOOK_URL } : undefined,
-    vapi:
-      e.VAPI_API_KEY && e.VAPI_ASSISTANT_ID && e.VAPI_PHONE_NUMBER_ID
-        ? { apiKey: e.VAPI_API_KEY, assistantId: e.VAPI_ASSISTANT_ID, phoneNumberId: e.VAPI_PHONE_NUMBER_ID, baseUrl: e.VAPI_BASE_URL }
-        : undefined,
     alertEmails: e.ALERT_EMAIL ? e.ALERT_EMAIL.split(",").map((a) => a.trim()) : [],
     ops: { password: e.OPS_PASSWORD ?? e.CRON_SECRET ?? (mode === "local" ? LOCAL_CRON_SECRET : undefined) },
     alerts: { cooldownMs: (e.ALERT_COOLDOWN_MINUTES ?? 60) * 60_000, novuWorkflow: e.NOVU_ALERT_WORKFLOW, novuSubscriber: e.NOVU_ALERT_SUBSCRIBER ?? "cronlayer-on-call" },
     emailFrom: e.EMAIL_FROM ?? (mode === "local" ? "cronlayer <jobs@localhost>" : undefined),
-    marketplace: {
-      transferHoldDays: e.TRANSFER_HOLD_DAYS ?? 7,
-      minPayoutAmount: e.MIN_PAYOUT_AMOUNT ?? 5000,
-      auditLogRetentionDays: e.AUDIT_LOG_RETENTION_DAYS ?? 90,
-    },
     retention: {
       runsDays: e.RUNS_RETENTION_DAYS ?? 90,
       effectsDays: e.EFFECTS_RETENTION_DAYS ?? 30,
@@ -333,17 +276,7 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
       alertIncidentsDays: e.ALERT_INCIDENTS_RETENTION_DAYS ?? 90,
       rollupsDays: e.ROLLUPS_RETENTION_DAYS ?? 400,
     },
-    engagement: { emailRate: e.ENGAGEMENT_EMAIL_RATE ?? 2, unsubscribeSecret: e.UNSUBSCRIBE_SECRET ?? (prod ? undefined : LOCAL_UNSUBSCRIBE_SECRET) },
-    campaigns: { executionRate: e.CAMPAIGN_EXECUTION_RATE ?? 1000 },
     posthog: e.POSTHOG_KEY ? { key: e.POSTHOG_KEY, host: (e.POSTHOG_HOST ?? "https://us.i.posthog.com").replace(/\/+$/, "") } : undefined,
-    razorpay:
-      e.RAZORPAY_KEY_ID && e.RAZORPAY_KEY_SECRET
-        ? { keyId: e.RAZORPAY_KEY_ID, keySecret: e.RAZORPAY_KEY_SECRET, baseUrl: (e.RAZORPAY_BASE_URL ?? "https://api.razorpay.com").replace(/\/+$/, "") }
-        : undefined,
-    commerce: {
-      storeTimeZone: e.STORE_TIME_ZONE ?? DEFAULT_STORE_TIME_ZONE,
-      razorpayWebhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? (mode === "local" ? LOCAL_RAZORPAY_WEBHOOK_SECRET : undefined),
-    },
     logLevel: e.LOG_LEVEL ?? (mode === "test" ? "silent" : "info"),
     logFormat: e.LOG_FORMAT ?? "json",
   };

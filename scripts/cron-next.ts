@@ -1,5 +1,6 @@
 import { Option } from "commander";
-import { cliProgram, run } from "@/lib/cli/program";
+import { run } from "@/config/cli";
+import { cliProgram } from "@/lib/cli/program";
 
 await cliProgram("pnpm cron:next", "Next run times of a job or a cron, in UTC and in its zone, marking runs a DST change moves, skips or repeats.")
   .argument("<job-or-cron>", 'a scheduled job, or a quoted cron such as "30 1 * * *" (CRON_TZ=Zone prefix allowed)')

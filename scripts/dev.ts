@@ -124,7 +124,8 @@ async function main() {
   const ticker = startVercelCronTicker({ appUrl: env.appUrl, cronSecret: env.cronSecret, crons: readVercelCrons(), log: (l) => console.log(`[vercel-cron] ${l}`) });
   stopTicker = () => ticker.stop();
   // The registry loads every job (and its SDKs): only now, so the steps above start at once.
-  const { registry } = await import("../jobs");
+  const { composeRegistry, loadAppEnv } = await import("../config/app");
+  const registry = composeRegistry(loadAppEnv(env.source).products);
   const sync = await step("schedules", () => syncSchedules(qstashClient(env), env, registry));
   const synced =
     sync.status === "applied" || sync.status === "in-sync"

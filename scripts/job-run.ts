@@ -1,4 +1,5 @@
-import { cliProgram, run } from "@/lib/cli/program";
+import { run } from "@/config/cli";
+import { cliProgram } from "@/lib/cli/program";
 
 await cliProgram("pnpm job:run", "Run a job in this process: same context and ledger as the routes (trigger cli).")
   .argument("<job>", "the job's name (jobs/index.ts)")

@@ -1,4 +1,5 @@
-import { cliProgram, run } from "@/lib/cli/program";
+import { run } from "@/config/cli";
+import { cliProgram } from "@/lib/cli/program";
 
 await cliProgram("pnpm job:trigger", "Ask the deployed app (APP_URL) to run a job, with Authorization: Bearer $CRON_SECRET.")
   .argument("<job>", "the job's name; scheduled jobs go to /api/cron/<job>, others to /api/jobs/<job>")

@@ -1,4 +1,5 @@
-import { cliProgram, run } from "@/lib/cli/program";
+import { run } from "@/config/cli";
+import { cliProgram } from "@/lib/cli/program";
 
 await cliProgram("pnpm qstash:cleanup", "Delete every QStash schedule with our SCHEDULE_PREFIX, and nothing else.")
   .option("-y, --yes", "do not ask for confirmation (required when there is no terminal)")

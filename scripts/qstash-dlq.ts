@@ -1,4 +1,5 @@
-import { cliProgram, run } from "@/lib/cli/program";
+import { run } from "@/config/cli";
+import { cliProgram } from "@/lib/cli/program";
 
 const program = cliProgram("pnpm qstash:dlq", "QStash dead letters: messages whose retries ran out.");
 program

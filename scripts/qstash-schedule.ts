@@ -1,5 +1,6 @@
 import { Option } from "commander";
-import { cliProgram, run } from "@/lib/cli/program";
+import { run } from "@/config/cli";
+import { cliProgram } from "@/lib/cli/program";
 
 await cliProgram("pnpm qstash:schedule", "Reconcile config/qstash.ts with QStash: print the plan (create / update / delete / unchanged), apply it, verify.")
   .option("--dry-run", "print the plan only")

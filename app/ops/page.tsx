@@ -1,5 +1,5 @@
 import { jobsTable } from "@/lib/ops/jobs";
-import { one, signedIn, type SearchParams } from "@/lib/ops/page";
+import { one, signedIn, type SearchParams } from "@/app/ops/_ui/page";
 import { ms, Notice, pct, RunsChart, Status, when } from "./_ui/parts";
 import { Shell } from "./_ui/shell";
 

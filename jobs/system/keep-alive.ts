@@ -1,8 +1,7 @@
-import { schedules as configured } from "@/config/qstash";
-import { ConfigError, describeError, RetryAfterError } from "@/lib/errors";
+import { describeError } from "@/lib/errors";
 import { reconcileDeadLetters } from "@/lib/dead-letters/reconcile";
 import { defineJob, type JobContext } from "@/lib/jobs/define";
-import { appliesIn, parseSchedules, type Schedule } from "@/lib/jobs/schedules";
+import { appliesIn, type Schedule } from "@/lib/jobs/schedules";
 import { hasFindings, summarize, watch, type WatchedSchedule } from "@/lib/jobs/watchdog";
 import { describeQStashError, operatorClient } from "@/lib/qstash/client";
 import type { Registry } from "@/lib/jobs/registry";
@@ -19,22 +18,25 @@ const TIMEOUT_MS = 120_000;
 
 /**
  * The one Vercel-native cron: an independent heartbeat. Database and Redis health, Redis upkeep,
- * Google Calendar tokens, dead letters reconciled with QStash's DLQ, and a watchdog over the QStash
+ * the enabled products' upkeep steps (the marketplace's Google Calendar tokens), dead letters reconciled with QStash's DLQ, and a watchdog over the QStash
  * jobs' last 24 h that sends one alert.
  * Each part runs even when another failed; the run fails at the end if the database or Redis is
  * down or an alert could not go out, so Vercel shows the failure too.
  */
 export function createKeepAlive(opts: {
   schedules: () => readonly Schedule[];
-  /** The registry whose zoned entries keep-alive re-syncs to QStash; none: that step is skipped. */
+  /**
+   * The registry whose zoned entries keep-alive re-syncs to QStash and whose products' upkeep steps
+   * it runs; none: both are skipped.
+   */
   registry?: () => Promise<Registry>;
   redisPrefixes?: readonly string[];
 }) {
   return defineJob({
     name: "keep-alive",
-    description: "Daily heartbeat: database and Redis health and upkeep, calendar tokens, watchdog over the QStash jobs",
+    description: "Daily heartbeat: database and Redis health and upkeep, the products' upkeep, watchdog over the QStash jobs",
     timeoutMs: TIMEOUT_MS,
-    withoutLedger: (ctx) => whenDatabaseDown(ctx, opts.redisPrefixes ?? REDIS_PREFIXES),
+    withoutLedger: async (ctx) => whenDatabaseDown(ctx, opts.redisPrefixes ?? REDIS_PREFIXES, (await opts.registry?.())?.products.flatMap((p) => p.maintenance) ?? []),
     async handler(ctx) {
       const { db, redis, signal, log } = ctx;
       const fatal: unknown[] = [];
@@ -55,21 +57,23 @@ export function createKeepAlive(opts: {
       }
       stats.signaturesPruned = (await db.rpc<{ deleted: number }>("used_signatures_prune")).deleted;
 
-      try {
-        const tokens = await refreshCalendarTokens(ctx);
-        stats.calendarTokens = tokens;
-        if (tokens.failed) other.push(`Google Calendar tokens: ${tokens.failed} refresh(es) failed, left for the next run (their errors: GET /api/diagnostics?job=keep-alive)`);
-        if (tokens.noticesFailed) other.push(`Google Calendar: ${tokens.noticesFailed} re-consent notice(s) failed to send, left for the next run`);
-      } catch (err) {
-        stats.calendarTokens = { error: describeError(err).message };
-        other.push(`Google Calendar tokens: ${describeError(err).message}`);
-        // Google asked us to wait, or its client is not configured: the run ends with that, once the rest is done.
-        if (err instanceof RetryAfterError || err instanceof ConfigError) fatal.push(err);
+      const registry = await opts.registry?.();
+      for (const step of registry?.products.flatMap((p) => p.maintenance) ?? []) {
+        try {
+          const r = await step.run(ctx);
+          stats[step.name] = r.stats;
+          other.push(...r.problems);
+          if (r.fatal) fatal.push(r.fatal);
+        } catch (err) {
+          // A step answers its own failures; one that throws still leaves the others and the watchdog to run.
+          stats[step.name] = { error: describeError(err).message };
+          other.push(`${step.name}: ${describeError(err).message}`);
+        }
       }
 
-      if (opts.registry) {
+      if (registry) {
         // Before the watchdog reads the schedules: a re-synced zoned entry is in order again.
-        const zoned = await resyncZoned(operatorClient(ctx.env), ctx.env, await opts.registry(), ctx.now);
+        const zoned = await resyncZoned(operatorClient(ctx.env), ctx.env, registry, ctx.now);
         stats.zonedSchedules = zoned.status === "resynced" ? { status: zoned.status, changed: zoned.changed } : zoned.status === "failed" ? { status: "failed", errors: zoned.errors } : zoned.status;
         other.push(...zoned.errors.map((e) => `zoned schedules not re-synced, so runs after the next offset change may be missed or doubled: ${e}`));
       }
@@ -145,10 +149,3 @@ async function deadLetters(ctx: JobContext<unknown>, other: string[]): Promise<u
     return `not reconciled: ${why}`;
   }
 }
-
-let parsed: Schedule[] | undefined;
-/** config/qstash.ts, parsed once (the registry checks the same file against the jobs at boot). */
-const fromConfig = () => (parsed ??= parseSchedules(configured, configured.map((e) => e.job)));
-
-// Loaded when keep-alive runs: jobs/index.ts imports this file.
-export default createKeepAlive({ schedules: fromConfig, registry: async () => (await import("@/jobs")).registry });

@@ -1,3 +1,4 @@
+import type { Env } from "../env";
 import type { Registry } from "../jobs/registry";
 import { createCliContext, loadCliEnv, type CliContext } from "./context";
 import { EXIT, UsageError } from "./errors";
@@ -21,14 +22,14 @@ function quietSdk() {
  * What every script does around its command: env, context, one clear line on failure (no stack
  * trace for mistakes the operator can fix), the exit code, and closing what was opened.
  */
-export async function runCommand(registry: () => Registry | Promise<Registry>, command: (ctx: CliContext) => Promise<number>): Promise<void> {
+export async function runCommand(registry: (env: Env) => Registry | Promise<Registry>, command: (ctx: CliContext) => Promise<number>): Promise<void> {
   const io = processIo();
   quietSdk();
   let ctx: CliContext | undefined;
   try {
     const { env, databaseNote } = loadCliEnv();
     // A terminal gets warnings and errors; LOG_LEVEL=info shows every run event as the routes log them.
-    ctx = createCliContext({ env, registry: await registry(), io, logLevel: process.env.LOG_LEVEL ? env.logLevel : "warn", databaseNote });
+    ctx = createCliContext({ env, registry: await registry(env), io, logLevel: process.env.LOG_LEVEL ? env.logLevel : "warn", databaseNote });
     process.exitCode = await command(ctx);
   } catch (err) {
     const e = err as Error;

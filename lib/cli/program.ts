@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import type { Env } from "../env";
 import type { Registry } from "../jobs/registry";
 import type { CliContext } from "./context";
 import { EXIT } from "./errors";
@@ -16,14 +17,11 @@ export function cliProgram(name: string, description: string): Command {
     });
 }
 
-/** The product's registry, imported when a command runs so a config mistake is reported, not thrown at import. */
-export const appRegistry = async (): Promise<Registry> => (await import("../../jobs")).registry;
-
 /**
  * Runs a command with its module, the CLI runtime and the registry loaded only now: they pull in
  * the provider SDKs, and `--help` or a mistake in the arguments should answer without them.
  */
-export async function run<M>(load: () => Promise<M>, command: (m: M, ctx: CliContext) => Promise<number>): Promise<void> {
+export async function runWith<M>(registry: (env: Env) => Registry | Promise<Registry>, load: () => Promise<M>, command: (m: M, ctx: CliContext) => Promise<number>): Promise<void> {
   const [{ runCommand }, mod] = await Promise.all([import("./main"), load()]);
-  return runCommand(appRegistry, (ctx) => command(mod, ctx));
+  return runCommand(registry, (ctx) => command(mod, ctx));
 }

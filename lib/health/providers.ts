@@ -7,7 +7,8 @@ import { describeOutboxEntry, recentOutbox } from "../providers/outbox";
  * recorded lately: locally, the answer to "what would have been sent?".
  */
 export async function providerSummary(deps: RunDeps) {
-  const modes = (deps.providers ?? createProviders(deps.env, deps.db)).modes();
+  const providers = deps.providers ?? createProviders(deps.env, deps.db);
+  const modes = Object.assign({}, providers.modes(), ...deps.registry.products.map((p) => p.providerModes(providers))) as Record<string, string>;
   if (!Object.values(modes).includes("outbox")) return { modes };
   try {
     const recent = await recentOutbox(deps.db, { since: new Date(Date.now() - 24 * 3600_000), limit: 10 });

@@ -50,8 +50,14 @@ export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: Diagnost
     }
     const job = new URL(req.url).searchParams.get("job");
     if (job !== null) return jobEffects(deps, job);
-    const campaign = new URL(req.url).searchParams.get("campaign");
-    if (campaign !== null) return campaignStats(deps, campaign);
+    const params = new URL(req.url).searchParams;
+    for (const section of deps.registry.products.flatMap((p) => p.diagnostics)) {
+      const value = params.get(section.param);
+      if (value !== null) {
+        const { status, body } = await section.answer(deps, value);
+        return json(status, body);
+      }
+    }
     const requested = new URL(req.url).searchParams.get("component");
     if (requested !== null && !isComponent(requested)) {
       return json(400, { error: `unknown component "${requested}": use one of ${COMPONENTS.join(", ")}`, components: COMPONENTS });
@@ -80,17 +86,6 @@ export function diagnosticsRoute(getDeps: () => Promise<RunDeps>, opts: Diagnost
       return json(200, { job, effects: await effectSummary(deps.db, job) });
     } catch (err) {
       return json(503, { job, error: `could not read the effects: ${(err as Error).message}` });
-    }
-  }
-
-  /** `?campaign=<id>|all`: node runs by state, failures by error type, median lag (the campaigns product's SQL function). */
-  async function campaignStats(deps: RunDeps, campaign: string): Promise<Response> {
-    const all = campaign === "all";
-    if (!all && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(campaign)) return json(400, { error: `campaign: "${campaign}" is not a campaign id (a UUID) or "all"` });
-    try {
-      return json(200, { campaigns: await deps.db.rpc("campaign_stats", { p_campaign_id: all ? null : campaign }) });
-    } catch (err) {
-      return json(503, { error: `could not read the campaign stats: ${(err as Error).message}` });
     }
   }
 

@@ -1,19 +1,22 @@
+import type { ProductParts } from "../products/parts";
 import type { JobDefinition, Overlap } from "./define";
 import { parseSchedules, type Schedule, type ScheduleEntry } from "./schedules";
 
 export interface Registry {
   jobs: ReadonlyMap<string, JobDefinition>;
   schedules: readonly Schedule[];
+  /** The enabled products' parts beyond their jobs: keep-alive steps, diagnostics sections, vendors. */
+  products: readonly ProductParts[];
   get(name: string): JobDefinition | undefined;
   scheduleOf(name: string): Schedule | undefined;
   /** Timeout and overlap for a run: the schedule's override, else the job's own. */
   settingsOf(name: string): { timeoutMs: number; overlap: Overlap };
 }
 
-export function createRegistry(definitions: readonly JobDefinition[], entries: readonly ScheduleEntry[]): Registry {
+export function createRegistry(definitions: readonly JobDefinition[], entries: readonly ScheduleEntry[], products: readonly ProductParts[] = []): Registry {
   const jobs = new Map<string, JobDefinition>();
   for (const d of definitions) {
-    if (jobs.has(d.name)) throw new Error(`Two jobs are named "${d.name}" in jobs/index.ts: job names must be unique.`);
+    if (jobs.has(d.name)) throw new Error(`Two jobs are named "${d.name}" (the layer's and the enabled products'): job names must be unique.`);
     jobs.set(d.name, d);
   }
   const schedules = parseSchedules(entries, [...jobs.keys()]);
@@ -21,6 +24,7 @@ export function createRegistry(definitions: readonly JobDefinition[], entries: r
   return {
     jobs,
     schedules,
+    products,
     get: (name) => jobs.get(name),
     scheduleOf: (name) => byJob.get(name),
     settingsOf(name) {

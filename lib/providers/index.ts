@@ -1,17 +1,15 @@
 import type { Db } from "../db/types";
 import type { Env } from "../env";
 import { missingConfig } from "./errors";
-import { createGoogleProvider } from "../../products/marketplace/providers/google";
 import { createNovuProvider } from "./novu";
-import { createRazorpayProvider } from "../../products/commerce/providers/razorpay";
-import { noopRecorder, outboxEmail, outboxGoogle, outboxNotify, outboxRecorder, outboxSlack, outboxPayments, outboxStripe, outboxVoice } from "./outbox";
+import { noopRecorder, outboxEmail, outboxNotify, outboxRecorder, outboxSlack } from "./outbox";
 import { createResendProvider } from "./resend";
 import { createSlackProvider } from "./slack";
-import { createStripeProvider } from "../../products/marketplace/providers/stripe";
-import { createVapiProvider } from "../../products/forms/providers/vapi";
-import type { ProviderMode, ProviderName, Providers } from "./types";
+import type { ProviderKit, ProviderMode, ProviderName, Providers } from "./types";
 
 export type * from "./types";
+export { missingConfig } from "./errors";
+export { idOf, type OutboxRecorder } from "./outbox";
 
 export interface ProviderOptions {
   /**
@@ -21,25 +19,28 @@ export interface ProviderOptions {
   sink?: "outbox" | "noop";
 }
 
+/** Built on first use: a job that never sends never needs the key, and a missing key fails only the job that needs it. */
+export const once = <T>(make: () => T) => {
+  let v: { value: T } | undefined;
+  return () => (v ??= { value: make() }).value;
+};
+
 /**
- * The providers of one deployment. Each is built on first use, so a job that never sends email
- * never needs RESEND_API_KEY, and a missing key fails only the job that needs it, naming it.
+ * The layer's providers of one deployment (email, in-app notifications, Slack: what alerts and
+ * most jobs use). Products build their own vendors from `kit` (lib/products/providers.ts).
  */
 export function createProviders(env: Env, db: Db, opts: ProviderOptions = {}): Providers {
   const local = env.mode === "local";
   const noop = opts.sink === "noop";
-  const record = noop ? noopRecorder : outboxRecorder(db);
-  const standIn = noop || local;
-  const once = <T>(make: () => T) => {
-    let v: { value: T } | undefined;
-    return () => (v ??= { value: make() }).value;
+  const kit: ProviderKit = {
+    env,
+    standIn: noop || local,
+    noop,
+    record: noop ? noopRecorder : outboxRecorder(db),
+    modeOf: (configured: boolean): ProviderMode => (noop ? "noop" : configured ? "live" : local ? "outbox" : "missing"),
   };
+  const { standIn, record } = kit;
 
-  const stripe = once(() => {
-    if (env.stripe && !noop) return createStripeProvider(env.stripe);
-    if (standIn) return outboxStripe(record);
-    throw missingConfig("STRIPE_SECRET_KEY", "transfers and payouts go through Stripe", "the Stripe Dashboard -> Developers -> API keys (a restricted key with Transfers and Payouts write)");
-  });
   const email = once(() => {
     const from = env.emailFrom;
     if (env.resend && !noop) {
@@ -54,44 +55,21 @@ export function createProviders(env: Env, db: Db, opts: ProviderOptions = {}): P
     if (standIn) return outboxNotify(record);
     throw missingConfig("NOVU_API_KEY", "in-app notifications go through Novu", "the Novu dashboard -> API Keys");
   });
-  const google = once(() => {
-    if (env.google && !noop) return createGoogleProvider(env.google);
-    if (standIn) return outboxGoogle(record);
-    throw missingConfig("GOOGLE_CLIENT_ID", "Google Calendar tokens are refreshed with the app's OAuth client (and GOOGLE_CLIENT_SECRET)", "Google Cloud console -> APIs & Services -> Credentials");
-  });
   const slack = once(() => {
     if (env.slack && !noop) return createSlackProvider(env.slack);
     return standIn ? outboxSlack(record) : undefined;
   });
-  const voice = once(() => {
-    if (env.vapi && !noop) return createVapiProvider(env.vapi);
-    if (standIn) return outboxVoice(record);
-    throw missingConfig("VAPI_API_KEY", "the deadline calls of forms go through Vapi (with VAPI_ASSISTANT_ID and VAPI_PHONE_NUMBER_ID)", "the Vapi dashboard -> API Keys (the private key)");
-  });
 
-  const payments = once(() => {
-    if (env.razorpay && !noop) return createRazorpayProvider(env.razorpay);
-    if (standIn) return outboxPayments(record);
-    throw missingConfig("RAZORPAY_KEY_ID", "stale payments are checked with Razorpay (with RAZORPAY_KEY_SECRET)", "the Razorpay Dashboard -> Account & Settings -> API Keys");
-  });
-
-  const modeOf = (configured: boolean): ProviderMode => (noop ? "noop" : configured ? "live" : local ? "outbox" : "missing");
   return {
-    stripe,
     email,
     notify,
-    google,
     slack,
-    voice,
-    payments,
+    kit,
+    bind: (provider) => provider,
     modes: (): Record<ProviderName, ProviderMode> => ({
-      stripe: modeOf(Boolean(env.stripe)),
-      resend: modeOf(Boolean(env.resend)),
-      novu: modeOf(Boolean(env.novu)),
-      google: modeOf(Boolean(env.google)),
-      slack: modeOf(Boolean(env.slack)),
-      vapi: modeOf(Boolean(env.vapi)),
-      razorpay: modeOf(Boolean(env.razorpay)),
+      resend: kit.modeOf(Boolean(env.resend)),
+      novu: kit.modeOf(Boolean(env.novu)),
+      slack: kit.modeOf(Boolean(env.slack)),
     }),
   };
 }

@@ -1,5 +1,5 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps, productHandlers } from "@/config/app";
 import { campaignRoutes } from "@/products/campaigns/http/routes";
 
 /** One set of handlers for the campaign routes below this folder. */
-export const campaigns = campaignRoutes(appDeps);
+export const campaigns = productHandlers("campaigns", campaignRoutes(appDeps));

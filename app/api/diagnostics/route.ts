@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { diagnosticsRoute } from "@/lib/http/diagnostics-route";
 
 export const { GET } = diagnosticsRoute(appDeps);

@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { metricsRoute } from "@/lib/ops/metrics-route";
 
 export const { GET } = metricsRoute(appDeps);

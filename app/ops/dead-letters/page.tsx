@@ -1,5 +1,5 @@
 import { bodyOf, jobOfDeadLetter, lastResponseOf, type ourDeadLetters, reconciledNotice, seenDeadLetters } from "@/lib/ops/dead-letters";
-import { one, signedIn, type SearchParams } from "@/lib/ops/page";
+import { one, signedIn, type SearchParams } from "@/app/ops/_ui/page";
 import { describeQStashError } from "@/lib/qstash/client";
 import { ActionForm, Notice, when } from "../_ui/parts";
 import { Shell } from "../_ui/shell";

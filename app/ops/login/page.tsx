@@ -1,4 +1,4 @@
-import { one, type SearchParams } from "@/lib/ops/page";
+import { one, type SearchParams } from "@/app/ops/_ui/page";
 import { safeNext } from "@/lib/ops/guard";
 
 export const dynamic = "force-dynamic";

@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { guardAction } from "@/lib/ops/guard";
 import { signOut } from "@/lib/ops/login";
 

@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { signIn } from "@/lib/ops/login";
 
 /** `POST /ops/session`: sign in (password form, rate-limited). */

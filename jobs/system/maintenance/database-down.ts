@@ -1,6 +1,7 @@
 import { databaseDownAlert } from "@/lib/emails/database-down-alert";
 import { describeError } from "@/lib/errors";
 import type { LedgerDownContext } from "@/lib/jobs/define";
+import type { MaintenanceStep } from "@/lib/products/parts";
 import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
 
 /** Without Redis, one alert per server instance per hour: better a few than none. */
@@ -8,16 +9,16 @@ let lastSentHour: string | undefined;
 
 /**
  * keep-alive when its run cannot be opened: the database is down, which is exactly what the
- * independent heartbeat is for. Redis is still checked and kept, the calendar tokens are reported
- * as unreachable (they live in the database), and one alert goes out per hour: deduplicated in
+ * independent heartbeat is for. Redis is still checked and kept, the products' upkeep steps are
+ * reported as not run (what they work on lives in the database), and one alert goes out per hour: deduplicated in
  * Redis across instances when it answers, per instance otherwise, and by the providers' own
  * idempotency keys (Resend) on top.
  */
-export async function whenDatabaseDown(ctx: LedgerDownContext, redisPrefixes: readonly string[]): Promise<void> {
+export async function whenDatabaseDown(ctx: LedgerDownContext, redisPrefixes: readonly string[], steps: readonly MaintenanceStep[] = []): Promise<void> {
   const { redis, env, providers, signal, now, log } = ctx;
   const hour = now.toISOString().slice(0, 13);
   const key = `alert:keep-alive:database-down:${hour}`;
-  const checks: string[] = ["Google Calendar tokens: not checked: they are stored in the database."];
+  const checks: string[] = steps.map((s) => `${s.title}: not checked: it works on rows in the database.`);
   let first = true;
   if (redis) {
     try {

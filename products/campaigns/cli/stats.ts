@@ -1,8 +1,8 @@
 import { campaignStats } from "../lib/service";
-import type { CliContext } from "../../../lib/cli/context";
-import { EXIT, UsageError } from "../../../lib/cli/errors";
-import { duration, percent } from "../../../lib/cli/format";
-import { renderTable } from "../../../lib/cli/table";
+import type { CliContext } from "@/lib/cli/context";
+import { EXIT, UsageError } from "@/lib/cli/errors";
+import { duration, percent } from "@/lib/cli/format";
+import { renderTable } from "@/lib/cli/table";
 
 const STATES = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "TIMEOUT", "CANCELLED"] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

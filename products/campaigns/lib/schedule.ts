@@ -1,4 +1,5 @@
 import type { Env } from "../../../lib/env";
+import { campaignsEnv } from "../env";
 import { cancel, schedule, type MessageDeps as QStashDeps } from "../../../lib/qstash/messages";
 import { DEFAULT_BUSINESS_HOURS, nextBusinessInstant } from "../../../lib/time/business-hours";
 import {
@@ -15,7 +16,7 @@ import {
 } from "./types";
 
 /** The one-time message deps, with the env's execution rate for flow control. */
-export type MessageDeps = QStashDeps & { env: Pick<Env, "qstash" | "appUrl" | "campaigns"> };
+export type MessageDeps = QStashDeps & { env: Env };
 
 /**
  * When a node runs: at a given instant; at the first business-hours instant from `from` (default
@@ -96,7 +97,7 @@ async function publishMissing(deps: MessageDeps, run: NodeRun, executeId: string
       payload: ids,
       notBefore: new Date(run.runAt),
       deduplicationId: executeId,
-      flowControl: { key: `campaign-${ids.campaignId}`, rate: deps.env.campaigns.executionRate, period: 1 },
+      flowControl: { key: `campaign-${ids.campaignId}`, rate: campaignsEnv.of(deps.env).executionRate, period: 1 },
     });
     run = await recordMessages(deps, ids, { execute: m.messageId });
   }

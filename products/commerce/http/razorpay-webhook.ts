@@ -3,6 +3,7 @@ import { describeError } from "../../../lib/errors";
 import { refuseMisconfigured } from "../../../lib/http/misconfigured";
 import { json } from "../../../lib/http/respond";
 import type { RunDeps } from "../../../lib/jobs/run";
+import { commerceEnv } from "../env";
 import { confirmCapturedPayment, failPayment } from "../lib/payments";
 import { verifyRazorpaySignature } from "../lib/razorpay-signature";
 
@@ -28,7 +29,7 @@ export function razorpayWebhookRoute(getDeps: () => Promise<RunDeps>) {
     } catch (err) {
       return refuseMisconfigured(err);
     }
-    const secret = deps.env.commerce.razorpayWebhookSecret;
+    const secret = commerceEnv.of(deps.env).razorpayWebhookSecret;
     if (!secret) {
       deps.log.error("commerce.webhook.unconfigured", { hint: "set RAZORPAY_WEBHOOK_SECRET" });
       return json(503, { error: "RAZORPAY_WEBHOOK_SECRET is not set: webhooks are refused until it is (Razorpay Dashboard -> Webhooks -> the webhook's secret)" });

@@ -4,6 +4,7 @@ import { adminRecipients } from "@/products/commerce/lib/admin";
 import { storeDay, type StoreDay } from "@/products/commerce/lib/store-day";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
+import { commerceEnv } from "../env";
 
 const TOP_PRODUCTS = 5;
 
@@ -22,7 +23,7 @@ export default defineJob({
   timeoutMs: 60_000,
   async handler(ctx) {
     const { db, env, providers, now, run, payload, signal } = ctx;
-    const zone = env.commerce.storeTimeZone;
+    const zone = commerceEnv.of(env).storeTimeZone;
     // A tick is about its slot's day even when it runs late (after midnight, after retries).
     const day = storeDay(zone, payload.date ?? run.slotAt ?? now);
     // Earlier days whose email failed go out with this one (a retry run may come only after midnight).

@@ -3,6 +3,7 @@ import { NonRetryableError } from "@/lib/errors";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 import { createRegistry } from "@/lib/jobs/registry";
+import { commerceProviders } from "../providers";
 import sendOrderEmail from "./send-order-email";
 
 interface Stale {
@@ -34,7 +35,7 @@ export default defineJob({
   timeoutMs: 120_000,
   async handler(ctx) {
     const { db, env, providers, now, run, signal } = ctx;
-    const razorpay = providers.payments();
+    const razorpay = commerceProviders.of(providers).payments();
     const stats = { confirmed: 0, alreadyConfirmed: 0, markedFailed: 0, released: 0, stillPending: 0 };
     const counts = await runEffects<Stale, Outcome>(ctx, {
       due: ({ after, limit }) =>

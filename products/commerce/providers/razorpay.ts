@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { ProviderError } from "../../../lib/errors";
-import { requestSignal, vendorError } from "../../../lib/providers/errors";
-import type { PaymentsProvider, ProviderPayment } from "../../../lib/providers/types";
+import { ProviderError } from "@/lib/errors";
+import { requestSignal, vendorError } from "@/lib/providers/errors";
+import type { PaymentsProvider, ProviderPayment } from "./types";
 
 /**
  * Razorpay's REST API, read only: GET /v1/payments/:id with HTTP Basic key id and secret. One

@@ -2,6 +2,7 @@ import type { JobContext, JobDefinition } from "../../../lib/jobs/define";
 import { createRegistry } from "../../../lib/jobs/registry";
 import { fanOut } from "../../../lib/qstash/fan-out";
 import { qstashClient } from "../../../lib/qstash/publish";
+import { engagementEnv } from "../env";
 import { emailFlowControl } from "./keys";
 
 export interface PlanOptions<Row, Item> {
@@ -32,7 +33,7 @@ export async function planFanOut<Row, Item>(ctx: JobContext<unknown>, opts: Plan
   const limit = opts.pageSize ?? 1000;
   // Only the send job is looked up: the planner needs its URL and timeout, not the whole registry.
   const deps = { env: ctx.env, registry: createRegistry([opts.job], []), client: qstashClient(ctx.env) };
-  const flowControl = emailFlowControl(ctx.env.engagement.emailRate);
+  const flowControl = emailFlowControl(engagementEnv.of(ctx.env).emailRate);
   const out: PlanResult = { planned: 0, deduplicated: 0, requests: 0 };
   let after: Row | undefined;
   for (;;) {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Env } from "../../../lib/env";
 import { ConfigError } from "../../../lib/errors";
+import { engagementEnv } from "../env";
 
 /**
  * The unsubscribe link's token: `<learner id>.<HMAC-SHA256 of it>`, base64url. It never expires
@@ -30,8 +31,8 @@ export function verifyUnsubscribeToken(secret: string, token: string | null | un
 }
 
 /** The secret, or a configuration error naming the variable: without it no link can be made or checked. */
-export function unsubscribeSecret(env: Pick<Env, "engagement">): string {
-  const secret = env.engagement.unsubscribeSecret;
+export function unsubscribeSecret(env: Env): string {
+  const secret = engagementEnv.of(env).unsubscribeSecret;
   if (!secret) {
     throw new ConfigError("UNSUBSCRIBE_SECRET is not set: engagement emails carry a signed unsubscribe link and cannot be sent without it. Generate one (openssl rand -hex 32) and set it.");
   }
@@ -40,6 +41,6 @@ export function unsubscribeSecret(env: Pick<Env, "engagement">): string {
 
 export const UNSUBSCRIBE_PATH = "/api/engagement/unsubscribe";
 
-export function unsubscribeUrl(env: Pick<Env, "engagement" | "appUrl">, learnerId: string): string {
+export function unsubscribeUrl(env: Env, learnerId: string): string {
   return `${env.appUrl}${UNSUBSCRIBE_PATH}?token=${encodeURIComponent(unsubscribeToken(unsubscribeSecret(env), learnerId))}`;
 }

@@ -3,7 +3,7 @@ import { NonRetryableError, ProviderError } from "@/lib/errors";
 import { CALL_JOB } from "@/products/forms/lib/calls";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
-import type { VoiceCall } from "@/lib/providers";
+import { formsProviders, type VoiceCall } from "../providers";
 
 /**
  * QStash delivers at the deadline by its own clock; a server a little behind must still find the
@@ -44,7 +44,7 @@ export default defineJob({
         work: async (f) => {
           try {
             // Asked for here, not up front: a missing key fails only a run that has a call to make.
-            const call = await providers.voice().call({ customer: { number: f.patient.phone, name: f.patient.name }, key: `call:${f.form_id}` });
+            const call = await formsProviders.of(providers).voice().call({ customer: { number: f.patient.phone, name: f.patient.name }, key: `call:${f.form_id}` });
             return { ...call, provider: "vapi", phone: f.patient.phone };
           } catch (err) {
             lastError = err;
@@ -54,7 +54,7 @@ export default defineJob({
         // Vapi takes no idempotency key: a call whose answer was lost is looked up by number in the
         // window it can have been placed in (after the deadline), never dialled blindly again.
         reconcile: async (f) => {
-          const found = await providers.voice().findCall({ number: f.patient.phone, since: new Date(Date.parse(f.deadline) - CLOCK_SKEW_MS), until: new Date(now.getTime() + CLOCK_SKEW_MS), key: `call:${f.form_id}` });
+          const found = await formsProviders.of(providers).voice().findCall({ number: f.patient.phone, since: new Date(Date.parse(f.deadline) - CLOCK_SKEW_MS), until: new Date(now.getTime() + CLOCK_SKEW_MS), key: `call:${f.form_id}` });
           return found && { ...found, provider: "vapi", phone: f.patient.phone };
         },
         finish: "forms_call_settle",

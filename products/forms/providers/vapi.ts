@@ -1,6 +1,6 @@
-import { NonRetryableError, ProviderError } from "../../../lib/errors";
-import { requestSignal, vendorError } from "../../../lib/providers/errors";
-import type { VoiceCall, VoiceProvider } from "../../../lib/providers/types";
+import { NonRetryableError, ProviderError } from "@/lib/errors";
+import { requestSignal, vendorError } from "@/lib/providers/errors";
+import type { VoiceCall, VoiceProvider } from "./types";
 
 export const VAPI_API = "https://api.vapi.ai";
 

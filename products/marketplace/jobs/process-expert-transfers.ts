@@ -1,6 +1,7 @@
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
-import type { Transfer } from "@/lib/providers";
+import { marketplaceEnv } from "../env";
+import { marketplaceProviders, type Transfer } from "../providers";
 import { abandonedEffects } from "./shared/stripe-effects";
 
 interface Due {
@@ -28,7 +29,7 @@ export default defineJob({
   timeoutMs: TIMEOUT_MS,
   async handler(ctx) {
     const { db, env, providers, now, log } = ctx;
-    const stripe = providers.stripe();
+    const stripe = marketplaceProviders.of(providers).stripe();
     let noAccount = 0;
     let amount = 0;
     const moved = (p: Due, t: Transfer) => {
@@ -40,7 +41,7 @@ export default defineJob({
       due: async ({ after, limit }) => {
         const page = await db.rpc<{ items: Due[]; no_account: number | null }>("expert_transfers_due", {
           p_now: now,
-          p_hold_days: env.marketplace.transferHoldDays,
+          p_hold_days: marketplaceEnv.of(env).transferHoldDays,
           p_after_completed_at: after?.completed_at,
           p_after_id: after?.payment_id,
           p_limit: limit,

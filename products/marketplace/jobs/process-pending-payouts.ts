@@ -1,6 +1,7 @@
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
-import type { Payout } from "@/lib/providers";
+import { marketplaceEnv } from "../env";
+import { marketplaceProviders, type Payout } from "../providers";
 import { abandonedEffects } from "./shared/stripe-effects";
 
 interface Due {
@@ -30,13 +31,13 @@ export default defineJob({
   timeoutMs: TIMEOUT_MS,
   async handler(ctx) {
     const { db, env, providers, now, log } = ctx;
-    const stripe = providers.stripe();
+    const stripe = marketplaceProviders.of(providers).stripe();
     let amount = 0;
     const paid = (p: Due, po: Payout) => {
       amount += p.amount;
       return po;
     };
-    await db.rpc("payouts_plan", { p_now: now, p_date: now.toISOString().slice(0, 10), p_min_amount: env.marketplace.minPayoutAmount });
+    await db.rpc("payouts_plan", { p_now: now, p_date: now.toISOString().slice(0, 10), p_min_amount: marketplaceEnv.of(env).minPayoutAmount });
     const counts = await runEffects<Due, Payout>(ctx, {
       due: ({ after, limit }) => db.rpc<Due[]>("payouts_due", { p_now: now, p_after_date: after?.payout_date, p_after_id: after?.payout_id, p_limit: limit }),
       key: (p) => `payout:${p.expert_id}:${p.payout_date}`,

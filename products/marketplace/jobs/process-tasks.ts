@@ -3,6 +3,7 @@ import { escapeHtml, htmlFrame } from "@/lib/emails/layout";
 import { NonRetryableError } from "@/lib/errors";
 import { defineJob, type JobContext } from "@/lib/jobs/define";
 import { runEffects, type Effect, type EffectCounts } from "@/lib/jobs/effects";
+import { marketplaceEnv } from "../env";
 
 interface Task {
   id: string;
@@ -46,7 +47,7 @@ export default defineJob({
   async handler(ctx) {
     const { env, now } = ctx;
     const counts = await runTasks(ctx);
-    const auditDeleted = await prune(ctx, "audit_log_prune", new Date(now.getTime() - env.marketplace.auditLogRetentionDays * 86_400_000));
+    const auditDeleted = await prune(ctx, "audit_log_prune", new Date(now.getTime() - marketplaceEnv.of(env).auditLogRetentionDays * 86_400_000));
     return {
       done: counts.succeeded,
       // Failed in this run: retried by a later run after the backoff, or abandoned (the task failed).

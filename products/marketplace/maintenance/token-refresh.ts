@@ -1,5 +1,6 @@
 import type { JobContext } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
+import { marketplaceProviders } from "../providers";
 
 interface Due {
   connection_id: string;
@@ -30,7 +31,7 @@ export async function refreshTokens(ctx: JobContext<unknown>) {
     subject: (c) => c.connection_id,
     // The provider is resolved on the first token, so a deployment without calendar connections needs no Google client.
     work: async (c, effect) => {
-      const r = await providers.google().refresh({ refreshToken: c.refresh_token, key: effect.key }, signal);
+      const r = await marketplaceProviders.of(providers).google().refresh({ refreshToken: c.refresh_token, key: effect.key }, signal);
       if (!r.ok) {
         revoked++;
         return { revoked: true, reason: r.reason };

@@ -1,6 +1,6 @@
-import { ConfigError } from "../../../lib/errors";
-import { requestSignal, vendorError } from "../../../lib/providers/errors";
-import type { GoogleOAuthProvider, TokenRefresh } from "../../../lib/providers/types";
+import { ConfigError } from "@/lib/errors";
+import { requestSignal, vendorError } from "@/lib/providers/errors";
+import type { GoogleOAuthProvider, TokenRefresh } from "./types";
 
 /** Errors of the token endpoint that mean the grant itself is gone: only the user can fix them. */
 const REVOKED = new Set(["invalid_grant", "unauthorized_client_for_user"]);

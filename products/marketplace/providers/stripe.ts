@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type Stripe from "stripe";
-import { ProviderError } from "../../../lib/errors";
-import { vendorError } from "../../../lib/providers/errors";
-import type { Payout, PayoutLookup, PayoutRequest, StripeProvider, Transfer, TransferLookup, TransferRequest } from "../../../lib/providers/types";
+import { ProviderError } from "@/lib/errors";
+import { vendorError } from "@/lib/providers/errors";
+import type { Payout, PayoutLookup, PayoutRequest, StripeProvider, Transfer, TransferLookup, TransferRequest } from "./types";
 
 /**
  * The SDK takes no AbortSignal per request, so the caller's rides along with the call into the

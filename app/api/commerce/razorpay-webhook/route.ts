@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps, productHandlers } from "@/config/app";
 import { razorpayWebhookRoute } from "@/products/commerce/http/razorpay-webhook";
 
-export const { POST } = razorpayWebhookRoute(appDeps);
+export const { POST } = productHandlers("commerce", razorpayWebhookRoute(appDeps));

@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { jobRoute } from "@/lib/http/job-route";
 
 export const { GET, POST, HEAD } = jobRoute("cron", appDeps);

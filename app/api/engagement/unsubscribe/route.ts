@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps, productHandlers } from "@/config/app";
 import { unsubscribeRoute } from "@/products/engagement/http/unsubscribe";
 
-export const { GET } = unsubscribeRoute(appDeps);
+export const { GET } = productHandlers("engagement", unsubscribeRoute(appDeps));

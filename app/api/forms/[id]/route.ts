@@ -1,5 +1,5 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps, productHandlers } from "@/config/app";
 import { formsRoutes } from "@/products/forms/http/routes";
 
-export const { get: GET, move: PATCH } = formsRoutes(appDeps);
+export const { get: GET, move: PATCH } = productHandlers("forms", formsRoutes(appDeps));
 export const maxDuration = 30; // seconds: two database calls and a QStash cancel and publish

@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { failureRoute } from "@/lib/http/failure-route";
 
 export const { POST } = failureRoute(appDeps);

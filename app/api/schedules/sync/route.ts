@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { schedulesSyncRoute } from "@/lib/http/schedules-sync-route";
 
 export const { POST } = schedulesSyncRoute(appDeps);

@@ -1,4 +1,4 @@
-import { appDeps } from "@/jobs/runtime";
+import { appDeps } from "@/config/app";
 import { ACTIONS, performAction, type Action } from "@/lib/ops/actions";
 import { guardAction, seeOther } from "@/lib/ops/guard";
 import { operatorClient } from "@/lib/qstash/client";

@@ -1,6 +1,6 @@
 import { notFound } from "next/navigation";
 import { jobRuns, missedSlots, oneRun, STATUSES, TRIGGERS } from "@/lib/ops/jobs";
-import { one, signedIn, type SearchParams } from "@/lib/ops/page";
+import { one, signedIn, type SearchParams } from "@/app/ops/_ui/page";
 import { scheduleIdOf } from "@/lib/qstash/expected";
 import { ActionForm, ms, Notice, Status, when } from "../../_ui/parts";
 import { Shell } from "../../_ui/shell";

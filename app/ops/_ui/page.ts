@@ -1,9 +1,9 @@
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import { appDeps } from "@/jobs/runtime";
-import type { RunDeps } from "../jobs/run";
-import { operatorClient } from "../qstash/client";
-import { cookieSpec, readSession, type Session } from "./session";
+import { appDeps } from "@/config/app";
+import type { RunDeps } from "@/lib/jobs/run";
+import { operatorClient } from "@/lib/qstash/client";
+import { cookieSpec, readSession, type Session } from "@/lib/ops/session";
 
 /**
  * What every console page starts with: the deps, and the session or a redirect to the sign-in.

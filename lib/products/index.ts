@@ -1,0 +1,6 @@
+/** What a product imports from the layer to describe itself. */
+export { defineProduct, type Product, type ProductCommand, type ProductSeed } from "./define";
+export { defineProductEnv, type ProductEnv } from "./env";
+export { defineProductProviders, type ProductProviders } from "./providers";
+export type { DiagnosticsSection, MaintenanceStep, ProductParts } from "./parts";
+export { selectProducts } from "./select";

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { isZone, optional, url } from "@/lib/env";
+import { defineProductEnv } from "@/lib/products";
+
+/** Public test value of the local stack: the webhook's secret when RAZORPAY_WEBHOOK_SECRET is unset in local mode. */
+export const LOCAL_RAZORPAY_WEBHOOK_SECRET = "local-razorpay-webhook-secret-not-for-production";
+/** The shop's zone when STORE_TIME_ZONE is unset (its schedules use the same). */
+export const DEFAULT_STORE_TIME_ZONE = "Asia/Kolkata";
+
+/** The shop's settings: Razorpay (payments read with key id and secret; webhooks signed), its zone. */
+export const commerceEnv = defineProductEnv(
+  "commerce",
+  {
+    RAZORPAY_KEY_ID: optional,
+    RAZORPAY_KEY_SECRET: optional,
+    RAZORPAY_BASE_URL: url.optional(),
+    RAZORPAY_WEBHOOK_SECRET: optional,
+    STORE_TIME_ZONE: z.string().trim().refine(isZone, "must be an IANA time zone such as Asia/Kolkata or Europe/London").optional(),
+  },
+  (e, mode) => ({
+    razorpay:
+      e.RAZORPAY_KEY_ID && e.RAZORPAY_KEY_SECRET
+        ? { keyId: e.RAZORPAY_KEY_ID, keySecret: e.RAZORPAY_KEY_SECRET, baseUrl: (e.RAZORPAY_BASE_URL ?? "https://api.razorpay.com").replace(/\/+$/, "") }
+        : undefined,
+    storeTimeZone: e.STORE_TIME_ZONE ?? DEFAULT_STORE_TIME_ZONE,
+    /** None outside local mode when unset: the webhook refuses. */
+    razorpayWebhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? (mode === "local" ? LOCAL_RAZORPAY_WEBHOOK_SECRET : undefined),
+  }),
+  (e) =>
+    Boolean(e.RAZORPAY_KEY_ID) !== Boolean(e.RAZORPAY_KEY_SECRET)
+      ? ["RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET go together: set both or neither (Razorpay Dashboard -> Account & Settings -> API Keys)"]
+      : [],
+);
