@@ -1,6 +1,6 @@
 import type { NextConfig } from "next";
 import { PHASE_PRODUCTION_BUILD } from "next/constants";
-import { EnvError, isDeclared, loadEnv } from "./lib/env";
+import { EnvError, isDeclared, loadEnv, modeOf } from "./lib/env";
 
 const nextConfig: NextConfig = {
   // The end-to-end tests run their own `next dev` beside a developer's `pnpm dev`: a separate
@@ -22,6 +22,10 @@ export default function config(phase: string): NextConfig {
   if (phase === PHASE_PRODUCTION_BUILD && isDeclared(process.env)) {
     try {
       loadEnv(process.env);
+      // Which names exist is known where the products are composed (checked at boot); that one is set, here.
+      if (modeOf(process.env) === "production" && !process.env.PRODUCTS?.trim()) {
+        throw new EnvError(["PRODUCTS is required in production: the products this deployment runs, comma-separated (see config/products.ts), e.g. PRODUCTS=forms,commerce"]);
+      }
     } catch (err) {
       if (!(err instanceof EnvError)) throw err;
       // Thrown, Next would print the list a second time with a stack: say it once and stop.

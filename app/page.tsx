@@ -1,4 +1,4 @@
-import { appRegistry } from "@/config/app";
+import { appRegistry, composeRegistry } from "@/config/app";
 import { inWords } from "@/lib/cli/cron-words";
 import { modeOf } from "@/lib/env";
 import { appliesIn, parseCron } from "@/lib/jobs/schedules";
@@ -10,7 +10,15 @@ const cell = { padding: "0.35rem 0.75rem 0.35rem 0", verticalAlign: "top", textA
 
 export default function Home() {
   const mode = modeOf(process.env);
-  const schedules = appRegistry().schedules.filter((s) => appliesIn(s, mode));
+  let registry = composeRegistry([]);
+  let problem: string | undefined;
+  try {
+    registry = appRegistry();
+  } catch (err) {
+    // PRODUCTS missing or wrong: the layer's own schedules, and what to set (no secret is named here).
+    problem = (err as Error).message.split("\n")[1]?.replace(/^\s*-\s*/, "");
+  }
+  const schedules = registry.schedules.filter((s) => appliesIn(s, mode));
   return (
     <main style={{ fontFamily: "system-ui", maxWidth: 960, margin: "2rem auto", padding: "0 1rem", lineHeight: 1.5 }}>
       <h1>cronlayer</h1>
@@ -18,6 +26,7 @@ export default function Home() {
         Health: <a href="/api/diagnostics">/api/diagnostics</a> (send <code>Authorization: Bearer $CRON_SECRET</code> for details).
       </p>
       <h2>Schedules</h2>
+      {problem ? <p role="alert">Only the layer&apos;s own jobs are shown: {problem}</p> : null}
       <table style={{ borderCollapse: "collapse" }}>
         <thead>
           <tr>
@@ -38,7 +47,7 @@ export default function Home() {
                   <code>{s.cron}</code>
                 </td>
                 <td style={cell}>{s.via === "vercel" ? "Vercel Cron" : "QStash"}</td>
-                <td style={cell}>{s.description ?? appRegistry().get(s.job)?.description}</td>
+                <td style={cell}>{s.description ?? registry.get(s.job)?.description}</td>
               </tr>
             );
           })}

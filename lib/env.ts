@@ -36,6 +36,8 @@ const raw = z.object({
   QSTASH_TOKEN: optional,
   QSTASH_CURRENT_SIGNING_KEY: optional,
   QSTASH_NEXT_SIGNING_KEY: optional,
+  /** The account's plan, whose schedule limit `pnpm qstash:schedule` enforces (default: free against the cloud, none locally). */
+  QSTASH_PLAN: z.enum(["free", "payg", "none"]).optional(),
   CRON_SECRET: z.string().min(16, "must be at least 16 characters (generate one: openssl rand -hex 32)").optional(),
   SCHEDULE_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '-', '_' and '.' only").optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
@@ -91,7 +93,7 @@ export interface Env {
   /** PRODUCTS as given; which products run is decided where the list of products lives (config/products.ts). */
   products: string | undefined;
   appUrl: string;
-  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string };
+  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string; plan: "free" | "payg" | "none" | undefined };
   /** Undefined only outside production when not set: then no Bearer request is ever accepted. */
   cronSecret: string | undefined;
   schedulePrefix: string;
@@ -254,6 +256,7 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
       token: e.QSTASH_TOKEN ?? LOCAL_QSTASH.token,
       currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY ?? LOCAL_QSTASH.currentSigningKey,
       nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY ?? LOCAL_QSTASH.nextSigningKey,
+      plan: e.QSTASH_PLAN,
     },
     cronSecret: e.CRON_SECRET ?? (mode === "local" ? LOCAL_CRON_SECRET : undefined),
     schedulePrefix: e.SCHEDULE_PREFIX ?? (mode === "local" ? "local" : "test"),

@@ -29,6 +29,8 @@ export interface LimitReport {
   messagesPerDay: number;
   perSchedule: { scheduleId: string; messagesPerDay: number | undefined; ours: boolean }[];
   warnings: string[];
+  /** Why the sync must not go ahead: more schedules than the plan holds (QStash would refuse some, so jobs would silently never run). */
+  refusals: string[];
 }
 
 export function checkLimits(
@@ -43,12 +45,14 @@ export function checkLimits(
     ...others.map((s) => ({ scheduleId: s.scheduleId, messagesPerDay: s.isPaused ? 0 : count(s.cron, from), ours: false })),
   ];
   const total = perSchedule.reduce((a, s) => a + (s.messagesPerDay ?? 0), 0);
-  const report: LimitReport = { plan, schedules: perSchedule.length, messagesPerDay: total, perSchedule, warnings: [] };
+  const report: LimitReport = { plan, schedules: perSchedule.length, messagesPerDay: total, perSchedule, warnings: [], refusals: [] };
   if (plan === "none") return report;
   const limit = PLANS[plan];
   if (report.schedules > limit.schedules) {
-    report.warnings.push(
-      `${report.schedules} schedules (${ours.length} ours + ${others.length} other${others.length === 1 ? "" : "s"} in the account) exceed the ${limit.label}'s ${limit.schedules}: QStash will refuse the ones over the limit. Upgrade the plan or schedule fewer jobs.`,
+    const other = others.length ? ` + ${others.length} other${others.length === 1 ? "" : "s"} already in the account` : "";
+    report.refusals.push(
+      `${report.schedules} schedules (${ours.length} for this deployment's jobs${other}) exceed the ${limit.label}'s ${limit.schedules}: QStash would refuse the ones over the limit and their jobs would never run. ` +
+        `Enable fewer products (PRODUCTS, ${report.schedules - limit.schedules} schedule(s) fewer), remove schedules of other apps from the account, or upgrade the plan and say so with --plan payg (or QSTASH_PLAN=payg).`,
     );
   }
   if (limit.messagesPerDay !== undefined && total > limit.messagesPerDay) {

@@ -16,7 +16,7 @@ export type Prepared =
   | { ok: true; desired: DesiredSchedule[]; plan: Plan; limits: LimitReport };
 
 /** The plan limits checked by default: the free plan against the cloud, none against a local server. */
-export const defaultPlanName = (env: Pick<Env, "qstash">): PlanName => (isLocalQStash(env.qstash.url) ? "none" : "free");
+export const defaultPlanName = (env: Pick<Env, "qstash">): PlanName => env.qstash.plan ?? (isLocalQStash(env.qstash.url) ? "none" : "free");
 
 /**
  * Step 1 of plan-then-apply: refuse what cloud QStash must never get (no request is made then),
@@ -35,6 +35,8 @@ export async function prepareSync(client: Client, env: SyncEnv, registry: Regist
   const plan = planSchedules(desired, listed, { prefix: env.schedulePrefix, appUrl: env.appUrl });
   const others = [...plan.foreign, ...plan.kept.map((k) => k.current)];
   const limits = checkLimits(opts.plan ?? defaultPlanName(env), desired, others, opts.now ?? new Date());
+  // Checked, not only warned: over the plan's schedule limit some jobs would never run, and nobody would hear.
+  if (limits.refusals.length) return { ok: false, refusals: limits.refusals };
   return { ok: true, desired, plan, limits };
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signJwt } from "../../dev/qstash/sign";
 import { LOCAL_CRON_SECRET, LOCAL_QSTASH } from "../../lib/env";
-import { claimsFor } from "../support/app";
+import { claimsFor, KEYS } from "../support/app";
 import { testDatabaseUrl } from "../support/db";
 import { buildNext, createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "./support";
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   db = await createE2eDatabase(testDatabaseUrl(), "cronlayer_prod_boot");
   // Built as a container image would be: no deployment env at build time, secrets meant for run time.
   buildNext(DIST);
-  app = await startNextProduction({ APP_URL, DATABASE_URL: db.url }, { port: await freePort(), distDir: DIST });
+  app = await startNextProduction({ APP_URL, DATABASE_URL: db.url, PRODUCTS: "marketplace" }, { port: await freePort(), distDir: DIST });
 }, 300_000);
 
 afterAll(async () => {
@@ -79,6 +79,75 @@ describe("a production server started without its secrets", () => {
   });
 
   it("left the ledger and the outbox empty", async () => {
+    expect(await counts()).toEqual({ runs: 0, outbox: 0 });
+  });
+});
+
+/**
+ * The same build, configured completely, with PRODUCTS=forms: the other products' routes and jobs
+ * are not there (404 after authentication) and nothing of theirs runs or is written.
+ */
+describe("a production server that runs one product (PRODUCTS=forms)", () => {
+  const SECRET = "products-e2e-cron-secret-0123456789";
+  let one: NextApp | undefined;
+  beforeAll(async () => {
+    one = await startNextProduction(
+      {
+        APP_URL,
+        DATABASE_URL: db.url,
+        PRODUCTS: "forms",
+        CRON_SECRET: SECRET,
+        QSTASH_TOKEN: "products-e2e-token",
+        QSTASH_CURRENT_SIGNING_KEY: KEYS.current,
+        QSTASH_NEXT_SIGNING_KEY: KEYS.next,
+        SCHEDULE_PREFIX: "products-e2e",
+      },
+      { port: await freePort(), distDir: DIST },
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await one?.stop();
+  });
+
+  const signed = (path: string, body = "{}") =>
+    fetch(`${one!.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "upstash-signature": signJwt(claimsFor(`${APP_URL}${path}`, body), KEYS.current), "upstash-message-id": `msg_${path.length}_${Date.now()}` },
+      body,
+    });
+
+  it("answers a signed delivery of another product's job 404, and an unsigned one 401 (authentication first)", async () => {
+    const res = await signed("/api/jobs/process-expert-transfers");
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toMatch(/unknown job "process-expert-transfers"/);
+    expect((await fetch(`${one!.url}/api/jobs/process-expert-transfers`, { method: "POST", body: "{}" })).status).toBe(401);
+    const cron = await fetch(`${one!.url}/api/cron/cleanup-inventory-locks`, { headers: { authorization: `Bearer ${SECRET}` } });
+    expect(cron.status).toBe(404);
+  });
+
+  it("answers another product's HTTP routes 404 without running them", async () => {
+    const campaigns = await fetch(`${one!.url}/api/campaigns`, { method: "POST", headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" }, body: "{}" });
+    expect(campaigns.status).toBe(404);
+    expect(((await campaigns.json()) as { error: string }).error).toMatch(/campaigns product is not enabled/);
+    const webhook = await fetch(`${one!.url}/api/commerce/razorpay-webhook`, { method: "POST", body: "{}" });
+    expect(webhook.status).toBe(404);
+    const unsubscribe = await fetch(`${one!.url}/api/engagement/unsubscribe?token=x`);
+    expect(unsubscribe.status).toBe(404);
+  });
+
+  it("runs the enabled product's routes (a bad form is refused by the forms API itself, not 404)", async () => {
+    const res = await fetch(`${one!.url}/api/forms`, { method: "POST", headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" }, body: "{}" });
+    expect(res.status).toBe(400);
+  });
+
+  it("lists only the layer's and the enabled product's schedules on its home page", async () => {
+    const html = await (await fetch(`${one!.url}/`)).text();
+    expect(html).toContain('data-job="check-forms"');
+    expect(html).not.toContain('data-job="process-expert-transfers"');
+    expect(html).not.toContain('data-job="daily-sales-summary"');
+  });
+
+  it("wrote nothing for the disabled products", async () => {
     expect(await counts()).toEqual({ runs: 0, outbox: 0 });
   });
 });
