@@ -18,7 +18,7 @@ export function metricsRoute(getDeps: () => Promise<RunDeps>) {
       return json(401, { error: "send Authorization: Bearer <CRON_SECRET>" }, { "www-authenticate": 'Bearer realm="metrics"' });
     }
     try {
-      const m = await metricsText(deps.db);
+      const m = await metricsText(deps.db, new Set(deps.registry.jobs.keys()));
       return new Response(m.text, { status: 200, headers: { "content-type": m.contentType, "cache-control": "no-store" } });
     } catch (err) {
       deps.log.error("metrics.failed", { error: describeError(err) });

@@ -18,10 +18,11 @@ const DURATION = "cronlayer_job_run_duration_seconds";
  * The Prometheus text of the ledger, built fresh per scrape: a serverless instance has no memory of
  * other instances' runs, so the numbers come from the database (one call reading counters the
  * database keeps as runs finish), and prom-client writes the format. Counters are totals since the
- * ledger began: pruning old runs never lowers them.
+ * ledger began: pruning old runs never lowers them. With `jobs`, only those jobs are shown: a
+ * product this deployment no longer runs (PRODUCTS) keeps its rows in the ledger, not its series.
  */
-export async function metricsText(db: Db): Promise<{ text: string; contentType: string }> {
-  const s = await db.rpc<Snapshot>("ops_metrics");
+export async function metricsText(db: Db, jobs?: ReadonlySet<string>): Promise<{ text: string; contentType: string }> {
+  const s = only(await db.rpc<Snapshot>("ops_metrics"), jobs);
   const registry = new Registry();
   const runs = new Counter({ name: "cronlayer_job_runs_total", help: "Runs that reached a final status, by job and status.", labelNames: ["job", "status"], registers: [registry] });
   for (const r of s.runs) runs.inc({ job: r.job, status: r.status }, Number(r.count));
@@ -39,6 +40,12 @@ export async function metricsText(db: Db): Promise<{ text: string; contentType: 
   const effects = new Gauge({ name: "cronlayer_effects", help: "Effects by job and status (unknown and abandoned need a person).", labelNames: ["job", "status"], registers: [registry] });
   for (const e of s.effects) effects.set({ job: e.job, status: e.status }, Number(e.count));
   return { text: `${await registry.metrics()}${histogramText(s)}`, contentType: registry.contentType };
+}
+
+function only(s: Snapshot, jobs: ReadonlySet<string> | undefined): Snapshot {
+  if (!jobs) return s;
+  const keep = <T extends { job: string }>(rows: T[]) => rows.filter((r) => jobs.has(r.job));
+  return { ...s, runs: keep(s.runs), running: keep(s.running), durations: keep(s.durations), last: keep(s.last), dead_letters: keep(s.dead_letters), effects: keep(s.effects) };
 }
 
 /**

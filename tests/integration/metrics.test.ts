@@ -13,6 +13,8 @@ import { APP_URL, bearerRequest, CRON_SECRET, params, qstashRequest, sql, testDe
  * running real jobs through the real routes; this file has a database of its own, so counts are exact.
  */
 const ok = uniqueName("steady");
+/** A job of a product this deployment no longer runs: its rows stay in the ledger, its series go. */
+const gone = uniqueName("retired");
 const bad = uniqueName("broken");
 const jobs = [
   defineJob({ name: ok, description: "t", handler: async () => ({}) }),
@@ -43,7 +45,8 @@ beforeAll(async () => {
   // Counters are kept as runs finish, so a run of a known duration (7 s) and lag (1.5 s, as a
   // scheduled run has; manual runs have none) is recorded finished, the latest of the job.
   await sql()`insert into job_runs (job, trigger, status, started_at, finished_at, duration_ms, lag_ms)
-    values (${ok}, 'qstash', 'succeeded', now() + interval '1 second', now() + interval '8 seconds', 7000, 1500)`;
+    values (${ok}, 'qstash', 'succeeded', now() + interval '1 second', now() + interval '8 seconds', 7000, 1500),
+           (${gone}, 'qstash', 'succeeded', now(), now() + interval '1 second', 1000, 0)`;
   const res = await route.GET(bearerRequest("/api/metrics", `Bearer ${CRON_SECRET}`));
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -98,5 +101,12 @@ describe("GET /api/metrics", () => {
     expect(sample("cronlayer_dead_letters_total", { job: bad })?.value).toBe("1");
     expect(sample("cronlayer_effects", { job: ok, status: "unknown" })?.value).toBe("2");
     expect(sample("cronlayer_effects", { job: ok, status: "succeeded" })?.value).toBe("1");
+  });
+
+  it("shows only the jobs this deployment runs: a job the registry no longer has keeps its ledger rows, not its series", async () => {
+    const [row] = await sql()<{ n: number }[]>`select count(*)::int as n from job_runs where job = ${gone}`;
+    expect(row!.n).toBe(1);
+    expect(sample("cronlayer_job_runs_total", { job: ok, status: "succeeded" })).toBeDefined();
+    expect(text).not.toContain(gone);
   });
 });
