@@ -9,7 +9,6 @@ import { scheduleIdOf } from "@/lib/qstash/expected";
 import { resyncZoned } from "@/lib/qstash/resync-zoned";
 import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
 import { sendAlert } from "./maintenance/alert";
-import { refreshCalendarTokens } from "../../products/marketplace/maintenance/calendar-tokens";
 import { whenDatabaseDown } from "./maintenance/database-down";
 
 /** Our Redis keys that must expire: the app's cache and the payment rate limits. */
