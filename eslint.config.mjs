@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { boundaries } from "./eslint.boundaries.mjs";
 
 export default tseslint.config(
   { ignores: [".next/", ".next-e2e/", ".next-prod-e2e/", ".next-faults/", ".faults-out/", ".next-ops-e2e/", ".next-routes-e2e/", "test-results/", "node_modules/", ".data/", "next-env.d.ts", "coverage/"] },
@@ -15,11 +16,6 @@ export default tseslint.config(
     files: ["scripts/**", "dev/**", "bench/**"],
     rules: { "no-console": "off" },
   },
-  {
-    // Production code must never reach into the local stand-ins.
-    files: ["app/**", "lib/**", "jobs/**", "config/**"],
-    rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["**/dev/**", "@/dev/*"], message: "dev/ is for local stand-ins only." }] }],
-    },
-  },
+  // Who may import whom: the layer never names a product, a product reaches the layer only through @/lib.
+  ...boundaries,
 );

@@ -1,11 +1,11 @@
-import { bearerRefusal } from "../../../lib/http/bearer-guard";
-import { describeError } from "../../../lib/errors";
-import { refuseMisconfigured } from "../../../lib/http/misconfigured";
-import { json } from "../../../lib/http/respond";
-import type { RunDeps } from "../../../lib/jobs/run";
-import { operatorClient } from "../../../lib/qstash/client";
+import { bearerRefusal } from "@/lib/http/bearer-guard";
+import { describeError } from "@/lib/errors";
+import { refuseMisconfigured } from "@/lib/http/misconfigured";
+import { json } from "@/lib/http/respond";
+import type { RunDeps } from "@/lib/jobs/run";
+import { operatorClient } from "@/lib/qstash/client";
 import type { MessageDeps } from "../lib/schedule";
-import { BusinessHoursError } from "../../../lib/time/business-hours";
+import { BusinessHoursError } from "@/lib/time/business-hours";
 import { CampaignId, CreateCampaign, parseInput, RescheduleRun, RunKey, ScheduleRuns } from "../lib/input";
 import { cancelNode, CampaignNotFoundError, rescheduleNode, type When } from "../lib/schedule";
 import { createCampaign, getCampaign, scheduleUsers, userStory } from "../lib/service";

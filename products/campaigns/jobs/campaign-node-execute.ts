@@ -1,7 +1,7 @@
-import { campaignMessageDeps } from "@/products/campaigns/lib/deps";
-import { runNode, type Started } from "@/products/campaigns/lib/nodes";
-import { scheduleNode, type MessageDeps } from "@/products/campaigns/lib/schedule";
-import { idsOf, NodeRunIds, timeoutOwner, type NodeResult, type NodeRun } from "@/products/campaigns/lib/types";
+import { campaignMessageDeps } from "../lib/deps";
+import { runNode, type Started } from "../lib/nodes";
+import { scheduleNode, type MessageDeps } from "../lib/schedule";
+import { idsOf, NodeRunIds, timeoutOwner, type NodeResult, type NodeRun } from "../lib/types";
 import { describeError, RetryAfterError } from "@/lib/errors";
 import { defineJob, type JobContext } from "@/lib/jobs/define";
 import { createRegistry } from "@/lib/jobs/registry";

@@ -1,5 +1,5 @@
-import { campaignMessageDeps } from "@/products/campaigns/lib/deps";
-import { executeOwner, NodeRunIds, type NodeRun } from "@/products/campaigns/lib/types";
+import { campaignMessageDeps } from "../lib/deps";
+import { executeOwner, NodeRunIds, type NodeRun } from "../lib/types";
 import { defineJob } from "@/lib/jobs/define";
 import { cancel } from "@/lib/qstash/messages";
 

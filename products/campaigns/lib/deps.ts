@@ -1,7 +1,7 @@
-import type { JobContext } from "../../../lib/jobs/define";
-import { createRegistry, type Registry } from "../../../lib/jobs/registry";
+import type { JobContext } from "@/lib/jobs/define";
+import { createRegistry, type Registry } from "@/lib/jobs/registry";
 import type { MessageDeps } from "./schedule";
-import { operatorClient } from "../../../lib/qstash/client";
+import { operatorClient } from "@/lib/qstash/client";
 
 /**
  * What the campaign jobs publish and cancel with: their own env and database, and a registry of

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { businessHoursProblem, DEFAULT_BUSINESS_HOURS, isValidZone } from "../../../lib/time/business-hours";
+import { businessHoursProblem, DEFAULT_BUSINESS_HOURS, isValidZone } from "@/lib/time/business-hours";
 import { NODE_ID, PRODUCT_USER_ID } from "./types";
 
 const zone = z.string().refine(isValidZone, { error: (i) => `unknown time zone "${String(i.input)}" (use an IANA name such as Europe/Lisbon)` });

@@ -1,6 +1,6 @@
-import type { JobContext } from "../../../lib/jobs/define";
-import { runEffects } from "../../../lib/jobs/effects";
-import { NonRetryableError, RetryAfterError } from "../../../lib/errors";
+import type { JobContext } from "@/lib/jobs/define";
+import { runEffects } from "@/lib/jobs/effects";
+import { NonRetryableError, RetryAfterError } from "@/lib/errors";
 import { effectKey, type CampaignNode, type NodeResult, type NodeRun, type NodeRunIds, type Recipient } from "./types";
 
 export interface Started {

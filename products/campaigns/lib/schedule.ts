@@ -1,7 +1,7 @@
-import type { Env } from "../../../lib/env";
+import type { Env } from "@/lib/env";
 import { campaignsEnv } from "../env";
-import { cancel, schedule, type MessageDeps as QStashDeps } from "../../../lib/qstash/messages";
-import { DEFAULT_BUSINESS_HOURS, nextBusinessInstant } from "../../../lib/time/business-hours";
+import { cancel, schedule, type MessageDeps as QStashDeps } from "@/lib/qstash/messages";
+import { DEFAULT_BUSINESS_HOURS, nextBusinessInstant } from "@/lib/time/business-hours";
 import {
   executeDedupId,
   executeOwner,

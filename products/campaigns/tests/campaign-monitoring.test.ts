@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { campaignJobs } from "../jobs";
 import { campaignsStatsCommand } from "../cli/stats";
-import { createCliContext } from "../../../lib/cli/context";
-import { memoryIo } from "../../../lib/cli/io";
-import { diagnosticsRoute } from "../../../lib/http/diagnostics-route";
-import { createRegistry } from "../../../lib/jobs/registry";
+import { createCliContext } from "@/lib/cli/context";
+import { memoryIo } from "@/lib/cli/io";
+import { diagnosticsRoute } from "@/lib/http/diagnostics-route";
+import { createRegistry } from "@/lib/jobs/registry";
 import { bearerRequest, CRON_SECRET, sql, testDeps, testEnv } from "../../../tests/support/app";
 
 /**

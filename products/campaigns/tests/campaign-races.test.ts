@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { jobRoute } from "../../../lib/http/job-route";
+import { jobRoute } from "@/lib/http/job-route";
 import { params, qstashRequest } from "../../../tests/support/app";
 import { eventsOf, runsOf, startCampaignApp, type CampaignApp } from "./support";
 import { vendors } from "../../../tests/support/vendors";

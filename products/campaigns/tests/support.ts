@@ -1,8 +1,8 @@
 import { campaignJobs } from "../jobs";
 import { campaignRoutes } from "../http/routes";
 import type { NodeRun } from "../lib/types";
-import { jobRoute } from "../../../lib/http/job-route";
-import type { RunDeps } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import type { RunDeps } from "@/lib/jobs/run";
 import { ManualClock } from "../../../dev/qstash/server";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
 import { CRON_SECRET, KEYS, sql, testDeps } from "../../../tests/support/app";

@@ -1,5 +1,5 @@
-import type { OrderEmailStatus } from "@/products/commerce/lib/order-email";
-import { escapeHtml, htmlFrame, money, type Email } from "../../../lib/emails/layout";
+import type { OrderEmailStatus } from "../lib/order-email";
+import { escapeHtml, htmlFrame, money, type Email } from "@/lib/emails/layout";
 
 export interface OrderUpdate {
   status: OrderEmailStatus;

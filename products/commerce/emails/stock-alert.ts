@@ -1,4 +1,4 @@
-import { escapeHtml, htmlFrame, type Email } from "../../../lib/emails/layout";
+import { escapeHtml, htmlFrame, type Email } from "@/lib/emails/layout";
 
 export interface LowStockProduct {
   sku: string;

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { describeError } from "../../../lib/errors";
-import { refuseMisconfigured } from "../../../lib/http/misconfigured";
-import { json } from "../../../lib/http/respond";
-import type { RunDeps } from "../../../lib/jobs/run";
+import { describeError } from "@/lib/errors";
+import { refuseMisconfigured } from "@/lib/http/misconfigured";
+import { json } from "@/lib/http/respond";
+import type { RunDeps } from "@/lib/jobs/run";
 import { commerceEnv } from "../env";
 import { confirmCapturedPayment, failPayment } from "../lib/payments";
 import { verifyRazorpaySignature } from "../lib/razorpay-signature";

@@ -1,5 +1,5 @@
-import { stockAlertEmail, type LowStockProduct } from "@/products/commerce/emails/stock-alert";
-import { adminRecipients } from "@/products/commerce/lib/admin";
+import { stockAlertEmail, type LowStockProduct } from "../emails/stock-alert";
+import { adminRecipients } from "../lib/admin";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 

@@ -1,4 +1,4 @@
-import { drain } from "@/products/commerce/lib/drain";
+import { drain } from "../lib/drain";
 import { defineJob } from "@/lib/jobs/define";
 
 /** Stock held for checkouts that were never paid goes back on sale once the hold expires. */

@@ -1,4 +1,4 @@
-import { drain } from "@/products/commerce/lib/drain";
+import { drain } from "../lib/drain";
 import { defineJob } from "@/lib/jobs/define";
 
 /** Read notifications are kept this long; unread ones stay until they are read. */

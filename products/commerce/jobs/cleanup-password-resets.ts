@@ -1,4 +1,4 @@
-import { drain } from "@/products/commerce/lib/drain";
+import { drain } from "../lib/drain";
 import { defineJob } from "@/lib/jobs/define";
 
 /** A reset token that expired or was used can never be redeemed: it goes. */

@@ -1,4 +1,4 @@
-import { drain } from "@/products/commerce/lib/drain";
+import { drain } from "../lib/drain";
 import { defineJob } from "@/lib/jobs/define";
 
 /** An account not verified within this long is abandoned. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { salesSummaryEmail, type SalesSummary } from "@/products/commerce/emails/sales-summary";
-import { adminRecipients } from "@/products/commerce/lib/admin";
-import { storeDay, type StoreDay } from "@/products/commerce/lib/store-day";
+import { salesSummaryEmail, type SalesSummary } from "../emails/sales-summary";
+import { adminRecipients } from "../lib/admin";
+import { storeDay, type StoreDay } from "../lib/store-day";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 import { commerceEnv } from "../env";

@@ -1,4 +1,4 @@
-import { confirmCapturedPayment, failPayment } from "@/products/commerce/lib/payments";
+import { confirmCapturedPayment, failPayment } from "../lib/payments";
 import { NonRetryableError } from "@/lib/errors";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";

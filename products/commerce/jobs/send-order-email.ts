@@ -1,5 +1,5 @@
-import { orderUpdateEmail } from "@/products/commerce/emails/order-update";
-import { orderEmailKey, orderEmailPayload, ORDER_EMAIL_JOB } from "@/products/commerce/lib/order-email";
+import { orderUpdateEmail } from "../emails/order-update";
+import { orderEmailKey, orderEmailPayload, ORDER_EMAIL_JOB } from "../lib/order-email";
 import { NonRetryableError } from "@/lib/errors";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";

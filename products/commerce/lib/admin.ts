@@ -1,5 +1,5 @@
-import type { Env } from "../../../lib/env";
-import { ConfigError } from "../../../lib/errors";
+import type { Env } from "@/lib/env";
+import { ConfigError } from "@/lib/errors";
 
 /**
  * Who gets the shop's admin emails (stock alerts, the daily sales summary): ALERT_EMAIL. In local

@@ -1,4 +1,4 @@
-import type { JobContext } from "../../../lib/jobs/define";
+import type { JobContext } from "@/lib/jobs/define";
 
 /**
  * Calls a batched cleanup function (it deletes at most `p_limit` rows and says whether there may

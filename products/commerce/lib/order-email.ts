@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { publishJob, type PublishDeps } from "../../../lib/qstash/publish";
+import { publishJob, type PublishDeps } from "@/lib/qstash/publish";
 
 /** The job that tells a customer their order changed: an in-app notification and an email. */
 export const ORDER_EMAIL_JOB = "send-order-email";

@@ -1,5 +1,5 @@
-import type { Db } from "../../../lib/db/types";
-import type { PublishDeps } from "../../../lib/qstash/publish";
+import type { Db } from "@/lib/db/types";
+import type { PublishDeps } from "@/lib/qstash/publish";
 import { publishOrderEmail } from "./order-email";
 
 /** What commerce_confirm_payment answers (supabase/migrations/20261130005100_commerce_payments.sql). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import job from "../jobs/check-stock-levels";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
 import { resendError } from "../../../tests/mocks/resend";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";
 import { COMMERCE_ENV, insertProduct, setStock, shopVendors } from "./support";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import job from "../jobs/daily-sales-summary";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
 import { resendError } from "../../../tests/mocks/resend";
 import { bearerRequest, CRON_SECRET, params, qstashRequest, testDeps } from "../../../tests/support/app";
 import { COMMERCE_ENV, insertOrder, insertProduct, insertUser, shopVendors } from "./support";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createDb } from "../../../lib/db";
-import { EnvError, loadEnv } from "../../../lib/env";
-import { ConfigError, ProviderError, RetryAfterError } from "../../../lib/errors";
-import { createProviders } from "../../../lib/providers";
+import { createDb } from "@/lib/db";
+import { EnvError, loadEnv } from "@/lib/env";
+import { ConfigError, ProviderError, RetryAfterError } from "@/lib/errors";
+import { createProviders } from "@/lib/providers";
 import { razorpayError, razorpayPayments, RAZORPAY_ENV } from "../../../tests/mocks/razorpay";
 import { server } from "../../../tests/mocks/server";
 import { testEnv } from "../../../tests/support/app";

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import job from "../jobs/reconcile-stale-payments";
 import sendOrderEmail from "../jobs/send-order-email";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob, type RunDeps } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob, type RunDeps } from "@/lib/jobs/run";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
 import { razorpayError } from "../../../tests/mocks/razorpay";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import job from "../jobs/send-order-email";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
 import { resendError } from "../../../tests/mocks/resend";
 import { params, qstashRequest, sql, testDeps } from "../../../tests/support/app";
 import { COMMERCE_ENV, insertOrder, insertProduct, insertUser, shopVendors } from "./support";

@@ -1,5 +1,5 @@
 import { DateTime } from "luxon";
-import type { Email } from "../../../lib/emails/layout";
+import type { Email } from "@/lib/emails/layout";
 import { engagementEmail, languageOf, type Language } from "./practice-reminder";
 
 type Step = 1 | 2 | 3;

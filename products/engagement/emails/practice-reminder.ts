@@ -1,5 +1,5 @@
 import { DateTime } from "luxon";
-import { escapeHtml, htmlFrame, type Email } from "../../../lib/emails/layout";
+import { escapeHtml, htmlFrame, type Email } from "@/lib/emails/layout";
 
 /** The languages engagement emails are written in; any other falls back to English. */
 export const LANGUAGES = ["en", "es", "fr", "de"] as const;

@@ -1,6 +1,6 @@
-import { escapeHtml } from "../../../lib/emails/layout";
-import { describeError } from "../../../lib/errors";
-import type { RunDeps } from "../../../lib/jobs/run";
+import { escapeHtml } from "@/lib/emails/layout";
+import { describeError } from "@/lib/errors";
+import type { RunDeps } from "@/lib/jobs/run";
 import { unsubscribeSecret, verifyUnsubscribeToken } from "../lib/unsubscribe-token";
 
 /**

@@ -1,5 +1,5 @@
-import { founderKey } from "@/products/engagement/lib/keys";
-import { planFanOut } from "@/products/engagement/lib/plan";
+import { founderKey } from "../lib/keys";
+import { planFanOut } from "../lib/plan";
 import { defineJob } from "@/lib/jobs/define";
 import sendFounderEmail from "./send-founder-email";
 

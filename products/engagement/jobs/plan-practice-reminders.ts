@@ -1,5 +1,5 @@
-import { practiceKey } from "@/products/engagement/lib/keys";
-import { planFanOut } from "@/products/engagement/lib/plan";
+import { practiceKey } from "../lib/keys";
+import { planFanOut } from "../lib/plan";
 import { defineJob } from "@/lib/jobs/define";
 import sendPracticeReminder from "./send-practice-reminder";
 

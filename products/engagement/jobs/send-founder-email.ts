@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { founderEmail } from "@/products/engagement/emails/founder-email";
-import { founderKey } from "@/products/engagement/lib/keys";
-import { sendOnce } from "@/products/engagement/lib/send";
+import { founderEmail } from "../emails/founder-email";
+import { founderKey } from "../lib/keys";
+import { sendOnce } from "../lib/send";
 import { defineJob } from "@/lib/jobs/define";
 
 interface FounderTarget {

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { practiceReminderEmail } from "@/products/engagement/emails/practice-reminder";
-import { practiceKey } from "@/products/engagement/lib/keys";
-import { sendOnce } from "@/products/engagement/lib/send";
+import { practiceReminderEmail } from "../emails/practice-reminder";
+import { practiceKey } from "../lib/keys";
+import { sendOnce } from "../lib/send";
 import { defineJob } from "@/lib/jobs/define";
 
 interface PracticeTarget {

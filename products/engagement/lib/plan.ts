@@ -1,7 +1,7 @@
-import type { JobContext, JobDefinition } from "../../../lib/jobs/define";
-import { createRegistry } from "../../../lib/jobs/registry";
-import { fanOut } from "../../../lib/qstash/fan-out";
-import { qstashClient } from "../../../lib/qstash/publish";
+import type { JobContext, JobDefinition } from "@/lib/jobs/define";
+import { createRegistry } from "@/lib/jobs/registry";
+import { fanOut } from "@/lib/qstash/fan-out";
+import { qstashClient } from "@/lib/qstash/publish";
 import { engagementEnv } from "../env";
 import { emailFlowControl } from "./keys";
 

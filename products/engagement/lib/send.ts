@@ -1,6 +1,6 @@
-import type { Email } from "../../../lib/emails/layout";
-import type { JobContext, JobStats } from "../../../lib/jobs/define";
-import { runEffects } from "../../../lib/jobs/effects";
+import type { Email } from "@/lib/emails/layout";
+import type { JobContext, JobStats } from "@/lib/jobs/define";
+import { runEffects } from "@/lib/jobs/effects";
 import { unsubscribeSecret, unsubscribeUrl } from "./unsubscribe-token";
 
 export interface Target {

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Env } from "../../../lib/env";
-import { ConfigError } from "../../../lib/errors";
+import type { Env } from "@/lib/env";
+import { ConfigError } from "@/lib/errors";
 import { engagementEnv } from "../env";
 
 /**

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startQStashServer } from "../../../dev/qstash/server";
-import { LOCAL_QSTASH } from "../../../lib/env";
+import { LOCAL_QSTASH } from "@/lib/env";
 import { ledger } from "../../../tests/support/app";
 import { testDatabaseUrl } from "../../../tests/support/db";
 import { insertLearner, resetEngagement } from "./support";

@@ -1,8 +1,8 @@
 import { gunzipSync } from "node:zlib";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
-import { defineJob } from "../../../lib/jobs/define";
-import { runJob } from "../../../lib/jobs/run";
+import { defineJob } from "@/lib/jobs/define";
+import { runJob } from "@/lib/jobs/run";
 import { server } from "../../../tests/mocks/server";
 import { testDeps, uniqueName } from "../../../tests/support/app";
 

@@ -1,7 +1,7 @@
-import { bearerRefusal } from "../../../lib/http/bearer-guard";
-import { describeError } from "../../../lib/errors";
-import { refuseMisconfigured } from "../../../lib/http/misconfigured";
-import { json } from "../../../lib/http/respond";
+import { bearerRefusal } from "@/lib/http/bearer-guard";
+import { describeError } from "@/lib/errors";
+import { refuseMisconfigured } from "@/lib/http/misconfigured";
+import { json } from "@/lib/http/respond";
 import { CreateFormInput, deadlineProblem, FormId, MoveDeadlineInput, parseInput } from "../lib/input";
 import { createForm, getForm, moveDeadline, submitForm, type FormDeps, type Outcome } from "../lib/service";
 

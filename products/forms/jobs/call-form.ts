@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { NonRetryableError, ProviderError } from "@/lib/errors";
-import { CALL_JOB } from "@/products/forms/lib/calls";
+import { CALL_JOB } from "../lib/calls";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 import { formsProviders, type VoiceCall } from "../providers";

@@ -1,4 +1,4 @@
-import { CALL_JOB, callDedupId } from "@/products/forms/lib/calls";
+import { CALL_JOB, callDedupId } from "../lib/calls";
 import { defineJob } from "@/lib/jobs/define";
 import { createRegistry } from "@/lib/jobs/registry";
 import { fanOut } from "@/lib/qstash/fan-out";

@@ -1,5 +1,5 @@
-import { NonRetryableError } from "../../../lib/errors";
-import { cancel, schedule, type MessageDeps } from "../../../lib/qstash/messages";
+import { NonRetryableError } from "@/lib/errors";
+import { cancel, schedule, type MessageDeps } from "@/lib/qstash/messages";
 
 /** The one-time job that calls a patient at a form's deadline. */
 export const CALL_JOB = "call-form";

@@ -1,9 +1,9 @@
-import type { Db } from "../../../lib/db/types";
-import type { Env } from "../../../lib/env";
-import type { Logger } from "../../../lib/log";
-import type { Registry } from "../../../lib/jobs/registry";
-import { operatorClient } from "../../../lib/qstash/client";
-import type { MessageDeps } from "../../../lib/qstash/messages";
+import type { Db } from "@/lib/db/types";
+import type { Env } from "@/lib/env";
+import type { Logger } from "@/lib/log";
+import type { Registry } from "@/lib/jobs/registry";
+import { operatorClient } from "@/lib/qstash/client";
+import type { MessageDeps } from "@/lib/qstash/messages";
 import { cancelCall, rescheduleCall, scheduleCall } from "./calls";
 import type { CreateFormInput } from "./input";
 

@@ -3,7 +3,7 @@ import { server } from "../../../tests/mocks/server";
 import { vapiAnswers, vapiCalls } from "../../../tests/mocks/vapi";
 import { ledger, qstashRequest, sql } from "../../../tests/support/app";
 import { startFormsApp, uniquePhone, type FormsApp } from "./support";
-import { jobRoute } from "../../../lib/http/job-route";
+import { jobRoute } from "@/lib/http/job-route";
 
 /** What a call that Vapi refuses, rate-limits or fails does to the form and to QStash's deliveries. */
 let app: FormsApp;

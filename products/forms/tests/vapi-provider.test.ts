@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../../../lib/db";
-import { ConfigError, NonRetryableError, ProviderError, RetryAfterError } from "../../../lib/errors";
-import { outcomeOf } from "../../../lib/jobs/effects";
-import { createProviders } from "../../../lib/providers";
-import { describeOutboxEntry, recentOutbox } from "../../../lib/providers/outbox";
+import { createDb } from "@/lib/db";
+import { ConfigError, NonRetryableError, ProviderError, RetryAfterError } from "@/lib/errors";
+import { outcomeOf } from "@/lib/jobs/effects";
+import { createProviders } from "@/lib/providers";
+import { describeOutboxEntry, recentOutbox } from "@/lib/providers/outbox";
 import { server } from "../../../tests/mocks/server";
 import { vapiAnswers, vapiCalls, VAPI_ENV } from "../../../tests/mocks/vapi";
 import { sql, testEnv } from "../../../tests/support/app";

@@ -1,4 +1,4 @@
-import { escapeHtml, htmlFrame, localTime, type Email } from "../../../lib/emails/layout";
+import { escapeHtml, htmlFrame, localTime, type Email } from "@/lib/emails/layout";
 
 export interface AppointmentReminder {
   kind: "24h" | "1h";

@@ -1,4 +1,4 @@
-import { escapeHtml, htmlFrame, localTime, money, type Email } from "../../../lib/emails/layout";
+import { escapeHtml, htmlFrame, localTime, money, type Email } from "@/lib/emails/layout";
 
 export interface PaymentReminder {
   name: string;

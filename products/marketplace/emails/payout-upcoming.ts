@@ -1,5 +1,5 @@
 import { DateTime } from "luxon";
-import { escapeHtml, htmlFrame, money, type Email } from "../../../lib/emails/layout";
+import { escapeHtml, htmlFrame, money, type Email } from "@/lib/emails/layout";
 
 export interface PayoutUpcoming {
   name: string;

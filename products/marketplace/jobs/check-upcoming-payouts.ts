@@ -1,4 +1,4 @@
-import { payoutUpcomingEmail } from "@/products/marketplace/emails/payout-upcoming";
+import { payoutUpcomingEmail } from "../emails/payout-upcoming";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 import { notificationStats } from "./shared/appointment-reminders";

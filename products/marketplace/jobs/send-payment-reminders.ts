@@ -1,4 +1,4 @@
-import { paymentReminderEmail } from "@/products/marketplace/emails/payment-reminder";
+import { paymentReminderEmail } from "../emails/payment-reminder";
 import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 import { notificationStats } from "./shared/appointment-reminders";

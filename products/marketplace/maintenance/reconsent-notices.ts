@@ -1,4 +1,4 @@
-import { calendarReconnectEmail } from "@/products/marketplace/emails/calendar-reconnect";
+import { calendarReconnectEmail } from "../emails/calendar-reconnect";
 import type { JobContext } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 

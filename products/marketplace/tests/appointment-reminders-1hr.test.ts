@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import job from "../jobs/appointment-reminders-1hr";
-import { runJob } from "../../../lib/jobs/run";
+import { runJob } from "@/lib/jobs/run";
 import { testDeps } from "../../../tests/support/app";
 import { insertAppointment, insertClient, insertExpert, VENDOR_ENV, vendors } from "../../../tests/support/vendors";
 import { reminderSuite } from "./reminder-suite";

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import job from "../jobs/appointment-reminders-1hr";
-import { jobRunCommand } from "../../../lib/cli/commands/job-run";
-import { createCliContext } from "../../../lib/cli/context";
-import { memoryIo } from "../../../lib/cli/io";
-import { createDeps } from "../../../lib/deps";
-import { createRegistry } from "../../../lib/jobs/registry";
+import { jobRunCommand } from "@/lib/cli/commands/job-run";
+import { createCliContext } from "@/lib/cli/context";
+import { memoryIo } from "@/lib/cli/io";
+import { createDeps } from "@/lib/deps";
+import { createRegistry } from "@/lib/jobs/registry";
 import { testEnv } from "../../../tests/support/app";
 import { at, insertAppointment, insertClient, insertExpert } from "../../../tests/support/vendors";
 

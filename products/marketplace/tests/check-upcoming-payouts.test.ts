@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import job from "../jobs/check-upcoming-payouts";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
 import { novuTriggers } from "../../../tests/mocks/novu";
 import { resendError } from "../../../tests/mocks/resend";
 import { server } from "../../../tests/mocks/server";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import job from "../jobs/cleanup-blocked-dates";
-import { runJob } from "../../../lib/jobs/run";
+import { runJob } from "@/lib/jobs/run";
 import { sql, testDeps } from "../../../tests/support/app";
 import { insertExpert } from "../../../tests/support/vendors";
 

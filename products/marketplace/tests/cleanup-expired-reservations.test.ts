@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import job from "../jobs/cleanup-expired-reservations";
-import { runJob } from "../../../lib/jobs/run";
+import { runJob } from "@/lib/jobs/run";
 import { sql, testDeps } from "../../../tests/support/app";
 import { at, days, hours, insertAppointment, insertClient, insertExpert } from "../../../tests/support/vendors";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import job from "../jobs/process-expert-transfers";
-import { RetryAfterError } from "../../../lib/errors";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
-import { createProviders } from "../../../lib/providers";
+import { RetryAfterError } from "@/lib/errors";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
+import { createProviders } from "@/lib/providers";
 import { server } from "../../../tests/mocks/server";
 import { stripeApi, stripeError, type StripeApiOptions } from "../../../tests/mocks/stripe";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";

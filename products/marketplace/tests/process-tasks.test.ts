@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import job from "../jobs/process-tasks";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
 import { resendError } from "../../../tests/mocks/resend";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";
 import { at, days, hours, VENDOR_ENV, vendors } from "../../../tests/support/vendors";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { JobDefinition } from "../../../lib/jobs/define";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
+import type { JobDefinition } from "@/lib/jobs/define";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
 import { resendError } from "../../../tests/mocks/resend";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";
 import { at, insertAppointment, insertClient, insertExpert, VENDOR_ENV, vendors } from "../../../tests/support/vendors";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import job from "../jobs/send-payment-reminders";
-import { jobRoute } from "../../../lib/http/job-route";
-import { runJob } from "../../../lib/jobs/run";
+import { jobRoute } from "@/lib/http/job-route";
+import { runJob } from "@/lib/jobs/run";
 import { resendError } from "../../../tests/mocks/resend";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";
 import { at, days, hours, insertAppointment, insertClient, insertExpert, VENDOR_ENV, vendors } from "../../../tests/support/vendors";

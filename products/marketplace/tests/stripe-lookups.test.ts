@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createDb } from "../../../lib/db";
-import { createProviders } from "../../../lib/providers";
+import { createDb } from "@/lib/db";
+import { createProviders } from "@/lib/providers";
 import { server } from "../../../tests/mocks/server";
 import { stripeApi, type StripeObject } from "../../../tests/mocks/stripe";
 import { testEnv } from "../../../tests/support/app";

@@ -1,4 +1,4 @@
-import { appointmentReminderEmail } from "@/products/marketplace/emails/appointment-reminder";
+import { appointmentReminderEmail } from "../../emails/appointment-reminder";
 import type { JobContext, JobStats } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 
