@@ -1,5 +1,5 @@
 import { createDeps } from "@/lib/deps";
-import { EnvError, loadEnv, type Env } from "@/lib/env";
+import { EnvError, isDeclared, loadEnv, type Env } from "@/lib/env";
 import type { Registry } from "@/lib/jobs/registry";
 import { createRegistry } from "@/lib/jobs/registry";
 import type { RunDeps } from "@/lib/jobs/run";
@@ -25,7 +25,7 @@ export function loadAppEnv(source: Record<string, string | undefined>): { env: E
   const env = loadEnv(source);
   const products = enabledProducts(source);
   const problems = products.flatMap((p) => p.envProblems(env).map((m) => `${m} (product ${p.name})`));
-  if (problems.length) throw new EnvError(problems, { declared: true });
+  if (problems.length) throw new EnvError(problems, { declared: isDeclared(source) });
   return { env, products };
 }
 
