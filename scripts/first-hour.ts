@@ -246,7 +246,7 @@ async function main() {
     const r = await pnpm(["-s", "db:migrate"]);
     check(r.code === 0 && r.out.includes(`database 127.0.0.1:${ports.PGLITE_PORT}/postgres (from the running pnpm dev`) && /is up to date/.test(r.out), `db:migrate: ${r.code}\n${r.out}`);
   });
-  await timed("a campaign created through its API (docs/campaigns.md)", async () => {
+  await timed("a campaign created through its API (products/campaigns/README.md)", async () => {
     const secret = /Bearer ([^"]+)"/.exec(first.output())![1]!;
     const res = await fetch(`http://127.0.0.1:${ports.PORT}/api/campaigns`, {
       method: "POST",

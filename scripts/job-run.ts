@@ -2,7 +2,7 @@ import { run } from "@/config/cli";
 import { cliProgram } from "@/lib/cli/program";
 
 await cliProgram("pnpm job:run", "Run a job in this process: same context and ledger as the routes (trigger cli).")
-  .argument("<job>", "the job's name (jobs/index.ts)")
+  .argument("<job>", "the job's name (a product's `jobs` in products/<name>/index.ts, or the layer's in jobs/system)")
   .option("--payload <json>", "the job's payload as JSON, checked with its schema")
   .option("--dry-run", "show the job, the parsed payload and its settings; open no run")
   .option("--json", "machine-readable output")

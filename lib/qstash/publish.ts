@@ -40,7 +40,7 @@ export interface JobTarget {
  */
 export function jobTarget(deps: Pick<PublishDeps, "env" | "registry">, job: string): JobTarget {
   const def = deps.registry.get(job);
-  if (!def) throw new ConfigError(`cannot publish unknown job "${job}": add it to jobs/index.ts`);
+  if (!def) throw new ConfigError(`cannot publish unknown job "${job}": list it in its product's jobs (products/<name>/index.ts), and its product in PRODUCTS`);
   const url = `${deps.env.appUrl}/api/jobs/${job}`;
   const problem = destinationProblem(deps.env.qstash.url, url);
   if (problem) throw new ConfigError(problem);
