@@ -8,7 +8,7 @@ import { providersWithSignal } from "../providers/bind";
 import type { JobContext, JobDefinition, JobStats } from "./define";
 import { holdLease, type Lease, type LeaseTimes } from "./lease";
 import { scheduleRetryRun } from "./retry-run";
-import type { RunDeps, RunOutcome, RunRequest } from "./run";
+import type { RunDeps, RunOutcome, RunRequest } from "./run-types";
 import { dbWithSignal } from "./scope";
 import { realTimers } from "./timers";
 

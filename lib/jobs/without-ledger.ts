@@ -2,7 +2,7 @@ import { describeError } from "../errors";
 import { createProviders } from "../providers";
 import { providersWithSignal } from "../providers/bind";
 import type { JobDefinition } from "./define";
-import type { RunDeps } from "./run";
+import type { RunDeps } from "./run-types";
 
 /**
  * The run could not be opened (the database is down). A job that declares `withoutLedger` still
