@@ -9,7 +9,7 @@ import type { ProviderKit, ProviderMode, ProviderName, Providers } from "./types
 
 export type * from "./types";
 export { missingConfig } from "./errors";
-export { idOf, type OutboxRecorder } from "./outbox";
+export { idOf } from "./outbox";
 
 export interface ProviderOptions {
   /**

@@ -1,17 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Db } from "../db/types";
-import type { EmailProvider, NotifyProvider, ProviderName, SlackProvider } from "./types";
+import type { EmailProvider, NotifyProvider, OutboxEntry, OutboxRecorder, ProviderName, SlackProvider } from "./types";
+
+export type { OutboxEntry, OutboxRecorder } from "./types";
 
 /**
  * Local mode without vendor keys: each provider records what it would have sent in
  * `provider_outbox`, keyed by the idempotency key it would have used, and answers like the vendor
  * would (ids derived from the key, so a repeat answers the same). `pnpm dev` needs no accounts.
  */
-export type OutboxRecorder = ((provider: ProviderName, key: string, payload: unknown, signal?: AbortSignal) => Promise<void>) & {
-  /** What was recorded for `provider` with a payload containing `match`, newest first: how a stand-in answers lookups. */
-  find?: (provider: ProviderName, match: Record<string, unknown>, opts: { since?: Date; signal?: AbortSignal }) => Promise<OutboxEntry[]>;
-};
-
 export function outboxRecorder(db: Db): OutboxRecorder {
   return Object.assign(
     async (provider: ProviderName, key: string, payload: unknown, signal?: AbortSignal) => {
@@ -54,14 +51,6 @@ export function outboxSlack(record: OutboxRecorder): SlackProvider {
       await record("slack", key, { text }, signal);
     },
   };
-}
-
-export interface OutboxEntry {
-  id: number;
-  provider: ProviderName;
-  key: string;
-  payload: Record<string, unknown>;
-  created_at: string;
 }
 
 /** What was recorded since `since`, newest first: what a local run would have sent. */

@@ -1,5 +1,4 @@
 import type { Env } from "../env";
-import type { OutboxRecorder } from "./outbox";
 
 /** What jobs may ask of the outside world. Each has a live, an outbox (local) and a no-op form. */
 
@@ -61,4 +60,18 @@ export interface Providers {
   kit: ProviderKit;
   /** A provider as this view calls it: with the run's signal, and behind its fence. Methods take (request, signal?). */
   bind<T extends object>(provider: T): T;
+}
+
+/** How a stand-in records what it would have sent (outbox.ts), in `provider_outbox`. */
+export type OutboxRecorder = ((provider: ProviderName, key: string, payload: unknown, signal?: AbortSignal) => Promise<void>) & {
+  /** What was recorded for `provider` with a payload containing `match`, newest first: how a stand-in answers lookups. */
+  find?: (provider: ProviderName, match: Record<string, unknown>, opts: { since?: Date; signal?: AbortSignal }) => Promise<OutboxEntry[]>;
+};
+
+export interface OutboxEntry {
+  id: number;
+  provider: ProviderName;
+  key: string;
+  payload: Record<string, unknown>;
+  created_at: string;
 }
