@@ -157,35 +157,52 @@ async function json<T>(args: string[]): Promise<T> {
 
 const heartbeats = async () => (await json<{ rows: { job: string; runs: number }[] }>(["qstash:stats", "--job", "heartbeat"])).rows.find((r) => r.job === "heartbeat")?.runs ?? 0;
 
+/** A README section's fenced blocks, as a reader copies them (the list's indentation dropped). */
+function readmeSection(title: string) {
+  const readme = readFileSync(path.join(repo, "README.md"), "utf8");
+  const start = readme.indexOf(`## ${title}`);
+  check(start >= 0, `the README has no "${title}" section`);
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], code: m[2]!.replace(/^ {3}/gm, "") }));
+  return { section, blocks };
+}
+
+const write = (file: string, text: string) => {
+  mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+  writeFileSync(path.join(repo, file), text);
+};
+const read = (file: string) => readFileSync(path.join(repo, file), "utf8");
+/** Adds `line` after the file's last import, as "(and its import)" asks. */
+const withImport = (text: string, line: string) => {
+  const lines = text.split("\n");
+  lines.splice(lines.findLastIndex((l) => l.startsWith("import ")) + 1, 0, line);
+  return lines.join("\n");
+};
+
 /**
- * The README's "Add a job" as written: its job file, its migration, its two lines of jobs/index.ts
- * and a schedule entry; then the commands it names, against the running stack.
+ * The README's "Add a job" as written: its job file, its migration, its line in the product's
+ * index.ts and its schedule entry; then the commands it names, against the running stack.
  */
 async function addAJob() {
-  const readme = readFileSync(path.join(repo, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Add a job"), readme.indexOf("\n## ", readme.indexOf("## Add a job") + 1));
-  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], code: m[2]!.replace(/^ {3}/gm, "") }));
+  const { section, blocks } = readmeSection("Add a job");
   check(blocks.map((b) => b.lang).join(" ") === "ts sql ts", `README "Add a job" blocks: ${blocks.map((b) => b.lang).join(" ")}`);
-  const jobFile = /`(jobs\/[\w/-]+\.ts)`/.exec(section)?.[1];
+  const jobFile = /`(products\/([\w-]+)\/jobs\/[\w-]+\.ts)`/.exec(section);
   const migration = /`supabase\/migrations\/<UTC yyyymmddhhmmss>_(\w+)\.sql`/.exec(section)?.[1];
-  check(jobFile && migration, "the README names no job file or no migration file");
-  const write = (file: string, text: string) => {
-    mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
-    writeFileSync(path.join(repo, file), text);
-  };
-  write(jobFile, blocks[0]!.code);
+  const entry = /`(\{ job: "[\w-]+",[^`]*\})`/.exec(section)?.[1];
+  check(jobFile && migration && entry, "the README names no job file, migration or schedule entry");
+  const product = jobFile![2]!;
+  write(jobFile![1]!, blocks[0]!.code);
   const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
   write(`supabase/migrations/${stamp}_${migration}.sql`, blocks[1]!.code);
   const [importLine, listLine] = blocks[2]!.code.trimEnd().split("\n");
-  const index = readFileSync(path.join(repo, "jobs/index.ts"), "utf8").split("\n");
-  const lastImport = index.findLastIndex((l) => l.startsWith("import "));
-  index.splice(lastImport + 1, 0, importLine!);
-  index.splice(index.indexOf("export const jobs = [") + 1, 0, listLine!);
-  write("jobs/index.ts", index.join("\n"));
-  const config = readFileSync(path.join(repo, "config/qstash.ts"), "utf8");
-  const end = config.indexOf("\n];", config.indexOf("export const schedules"));
-  const entry = `\n  { job: "send-order-emails", cron: "*/15 * * * *", retries: 3, priority: "medium", description: "Email each customer once when their order ships" },`;
-  write("config/qstash.ts", config.slice(0, end) + entry + config.slice(end));
+  const added = /, (\w+)\],$/.exec(listLine!.trim())?.[1];
+  check(added, `the README's jobs line names no job: ${listLine}`);
+  const index = `products/${product}/index.ts`;
+  write(index, withImport(read(index), importLine!.replace(/\s*\/\/.*$/, "")).replace(/(\n  jobs: \[[^\]]*)\]/, `$1, ${added}]`));
+  const schedules = `products/${product}/schedules.ts`;
+  const text = read(schedules);
+  const end = text.lastIndexOf("\n];");
+  write(schedules, `${text.slice(0, end)}\n  ${entry},${text.slice(end)}`);
 
   const migrated = await pnpm(["-s", "db:migrate"]);
   check(migrated.code === 0 && migrated.out.includes(`1 migration(s) applied to database 127.0.0.1:${ports.PGLITE_PORT}/postgres`), `db:migrate: ${migrated.code}\n${migrated.out}`);
@@ -193,6 +210,26 @@ async function addAJob() {
   check(synced.code === 0 && synced.out.includes("send-order-emails"), `qstash:schedule: ${synced.code}\n${synced.out}`);
   const ran = await pnpm(["-s", "job:run", "send-order-emails"]);
   check(ran.code === 0 && /send-order-emails succeeded/.test(ran.out), `job:run send-order-emails: ${ran.code}\n${ran.out}`);
+}
+
+/**
+ * The README's "Add a product" as written, with the name `notes` and the job of "Add a job" copied
+ * in as its job: the folder, its index.ts, its line in config/products.ts; then its job runs, and
+ * PRODUCTS=notes leaves every other product's job out.
+ */
+async function addAProduct() {
+  const { blocks } = readmeSection("Add a product");
+  check(blocks[0]?.lang === "ts" && blocks[0].code.includes("defineProduct"), "the README's \"Add a product\" shows no defineProduct value");
+  const jobName = "notes-digest";
+  const job = readmeSection("Add a job").blocks[0]!.code.replace('name: "send-order-emails"', `name: "${jobName}"`);
+  write("products/notes/jobs/my-job.ts", job);
+  write("products/notes/index.ts", blocks[0]!.code.replaceAll("<name>", "notes").replace("<Title>", "Notes").replace("<one line>", "Notes of the first hour"));
+  const catalog = read("config/products.ts");
+  write("config/products.ts", withImport(catalog, 'import notes from "@/products/notes";').replace(/(export const catalog = \[[^\]]*)\]/, "$1, notes]"));
+  const ran = await pnpm(["-s", "job:run", jobName]);
+  check(ran.code === 0 && new RegExp(`${jobName} succeeded`).test(ran.out), `job:run ${jobName}: ${ran.code}\n${ran.out}`);
+  const alone = await pnpm(["-s", "job:run", "send-order-emails", "--dry-run"], { PRODUCTS: "notes" });
+  check(alone.code === 2 && alone.out.includes(`Jobs: `) && alone.out.includes(jobName) && !alone.out.includes("process-expert-transfers"), `PRODUCTS=notes still knows other products' jobs: ${alone.code}\n${alone.out}`);
 }
 
 /**
@@ -279,6 +316,7 @@ async function main() {
     check(runs.some((r) => /succeeded/.test(r.out)), `no job:run succeeded:\n${runs.map((r) => r.out).join("\n")}`);
   });
   await timed("README's \"Add a job\", followed literally, on the running stack", addAJob);
+  await timed("README's \"Add a product\", followed literally, on the running stack", addAProduct);
   await timed("Ctrl-C", () => first.stop());
   first.quiet();
   for (const [name, port] of Object.entries(ports)) check(await portFree(port), `${name} ${port} still listening after Ctrl-C`);
