@@ -8,7 +8,7 @@ import marketplace from "@/products/marketplace";
 /**
  * The products that exist in this app, one line each. A deployment runs those named in PRODUCTS
  * (all of them in local mode and the tests). Removing a product: delete its folder, its line here
- * and its migrations (supabase/migrations/*_<name>_*.sql).
+ * and its migrations (supabase/migrations/*_<name>*.sql).
  */
 export const catalog = [marketplace, forms, campaigns, engagement, commerce];
 
