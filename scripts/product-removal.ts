@@ -1,0 +1,95 @@
+/**
+ * Proves a product stands alone: in a copy of this checkout, every OTHER product is removed the way
+ * the README says (its folder, its line in config/products.ts, its app/api/<name>/ routes, its
+ * migrations), then the copy is typechecked and linted whole and the kept product's tests run
+ * against a database migrated without the others' migrations.
+ *
+ *   pnpm test:product-removal <product>     one product kept
+ *   pnpm test:product-removal --all         each product in turn
+ *
+ * The layer's tests under tests/ are not run in the copy: they exercise the whole catalog.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..");
+/** Not copied: installed packages (linked instead), build output and local data. */
+const SKIP = /^(node_modules|\.next.*|\.data|\.git|\.faults-out|test-results|coverage|tsconfig\.tsbuildinfo)$/;
+
+const products = readdirSync(join(ROOT, "products"), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+/** A product's migrations: its name is a `_`-separated part of the file's name (20261130002000_forms.sql, ..._marketplace_payouts.sql). */
+const isMigrationOf = (product: string, file: string) => new RegExp(`^\\d{14}_(.+_)?${product}(_.+)?\\.sql$`).test(file);
+
+function removeProduct(copy: string, product: string) {
+  rmSync(join(copy, "products", product), { recursive: true });
+  rmSync(join(copy, "app", "api", product), { recursive: true, force: true });
+  const dir = join(copy, "supabase", "migrations");
+  for (const f of readdirSync(dir)) if (isMigrationOf(product, f)) rmSync(join(dir, f));
+  const file = join(copy, "config", "products.ts");
+  const src = readFileSync(file, "utf8");
+  const out = src
+    .split("\n")
+    .filter((l) => !l.includes(`from "@/products/${product}"`))
+    .join("\n")
+    .replace(/(export const catalog = \[)([^\]]*)(\])/, (_, a: string, list: string, b: string) => a + list.split(",").map((s) => s.trim()).filter((s) => s && s !== product).join(", ") + b);
+  if (out.includes(`@/products/${product}`) || out === src) throw new Error(`config/products.ts: could not take ${product} out`);
+  writeFileSync(file, out);
+}
+
+function copyWithout(kept: string): string {
+  const copy = mkdtempSync(join(tmpdir(), `cronlayer-only-${kept}-`));
+  for (const entry of readdirSync(ROOT)) {
+    if (SKIP.test(entry)) continue;
+    cpSync(join(ROOT, entry), join(copy, entry), { recursive: true, verbatimSymlinks: true });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"), "dir");
+  for (const p of products) if (p !== kept) removeProduct(copy, p);
+  return copy;
+}
+
+function step(name: string, cwd: string, cmd: string, args: string[]): boolean {
+  const started = Date.now();
+  const r = spawnSync(join(ROOT, "node_modules", ".bin", cmd), args, { cwd, encoding: "utf8", maxBuffer: 64 << 20 });
+  const ok = r.status === 0;
+  console.log(`  ${ok ? "PASS" : "FAIL"}  ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  if (!ok) {
+    const lines = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`.trimEnd().split("\n");
+    // The head names the problem; the whole output is one rerun away in the kept copy.
+    console.log([...lines.slice(0, 80), ...(lines.length > 80 ? [`... ${lines.length - 80} more lines`] : [])].map((l) => `        ${l}`).join("\n"));
+  }
+  return ok;
+}
+
+function check(kept: string): boolean {
+  const started = Date.now();
+  const copy = copyWithout(kept);
+  console.log(`${kept}: only it kept, in ${copy} (copied in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  const results = [
+    step("next typegen", copy, "next", ["typegen"]) && step("tsc --noEmit", copy, "tsc", ["--noEmit", "--incremental", "false"]),
+    step("lint (eslint)", copy, "eslint", ["--max-warnings", "0", "."]),
+    step("import graph (depcruise)", copy, "depcruise", ["lib", "jobs", "config", "app", "scripts", "dev", "products", "--config", ".dependency-cruiser.cjs"]),
+    // The test run makes its own database (cronlayer_test_<its pid>, tests/support/global-setup.ts),
+    // migrated from the copy's supabase/migrations: no clash with another run on this machine.
+    step(`vitest run products/${kept}/tests`, copy, "vitest", ["run", `products/${kept}/tests`]),
+  ];
+  const ok = results.every(Boolean);
+  if (ok) rmSync(copy, { recursive: true, force: true });
+  console.log(`${kept}: ${ok ? "PASS" : `FAIL (copy kept at ${copy})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return ok;
+}
+
+const arg = process.argv[2];
+if (!arg || (arg !== "--all" && !products.includes(arg))) {
+  console.error(`usage: pnpm test:product-removal <${products.join("|")}> | --all`);
+  process.exit(2);
+}
+const kept = arg === "--all" ? products : [arg];
+const failed = kept.filter((p) => !check(p));
+if (kept.length > 1) console.log(failed.length ? `FAIL: ${failed.join(", ")}` : `PASS: ${kept.join(", ")}`);
+process.exit(failed.length ? 1 : 0);
