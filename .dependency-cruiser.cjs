@@ -1,3 +1,4 @@
+/* global module */
 /**
  * The import graph's rules, on resolved paths (ESLint's boundary in eslint.boundaries.mjs sees only
  * import strings). Run: pnpm deps:check (part of pnpm lint).
