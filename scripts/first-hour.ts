@@ -198,7 +198,7 @@ async function addAJob() {
   const added = /, (\w+)\],$/.exec(listLine!.trim())?.[1];
   check(added, `the README's jobs line names no job: ${listLine}`);
   const index = `products/${product}/index.ts`;
-  write(index, withImport(read(index), importLine!.replace(/\s*\/\/.*$/, "")).replace(/(\n  jobs: \[[^\]]*)\]/, `$1, ${added}]`));
+  write(index, withImport(read(index), importLine!.replace(/\s*\/\/.*$/, "")).replace(/(\n {2}jobs: \[[^\]]*)\]/, `$1, ${added}]`));
   const schedules = `products/${product}/schedules.ts`;
   const text = read(schedules);
   const end = text.lastIndexOf("\n];");
