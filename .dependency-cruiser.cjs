@@ -36,7 +36,7 @@ module.exports = {
       name: "product-only-to-lib",
       severity: "error",
       comment: "A product's code reaches the layer through lib/ only; config/ and app/ import products, dev/ is local stand-ins. (Its tests/ may use test harnesses.)",
-      from: { path: "^products/[^/]+/", pathNot: "^products/[^/]+/tests/" },
+      from: { path: "^products/[^/]+/", pathNot: "^products/[^/]+/(tests|bench)/" },
       to: { path: "^(config|app|dev|scripts|jobs)/" },
     },
     {

@@ -77,9 +77,11 @@ for (const [root, opts] of [
 }
 for (const p of PRODUCTS) {
   for (let d = 0; d < MAX_DEPTH; d++) {
-    blocks.push({ files: [at(`products/${p}`, d)], ignores: [`products/${p}/tests/**`], rules: rule(productPatterns(p, d, false)) });
+    blocks.push({ files: [at(`products/${p}`, d)], ignores: [`products/${p}/tests/**`, `products/${p}/bench/**`], rules: rule(productPatterns(p, d, false)) });
     // products/<p>/tests/ is one folder down: its files sit d + 1 folders below the product.
     blocks.push({ files: [at(`products/${p}/tests`, d)], rules: rule(productPatterns(p, d + 1, true)) });
+    // Its benchmarks use the same harnesses as its tests (the local QStash server, the test HTTP app).
+    blocks.push({ files: [at(`products/${p}/bench`, d)], rules: rule(productPatterns(p, d + 1, true)) });
   }
 }
 

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -7,13 +8,11 @@ import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
 import { checkoutOf } from "./before";
 import { cliBench } from "./cli";
-import { engagementBench, engagementReport } from "./engagement-fan-out";
 import { fanOutBench, fanOutReport } from "./fan-out";
 import { ledgerBench } from "./ledger";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
 import { qstashJournalBench, qstashJournalReport } from "./qstash-journal";
-import { remindersBench, type RemindersResult } from "./reminders";
 
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -80,12 +79,13 @@ async function pipelineBeforeAfter(ref: string) {
   if (ledgerFloor) console.log(`- floor (verify + two committed one-row writes): ${ledgerFloor.toFixed(3)} ms; the pipeline after is ${(a / ledgerFloor).toFixed(1)}x it`);
 }
 
-function reportReminders(r: RemindersResult) {
-  console.log(`\n## 24 h reminders on ${r.appointments.toLocaleString("en-US")} appointments (local PostgreSQL, no-op provider sink)`);
-  console.log("| approach | reminders | seconds | reminders/s | peak live heap (MB) | statements |\n|---|---:|---:|---:|---:|---|");
-  for (const x of r.rows) console.log(`| ${x.name} | ${x.reminders} | ${x.seconds.toFixed(1)} | ${x.perSecond.toFixed(0)} | ${x.peakHeapMb.toFixed(1)} | ${x.statements} |`);
-  const [base, job] = r.rows;
-  if (base && job) console.log(`- the job: ${(job.perSecond / base.perSecond).toFixed(1)}x the baseline's reminders per second`);
+async function productBenches(): Promise<{ name: string; run(db: string): Promise<string> }[]> {
+  const root = path.join(import.meta.dirname, "..", "products");
+  const files = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(root, d.name, "bench")))
+    .flatMap((d) => readdirSync(path.join(root, d.name, "bench")).filter((f) => f.endsWith(".ts")).map((f) => path.join(root, d.name, "bench", f)));
+  const mods = await Promise.all(files.map((f) => import(pathToFileURL(f).href) as Promise<{ bench?: { name: string; run(db: string): Promise<string> } }>));
+  return mods.flatMap((m) => (m.bench ? [m.bench] : []));
 }
 
 const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { before: { type: "string" } } });
@@ -107,7 +107,8 @@ if (only === "ledger") {
 const db = await benchDatabase();
 if ((!only || only === "pipeline") && flags.before) await pipelineBeforeAfter(flags.before);
 else if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
-if (!only || only === "reminders") reportReminders(await remindersBench(db));
 if (!only || only === "qstash") console.log(qstashReport(await qstashBench()));
 if (!only || only === "fan-out") console.log(fanOutReport(await fanOutBench()));
-if (!only || only === "engagement-fan-out") console.log(engagementReport(await engagementBench(db)));
+// The products' own benches (products/<name>/bench/*.ts, each exporting `bench`), found on disk so
+// the bench runner names no product and a removed product takes its benches with it.
+for (const b of await productBenches()) if (!only || only === b.name) console.log(await b.run(db));

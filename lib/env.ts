@@ -93,7 +93,7 @@ export interface Env {
   /** PRODUCTS as given; which products run is decided where the list of products lives (config/products.ts). */
   products: string | undefined;
   appUrl: string;
-  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string; plan: "free" | "payg" | "none" | undefined };
+  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string; plan?: "free" | "payg" | "none" };
   /** Undefined only outside production when not set: then no Bearer request is ever accepted. */
   cronSecret: string | undefined;
   schedulePrefix: string;

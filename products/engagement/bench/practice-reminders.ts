@@ -4,18 +4,17 @@ import type { AddressInfo } from "node:net";
 import v8 from "node:v8";
 import vm from "node:vm";
 import postgres from "postgres";
-import { QSTASH_DEV_DEFAULTS } from "../dev/qstash/server";
-import { practiceReminderEmail } from "../products/engagement/emails/practice-reminder";
-import planPracticeReminders from "../products/engagement/jobs/plan-practice-reminders";
-import sendPracticeReminder from "../products/engagement/jobs/send-practice-reminder";
-import { createDeps } from "../lib/deps";
-import { unsubscribeUrl } from "../products/engagement/lib/unsubscribe-token";
-import { loadEnv } from "../lib/env";
-import { jobRoute } from "../lib/http/job-route";
-import { createRegistry } from "../lib/jobs/registry";
-import { runJob, type RunDeps } from "../lib/jobs/run";
-import { createResendProvider } from "../lib/providers/resend";
-import { serveRoutes } from "../tests/support/http-app";
+import { practiceReminderEmail } from "../emails/practice-reminder";
+import planPracticeReminders from "../jobs/plan-practice-reminders";
+import sendPracticeReminder from "../jobs/send-practice-reminder";
+import { createDeps } from "@/lib/deps";
+import { unsubscribeUrl } from "../lib/unsubscribe-token";
+import { LOCAL_QSTASH, loadEnv } from "@/lib/env";
+import { jobRoute } from "@/lib/http/job-route";
+import { createRegistry } from "@/lib/jobs/registry";
+import { runJob, type RunDeps } from "@/lib/jobs/run";
+import { createResendProvider } from "@/lib/providers/resend";
+import { serveRoutes } from "../../../tests/support/http-app";
 
 /**
  * Practice reminders for N due learners. The planner (plan-practice-reminders through runJob) on
@@ -95,9 +94,9 @@ function envFor(databaseUrl: string, qstashUrl: string, appUrl: string, resendUr
     DATABASE_POOL_MAX: "8",
     APP_URL: appUrl,
     QSTASH_URL: qstashUrl,
-    QSTASH_TOKEN: QSTASH_DEV_DEFAULTS.token,
-    QSTASH_CURRENT_SIGNING_KEY: QSTASH_DEV_DEFAULTS.currentSigningKey,
-    QSTASH_NEXT_SIGNING_KEY: QSTASH_DEV_DEFAULTS.nextSigningKey,
+    QSTASH_TOKEN: LOCAL_QSTASH.token,
+    QSTASH_CURRENT_SIGNING_KEY: LOCAL_QSTASH.currentSigningKey,
+    QSTASH_NEXT_SIGNING_KEY: LOCAL_QSTASH.nextSigningKey,
     RESEND_API_KEY: "re_bench_0123456789",
     RESEND_BASE_URL: resendUrl,
     EMAIL_FROM: "Bench <bench@example.test>",
@@ -246,3 +245,6 @@ export function engagementReport(rows: EngagementRow[]): string {
   if (old && fast) out.push(`- end to end, unthrottled: ${(fast.perSecond / old.perSecond).toFixed(1)}x the old design's emails per second, each once`);
   return out.join("\n");
 }
+
+/** For `pnpm bench engagement-fan-out` (bench/run.ts finds the products' benches). */
+export const bench = { name: "engagement-fan-out", run: async (databaseUrl: string) => engagementReport(await engagementBench(databaseUrl)) };

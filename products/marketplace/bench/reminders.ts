@@ -2,14 +2,14 @@ import { randomUUID } from "node:crypto";
 import v8 from "node:v8";
 import vm from "node:vm";
 import postgres from "postgres";
-import { appointmentReminderEmail } from "../products/marketplace/emails/appointment-reminder";
-import job from "../products/marketplace/jobs/appointment-reminders";
-import { REMINDER_PAGE_SIZE as PAGE } from "../products/marketplace/jobs/shared/appointment-reminders";
-import { createDeps } from "../lib/deps";
-import { loadEnv } from "../lib/env";
-import { createRegistry } from "../lib/jobs/registry";
-import { runJob } from "../lib/jobs/run";
-import { createProviders } from "../lib/providers";
+import { appointmentReminderEmail } from "../emails/appointment-reminder";
+import job from "../jobs/appointment-reminders";
+import { REMINDER_PAGE_SIZE as PAGE } from "../jobs/shared/appointment-reminders";
+import { createDeps } from "@/lib/deps";
+import { loadEnv } from "@/lib/env";
+import { createRegistry } from "@/lib/jobs/registry";
+import { runJob } from "@/lib/jobs/run";
+import { createProviders } from "@/lib/providers";
 
 /**
  * The 24 h reminder job on N seeded appointments (2 reminders each), against a one-row-at-a-time
@@ -133,3 +133,19 @@ async function clearEffects(sql: postgres.Sql) {
   await sql`delete from effects where job = ${job.name}`;
   await sql`vacuum analyze effects`;
 }
+
+/** For `pnpm bench reminders` (bench/run.ts finds the products' benches). */
+export const bench = {
+  name: "reminders",
+  async run(databaseUrl: string): Promise<string> {
+    const r = await remindersBench(databaseUrl);
+    const lines = [
+      `\n## 24 h reminders on ${r.appointments.toLocaleString("en-US")} appointments (local PostgreSQL, no-op provider sink)`,
+      "| approach | reminders | seconds | reminders/s | peak live heap (MB) | statements |\n|---|---:|---:|---:|---:|---|",
+      ...r.rows.map((x) => `| ${x.name} | ${x.reminders} | ${x.seconds.toFixed(1)} | ${x.perSecond.toFixed(0)} | ${x.peakHeapMb.toFixed(1)} | ${x.statements} |`),
+    ];
+    const [base, job] = r.rows;
+    if (base && job) lines.push(`- the job: ${(job.perSecond / base.perSecond).toFixed(1)}x the baseline's reminders per second`);
+    return lines.join("\n");
+  },
+};
