@@ -82,7 +82,7 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
   return entries.map((e, i) => {
     const where = `config/qstash.ts entry ${i + 1} (job "${e.job}")`;
     if (!jobNames.includes(e.job)) {
-      throw new ScheduleConfigError(`${where}: unknown job "${e.job}". Define it in jobs/ and add it to jobs/index.ts, or fix the name. Known jobs: ${jobNames.join(", ")}.`);
+      throw new ScheduleConfigError(`${where}: unknown job "${e.job}". Define it in a product's jobs/ and list it in its defineProduct (products/<name>/index.ts), or fix the name. Known jobs: ${jobNames.join(", ")}.`);
     }
     if (seen.has(e.job)) {
       throw new ScheduleConfigError(`${where}: job "${e.job}" is scheduled twice. Schedule ids are <prefix>-<job>: keep one entry per job.`);

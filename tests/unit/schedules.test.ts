@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { registry } from "../../jobs";
+import { catalog, composeRegistry } from "../../config/app";
 import { parseSchedules, slotOf } from "../../lib/jobs/schedules";
 
 const jobs = ["a", "b"];
@@ -26,7 +26,7 @@ describe("config/qstash.ts parsing", () => {
       `"config/qstash.ts entry 2 (job "a"): job "a" is scheduled twice. Schedule ids are <prefix>-<job>: keep one entry per job."`,
     );
     expect(error([{ job: "c", cron: "0 * * * *" }])).toMatchInlineSnapshot(
-      `"config/qstash.ts entry 1 (job "c"): unknown job "c". Define it in jobs/ and add it to jobs/index.ts, or fix the name. Known jobs: a, b."`,
+      `"config/qstash.ts entry 1 (job "c"): unknown job "c". Define it in a product's jobs/ and list it in its defineProduct (products/<name>/index.ts), or fix the name. Known jobs: a, b."`,
     );
     expect(error([{ job: "a", cron: "CRON_TZ=Europe/Berlin 0 6 * * *", via: "vercel" }])).toMatch(/Vercel cron runs in UTC only/);
     expect(error([{ job: "a", cron: "0 * * * *", retries: 99 }])).toMatch(/retries must be a whole number from 0 to 20/);
@@ -47,7 +47,7 @@ describe("config/qstash.ts parsing", () => {
 
   it("keeps vercel.json in step with the registry's Vercel job", () => {
     const vercel = JSON.parse(readFileSync("vercel.json", "utf8")) as { crons: { path: string; schedule: string }[] };
-    const expected = registry.schedules.filter((s) => s.via === "vercel").map((s) => ({ path: `/api/cron/${s.job}`, schedule: s.cron }));
+    const expected = composeRegistry(catalog).schedules.filter((s) => s.via === "vercel").map((s) => ({ path: `/api/cron/${s.job}`, schedule: s.cron }));
     expect(vercel.crons).toEqual(expected);
     expect(vercel.crons).toEqual([{ path: "/api/cron/keep-alive", schedule: "0 6 * * *" }]);
   });
