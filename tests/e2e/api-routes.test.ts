@@ -9,8 +9,8 @@ import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextA
 /**
  * Every route handler under app/ through a real Next server (`next dev`), called the way Next calls
  * it: a route without a dynamic segment gets no `params`, a body is a real request body. Each
- * product's API is driven as its docs show (the campaign and the form of docs/campaigns.md and
- * docs/forms.md); the rest get the request that proves they are wired (a refusal names why).
+ * product's API is driven as its docs show (the campaign and the form of products/campaigns/README.md
+ * and products/forms/README.md); the rest get the request that proves they are wired (a refusal names why).
  * A route file with no case here fails the last test.
  */
 const SECRET = `routes-e2e-secret-${randomUUID()}`;

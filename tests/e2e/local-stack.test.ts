@@ -2,12 +2,15 @@ import { randomUUID } from "node:crypto";
 import { Client } from "@upstash/qstash";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manualClock, startQStashServer, type ManualClock, type QStashServer } from "../../dev/qstash/server";
-import { registry } from "../../jobs";
+import { catalog, composeRegistry } from "../../config/app";
 import { loadEnv, type Env } from "../../lib/env";
 import { createRequestOf, desiredSchedules } from "../../lib/qstash/desired";
 import { publishJob } from "../../lib/qstash/publish";
 import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextApp } from "./support";
 import { testDatabaseUrl } from "../support/db";
+
+/** The app's registry: the server runs every product (PRODUCTS unset in test mode). */
+const registry = composeRegistry(catalog);
 
 /**
  * The whole path with nothing stubbed: the local QStash server (official SDK in front of it) delivers

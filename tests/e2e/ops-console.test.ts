@@ -5,13 +5,16 @@ import { Client } from "@upstash/qstash";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
-import { registry } from "../../jobs";
+import { catalog, composeRegistry } from "../../config/app";
 import { loadEnv } from "../../lib/env";
 import { createRequestOf, desiredSchedules } from "../../lib/qstash/desired";
 import { publishJob } from "../../lib/qstash/publish";
 import { testDatabaseUrl } from "../support/db";
 import { watchConsole } from "./browser-console";
 import { buildNext, createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "./support";
+
+/** The app's registry: the server runs every product (PRODUCTS unset in test mode). */
+const registry = composeRegistry(catalog);
 
 /**
  * The console in a real browser (Debian's chromium driven by playwright-core) against the built app

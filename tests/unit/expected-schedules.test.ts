@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { registry } from "../../jobs";
+import { catalog, composeRegistry } from "../../config/app";
 import { createRegistry } from "../../lib/jobs/registry";
 import { loadEnv } from "../../lib/env";
 import { expectedSchedules, isOurs } from "../../lib/qstash/expected";
+
+const registry = composeRegistry(catalog);
 
 describe("expected QStash schedules", () => {
   it("derives ids, destinations and crons from the registry, without the Vercel job", () => {

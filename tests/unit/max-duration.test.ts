@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as cronRoute from "@/app/api/cron/[job]/route";
 import * as failedRoute from "@/app/api/jobs/failed/route";
 import * as jobsRoute from "@/app/api/jobs/[job]/route";
-import { registry } from "@/jobs";
+import { catalog, composeRegistry } from "@/config/app";
 
 /** What the README promises a deployment gets: Vercel Hobby with Fluid compute (Pro's default too). */
 const PLAN_LIMIT_S = 300;
@@ -35,6 +35,7 @@ describe("Vercel function limits", () => {
   });
 
   it("every registered job's timeout, schedule overrides included, fits under the job routes' maxDuration with a margin", () => {
+    const registry = composeRegistry(catalog);
     const names = [...registry.jobs.keys()];
     expect(names.length).toBeGreaterThan(5);
     // `jobs` serves every job and `cron` the scheduled ones (Vercel's keep-alive too): both bound all.

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { registry } from "../../../jobs";
+import { catalog, composeRegistry } from "../../../config/app";
 import { jobRoute } from "../../../lib/http/job-route";
 import { bearerRequest, CRON_SECRET, ledger, params, sql, testEnv } from "../../support/app";
 import { createDeps } from "../../../lib/deps";
 import { VENDOR_ENV, vendors } from "../../support/vendors";
+
+const registry = composeRegistry(catalog);
 
 describe("keep-alive (Vercel cron)", () => {
   it("checks the database, prunes dead signatures and records a vercel run", async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { createRetention } from "../../../jobs/system/retention";
-import { jobs as appJobs } from "../../../jobs";
+import { catalog, composeRegistry } from "../../../config/app";
 import { failureRoute } from "../../../lib/http/failure-route";
 import { jobRoute } from "../../../lib/http/job-route";
 import { defineJob } from "../../../lib/jobs/define";
@@ -28,6 +28,7 @@ const runRetention = async () => {
 
 describe("retention (the layer's system job)", () => {
   it("is a job of the app, and no marketplace job prunes the layer's tables any more", async () => {
+    const appJobs = [...composeRegistry(catalog).jobs.values()];
     expect(appJobs.map((j) => j.name)).toContain("retention");
     const processTasks = appJobs.find((j) => j.name === "process-tasks")!;
     expect(processTasks.description).not.toMatch(/effects|message/);
