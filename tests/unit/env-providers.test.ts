@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { EnvError, loadEnv } from "../../lib/env";
 
+// The layer's vendors (Resend, Novu, Slack) and alerting; each product's own vendors and settings
+// are tested with the product (e.g. Stripe, Google and the money rules in products/marketplace/tests/env.test.ts).
 const prod = {
   VERCEL_ENV: "production",
   APP_URL: "https://jobs.example.com",
@@ -20,40 +22,27 @@ const problems = (source: Record<string, string>) => {
   throw new Error("expected loadEnv to fail");
 };
 
-describe("env: providers and marketplace settings", () => {
+describe("env: the layer's providers and alerting", () => {
   it("requires no provider key at boot, even in production", () => {
     const env = loadEnv(prod);
-    expect([env.stripe, env.resend, env.novu, env.google, env.slack, env.emailFrom]).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect([env.resend, env.novu, env.slack, env.emailFrom]).toEqual([undefined, undefined, undefined, undefined]);
     expect(env.alertEmails).toEqual([]);
-    expect(env.marketplace).toEqual({ transferHoldDays: 7, minPayoutAmount: 5000, auditLogRetentionDays: 90 });
   });
 
-  it("reads every provider setting, with the Google token endpoint by default", () => {
+  it("reads every provider setting", () => {
     const env = loadEnv({
       ...prod,
-      STRIPE_SECRET_KEY: "sk_live_x",
-      STRIPE_API_BASE: "http://127.0.0.1:12111",
-      GOOGLE_CLIENT_ID: "id.apps.googleusercontent.com",
-      GOOGLE_CLIENT_SECRET: "secret",
       SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T/B/x",
       ALERT_EMAIL: "ops@example.com, cto@example.com",
       EMAIL_FROM: "Bookings <b@example.com>",
-      TRANSFER_HOLD_DAYS: "14",
-      MIN_PAYOUT_AMOUNT: "2500",
-      AUDIT_LOG_RETENTION_DAYS: "30",
     });
-    expect(env.stripe).toEqual({ secretKey: "sk_live_x", apiBase: "http://127.0.0.1:12111" });
-    expect(env.google).toEqual({ clientId: "id.apps.googleusercontent.com", clientSecret: "secret", tokenUrl: "https://oauth2.googleapis.com/token" });
     expect(env.slack).toEqual({ webhookUrl: "https://hooks.slack.com/services/T/B/x" });
     expect(env.alertEmails).toEqual(["ops@example.com", "cto@example.com"]);
     expect(env.emailFrom).toBe("Bookings <b@example.com>");
-    expect(env.marketplace).toEqual({ transferHoldDays: 14, minPayoutAmount: 2500, auditLogRetentionDays: 30 });
   });
 
-  it("refuses half a Google client, a bad alert address and a negative hold, saying which", () => {
-    expect(problems({ ...prod, GOOGLE_CLIENT_ID: "id" })).toEqual([expect.stringMatching(/^GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET go together/)]);
+  it("refuses a bad alert address, saying which", () => {
     expect(problems({ ...prod, ALERT_EMAIL: "ops@example.com, not-an-address" })).toContainEqual(expect.stringMatching(/^ALERT_EMAIL: must be an email address/));
-    expect(problems({ ...prod, TRANSFER_HOLD_DAYS: "-1" })).toContainEqual(expect.stringMatching(/^TRANSFER_HOLD_DAYS: /));
   });
 
   it("gives local mode a sender, so the outbox shows whole emails", () => {

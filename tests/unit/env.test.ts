@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadAppEnv } from "../../config/app";
 import { EnvError, loadEnv, LOCAL_QSTASH } from "../../lib/env";
 
 const prod = {
@@ -21,6 +22,16 @@ const problems = (source: Record<string, string | undefined>) => {
     return (err as EnvError).problems;
   }
   throw new Error("expected loadEnv to fail");
+};
+
+const appProblems = (source: Record<string, string | undefined>) => {
+  try {
+    loadAppEnv(source);
+  } catch (err) {
+    expect(err).toBeInstanceOf(EnvError);
+    return (err as EnvError).problems;
+  }
+  throw new Error("expected loadAppEnv to fail");
 };
 
 describe("env", () => {
@@ -120,7 +131,8 @@ describe("env", () => {
   });
 
   it("reports one malformed value once, and nothing about the values that are set", () => {
-    expect(problems({ ...prod, TRANSFER_HOLD_DAYS: "abc" })).toEqual([expect.stringMatching(/^TRANSFER_HOLD_DAYS: /)]);
+    // A product's variable is the composed env's (config/app.ts): reported once, for the product that reads it.
+    expect(appProblems({ ...prod, PRODUCTS: "marketplace", TRANSFER_HOLD_DAYS: "abc" })).toEqual([expect.stringMatching(/^TRANSFER_HOLD_DAYS: .*\(product marketplace\)$/)]);
     expect(problems({ ...prod, CRON_SECRET: "short" })).toEqual([expect.stringMatching(/^CRON_SECRET: must be at least 16 characters/)]);
     expect(problems({ ...prod, SUPABASE_URL: undefined, SUPABASE_SERVICE_ROLE_KEY: undefined, DATABASE_URL: "mysql://x" })).toEqual([
       expect.stringMatching(/^DATABASE_URL: must be a postgres:\/\/ URL/),
