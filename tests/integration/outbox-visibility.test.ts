@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { catalog } from "../../config/products";
 import { jobRunCommand } from "../../lib/cli/commands/job-run";
 import { createCliContext } from "../../lib/cli/context";
 import { memoryIo } from "../../lib/cli/io";
@@ -50,7 +51,8 @@ describe("the outbox is visible", () => {
   });
 
   it("diagnostics show each provider's mode and the latest outbox entries", async () => {
-    const deps = createDeps(env, registry);
+    // With the products of the app: their vendors' modes (Stripe's among them) beside the layer's.
+    const deps = createDeps(env, createRegistry([job], [], catalog));
     const route = diagnosticsRoute(async () => deps, { timeoutMs: 500 });
     const res = await route.GET(new Request("http://127.0.0.1/api/diagnostics", { headers: { authorization: `Bearer ${CRON_SECRET}` } }));
     const body = (await res.json()) as { providers: { modes: Record<string, string>; outbox: { recent: string[] } } };

@@ -6,6 +6,7 @@ import type { Db, RpcOptions } from "../../lib/db/types";
 import { jobRoute } from "../../lib/http/job-route";
 import { defineJob } from "../../lib/jobs/define";
 import { runJob, type RunDeps } from "../../lib/jobs/run";
+import { defineProductProviders } from "../../lib/products";
 import { server } from "../mocks/server";
 import { testDatabaseUrl } from "../support/db";
 import { ledger, params, qstashRequest, testDeps, uniqueName } from "../support/app";
@@ -113,8 +114,20 @@ describe("run leases: short, renewed while the handler runs", () => {
     const name = uniqueName("signal");
     const seen: { signal?: AbortSignal; dbSignals: (AbortSignal | undefined)[]; results?: PromiseSettledResult<unknown>[]; afterMs?: number } = { dbSignals: [] };
     const vendorRequests: string[] = [];
+    // A product's own vendor, as a product builds one from the layer's kit (the marketplace's Stripe
+    // gets the same test in its folder): it passes on the signal it is given, and no other.
+    const vendor = defineProductProviders(
+      "signal-test",
+      () => ({
+        transfers: () => ({
+          create: async (r: { amount: number }, signal?: AbortSignal) =>
+            (await fetch("https://vendor.example.test/v1/transfers", { method: "POST", body: JSON.stringify(r), signal })).json(),
+        }),
+      }),
+      () => ({ transfers: true }),
+    );
     server.use(
-      http.post("https://api.stripe.com/v1/transfers", async ({ request }) => (vendorRequests.push(request.url), await delay("infinite"), HttpResponse.json({}))),
+      http.post("https://vendor.example.test/v1/transfers", async ({ request }) => (vendorRequests.push(request.url), await delay("infinite"), HttpResponse.json({}))),
       http.post("https://api.resend.com/emails", async ({ request }) => (vendorRequests.push(request.url), await delay("infinite"), HttpResponse.json({}))),
     );
     const job = defineJob({
@@ -127,7 +140,7 @@ describe("run leases: short, renewed while the handler runs", () => {
         const started = Date.now();
         // Neither call passes a signal, as a job that forgot to would.
         seen.results = await Promise.allSettled([
-          providers.stripe().createTransfer({ amount: 100, currency: "usd", destination: "acct_x", metadata: {}, idempotencyKey: `t-${name}` }),
+          vendor.of(providers).transfers().create({ amount: 100 }),
           providers.email().send({ to: "a@example.test", subject: "s", text: "t", html: "<p>t</p>", idempotencyKey: `e-${name}` }),
         ]);
         seen.afterMs = Date.now() - started;
@@ -146,8 +159,8 @@ describe("run leases: short, renewed while the handler runs", () => {
     expect(out).toMatchObject({ status: "failed", error: { name: "TimeoutError" } });
     expect(seen.dbSignals).toHaveLength(1);
     expect(seen.dbSignals[0]).toBe(seen.signal);
-    expect(vendorRequests.sort()).toEqual(["https://api.resend.com/emails", "https://api.stripe.com/v1/transfers"]);
-    // Both requests stopped at the run's timeout, not at a vendor timeout (Stripe's is 20 s) or never.
+    expect(vendorRequests.sort()).toEqual(["https://api.resend.com/emails", "https://vendor.example.test/v1/transfers"]);
+    // Both requests stopped at the run's timeout, not at a vendor timeout or never.
     expect(seen.results!.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(seen.afterMs).toBeLessThan(5000);
   });
