@@ -5,7 +5,10 @@ import { createCliContext } from "@/lib/cli/context";
 import { memoryIo } from "@/lib/cli/io";
 import { diagnosticsRoute } from "@/lib/http/diagnostics-route";
 import { createRegistry } from "@/lib/jobs/registry";
-import { bearerRequest, CRON_SECRET, sql, testDeps, testEnv } from "../../../tests/support/app";
+import { createDeps } from "@/lib/deps";
+import { bearerRequest, CRON_SECRET, sql, testEnv } from "../../../tests/support/app";
+import { registryOf } from "../../../tests/support/registry";
+import campaigns from "../index";
 
 /**
  * The stats are read from rows made by the state functions themselves (plan, start, finish,
@@ -13,7 +16,8 @@ import { bearerRequest, CRON_SECRET, sql, testDeps, testEnv } from "../../../tes
  */
 const at = (s: number) => new Date(Date.parse("2027-01-11T09:00:00Z") + s * 1000);
 let id: string;
-const deps = testDeps(campaignJobs);
+// The registry of a deployment that runs campaigns: its diagnostics section (?campaign=) comes with the product.
+const deps = createDeps(testEnv(), registryOf(campaigns));
 beforeAll(async () => {
   const c = await deps.db.rpc<{ id: string }>("campaign_create", {
     p_name: "stats",

@@ -1,17 +1,20 @@
 import { http, HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
-import { registry } from "../../../jobs";
-import keepAlive from "../../../jobs/system/keep-alive";
 import { createDeps } from "@/lib/deps";
 import { diagnosticsRoute } from "@/lib/http/diagnostics-route";
 import { runJob } from "@/lib/jobs/run";
 import { expectedSchedules } from "@/lib/qstash/expected";
 import { server } from "../../../tests/mocks/server";
 import { CRON_SECRET, testDeps, testEnv } from "../../../tests/support/app";
+import { registryOf } from "../../../tests/support/registry";
 import { VENDOR_ENV, vendors } from "../../../tests/support/vendors";
+import commerce from "../index";
 
 /** The shop's jobs reach diagnostics and the keep-alive watchdog through the registry alone. */
 const QSTASH = "https://qstash.commerce-health.test";
+/** The layer with the shop: its keep-alive watches this registry's schedules. */
+const registry = registryOf(commerce);
+const keepAlive = registry.get("keep-alive")!;
 const SHOP = ["cleanup-inventory-locks", "check-stock-levels", "reconcile-stale-payments", "cleanup-notifications", "cleanup-password-resets", "cleanup-unverified-users", "daily-sales-summary"];
 
 /** QStash holding every configured schedule except `leaveOut`, created long ago. */

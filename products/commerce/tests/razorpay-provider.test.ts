@@ -3,6 +3,8 @@ import { createDb } from "@/lib/db";
 import { EnvError, loadEnv } from "@/lib/env";
 import { ConfigError, ProviderError, RetryAfterError } from "@/lib/errors";
 import { createProviders } from "@/lib/providers";
+import { commerceEnv } from "../env";
+import { commerceProviders } from "../providers";
 import { razorpayError, razorpayPayments, RAZORPAY_ENV } from "../../../tests/mocks/razorpay";
 import { server } from "../../../tests/mocks/server";
 import { testEnv } from "../../../tests/support/app";
@@ -10,7 +12,7 @@ import { testDatabaseUrl } from "../../../tests/support/db";
 
 const live = (env: Record<string, string> = RAZORPAY_ENV) => {
   const e = testEnv(env);
-  return createProviders(e, createDb(e.database)).payments();
+  return commerceProviders.of(createProviders(e, createDb(e.database))).payments();
 };
 
 describe("the Razorpay provider", () => {
@@ -42,10 +44,10 @@ describe("the Razorpay provider", () => {
   });
 
   it("without keys: a configuration error outside local mode; in local mode the outbox's recorded status, else created", async () => {
-    expect(() => createProviders(testEnv(), createDb(testEnv().database)).payments()).toThrow(/^RAZORPAY_KEY_ID is not set/);
+    expect(() => commerceProviders.of(createProviders(testEnv(), createDb(testEnv().database))).payments()).toThrow(/^RAZORPAY_KEY_ID is not set/);
     const env = loadEnv({ APP_ENV: "local", DATABASE_URL: testDatabaseUrl() });
     const db = createDb(env.database);
-    const p = createProviders(env, db).payments();
+    const p = commerceProviders.of(createProviders(env, db)).payments();
     expect(await p.fetchPayment("pay_never_seen")).toMatchObject({ id: "pay_never_seen", status: "created" });
     await db.rpc("provider_outbox_record", { p_provider: "razorpay", p_key: "payment:pay_L1", p_payload: { type: "payment", id: "pay_L1", status: "captured", amount: 900 } });
     expect(await p.fetchPayment("pay_L1")).toEqual({ id: "pay_L1", status: "captured", orderId: null, amount: 900, currency: "INR" });
@@ -53,16 +55,17 @@ describe("the Razorpay provider", () => {
   });
 
   it("checks its settings: the key pair together, the store's zone by name", () => {
-    expect(() => testEnv({ RAZORPAY_KEY_ID: "rzp_live_x" })).toThrow(/RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET go together/);
+    expect(() => commerceEnv.of(testEnv({ RAZORPAY_KEY_ID: "rzp_live_x" }))).toThrow(/RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET go together/);
     const bad = (() => {
       try {
-        testEnv({ STORE_TIME_ZONE: "India/Mumbai" });
+        commerceEnv.of(testEnv({ STORE_TIME_ZONE: "India/Mumbai" }));
       } catch (e) {
         return e as EnvError;
       }
     })();
-    expect(bad?.problems).toEqual(["STORE_TIME_ZONE: must be an IANA time zone such as Asia/Kolkata or Europe/London"]);
-    expect(testEnv().commerce).toEqual({ storeTimeZone: "Asia/Kolkata", razorpayWebhookSecret: undefined });
-    expect(loadEnv({ APP_ENV: "local" }).commerce.razorpayWebhookSecret).toMatch(/not-for-production$/);
+    expect(bad).toBeInstanceOf(EnvError);
+    expect(bad?.problems).toEqual(["STORE_TIME_ZONE: must be an IANA time zone such as Asia/Kolkata or Europe/London (product commerce)"]);
+    expect(commerceEnv.of(testEnv())).toEqual({ razorpay: undefined, storeTimeZone: "Asia/Kolkata", razorpayWebhookSecret: undefined });
+    expect(commerceEnv.of(loadEnv({ APP_ENV: "local" })).razorpayWebhookSecret).toMatch(/not-for-production$/);
   });
 });

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { engagementEnv } from "../env";
 import { unsubscribeRoute } from "../http/unsubscribe";
 import { unsubscribeToken, unsubscribeUrl } from "../lib/unsubscribe-token";
 import { sql, testDeps, testEnv } from "../../../tests/support/app";
@@ -44,7 +45,7 @@ describe("GET /api/engagement/unsubscribe", () => {
   it("fails closed in production without UNSUBSCRIBE_SECRET: 503, nothing changes", async () => {
     const l = await insertLearner();
     const prod = testEnv({ APP_ENV: "production", APP_URL: "https://jobs.example.test", SCHEDULE_PREFIX: "prod" });
-    expect(prod.engagement.unsubscribeSecret).toBeUndefined();
+    expect(engagementEnv.of(prod).unsubscribeSecret).toBeUndefined();
     const closed = unsubscribeRoute(async () => ({ ...deps, env: prod }));
     const res = await closed.GET(new Request(`https://jobs.example.test/api/engagement/unsubscribe?token=${unsubscribeToken(SECRET, l.id)}`));
     expect(res.status).toBe(503);

@@ -1,16 +1,18 @@
 import { http, HttpResponse } from "msw";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registry } from "../../../jobs";
 import { schedulesSyncRoute } from "@/lib/http/schedules-sync-route";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
 import { server as msw } from "../../../tests/mocks/server";
 import { CRON_SECRET, testEnv, uniqueName } from "../../../tests/support/app";
+import { registryOf } from "../../../tests/support/registry";
+import forms from "../index";
 import { createLogger } from "@/lib/log";
 
 /**
  * POST /api/schedules/sync runs `pnpm qstash:schedule --json` for a deploy hook: the same plan,
  * apply and verify against the local QStash server, the same refusals, Bearer only.
  */
+const registry = registryOf(forms);
 let rig: Rig;
 beforeAll(async () => {
   rig = await startRig();

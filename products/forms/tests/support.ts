@@ -1,15 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { schedules } from "../../../config/qstash";
-import { jobs } from "../../../jobs";
+import formsProduct from "../index";
 import { formsRoutes } from "../http/routes";
+import { createDeps } from "@/lib/deps";
 import { schedulesSyncRoute } from "@/lib/http/schedules-sync-route";
 import { failureRoute } from "@/lib/http/failure-route";
 import { jobRoute } from "@/lib/http/job-route";
 import type { RunDeps } from "@/lib/jobs/run";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
 import { VAPI_ENV } from "../../../tests/mocks/vapi";
-import { CRON_SECRET, KEYS, sql, testDeps } from "../../../tests/support/app";
+import { CRON_SECRET, KEYS, sql, testEnv } from "../../../tests/support/app";
+import { registryOf } from "../../../tests/support/registry";
 
 type Handler = (req: Request, ctx?: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -45,9 +46,9 @@ export interface FormsApp {
 }
 
 /**
- * The app on a real HTTP port with every job of jobs/index.ts, the local QStash server on a manual
- * clock delivering to it (signed with the app's keys, stamped with the wall clock so signatures
- * verify), and the app's clock following QStash's.
+ * The app on a real HTTP port with the layer's jobs and the forms product's (PRODUCTS=forms), the
+ * local QStash server on a manual clock delivering to it (signed with the app's keys, stamped with
+ * the wall clock so signatures verify), and the app's clock following QStash's.
  */
 export async function startFormsApp(env: Record<string, string | undefined> = VAPI_ENV): Promise<FormsApp> {
   const rig = await startRig({ currentSigningKey: KEYS.current, nextSigningKey: KEYS.next, signingNow: Date.now });
@@ -77,7 +78,7 @@ export async function startFormsApp(env: Record<string, string | undefined> = VA
     port = (server.address() as AddressInfo).port;
   };
   const open = () => {
-    const base = testDeps(jobs, schedules, { APP_URL: `http://127.0.0.1:${port}`, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token, ...env });
+    const base = createDeps(testEnv({ APP_URL: `http://127.0.0.1:${port}`, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token, ...env }), registryOf(formsProduct));
     deps = { ...base, clock: () => new Date(rig.clock.now()) };
   };
   const stop = async () => {

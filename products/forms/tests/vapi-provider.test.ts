@@ -5,15 +5,20 @@ import { createDb } from "@/lib/db";
 import { ConfigError, NonRetryableError, ProviderError, RetryAfterError } from "@/lib/errors";
 import { outcomeOf } from "@/lib/jobs/effects";
 import { createProviders } from "@/lib/providers";
+import type { Providers } from "@/lib/providers/types";
 import { describeOutboxEntry, recentOutbox } from "@/lib/providers/outbox";
 import { server } from "../../../tests/mocks/server";
 import { vapiAnswers, vapiCalls, VAPI_ENV } from "../../../tests/mocks/vapi";
 import { sql, testEnv } from "../../../tests/support/app";
+import { formsEnv } from "../env";
+import { formsProviders } from "../providers";
 
 const providersFor = (overrides: Record<string, string | undefined>) => {
   const env = testEnv(overrides);
   return createProviders(env, createDb(env.database));
 };
+const modes = (p: Providers) => formsProviders.modes(p);
+const voice = (p: Providers) => formsProviders.of(p).voice();
 const request = (key = `call:${randomUUID()}`) => ({ customer: { number: "+14155550123", name: "Ada" }, key });
 
 describe("the voice provider", () => {
@@ -21,8 +26,8 @@ describe("the voice provider", () => {
     const vapi = vapiCalls();
     server.use(...vapi.handlers);
     const p = providersFor(VAPI_ENV);
-    expect(p.modes().vapi).toBe("live");
-    const call = await p.voice().call(request());
+    expect(modes(p).vapi).toBe("live");
+    const call = await voice(p).call(request());
     expect(call).toEqual({ id: expect.any(String), status: "queued" });
     expect(vapi.calls).toEqual([
       { authorization: `Bearer ${VAPI_ENV.VAPI_API_KEY}`, body: { assistantId: VAPI_ENV.VAPI_ASSISTANT_ID, phoneNumberId: VAPI_ENV.VAPI_PHONE_NUMBER_ID, customer: { number: "+14155550123", name: "Ada" } } },
@@ -33,27 +38,27 @@ describe("the voice provider", () => {
     const answers = [vapiAnswers.rateLimited(42), vapiAnswers.serverError(), vapiAnswers.invalidNumber(), HttpResponse.json({ message: "Invalid Key" }, { status: 401 })];
     const vapi = vapiCalls({ respond: (_, n) => answers[n - 1] });
     server.use(...vapi.handlers);
-    const voice = providersFor(VAPI_ENV).voice();
+    const vapiVoice = voice(providersFor(VAPI_ENV));
     const err = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
-    const limited = await err(voice.call(request()));
+    const limited = await err(vapiVoice.call(request()));
     expect(limited).toBeInstanceOf(RetryAfterError);
     expect((limited as RetryAfterError).retryAfterSeconds).toBe(42);
-    const down = await err(voice.call(request()));
+    const down = await err(vapiVoice.call(request()));
     expect(down).toBeInstanceOf(ProviderError);
     expect(outcomeOf(down)).toBe("unknown");
-    const refused = await err(voice.call(request()));
+    const refused = await err(vapiVoice.call(request()));
     expect(refused).toBeInstanceOf(NonRetryableError);
     expect(refused!.message).toMatch(/^Vapi refused the call to \+14155550123 \(HTTP 400: customer\.number must be a valid phone number/);
     expect(outcomeOf(refused)).toBe("abandoned");
-    expect(await err(voice.call(request()))).toBeInstanceOf(ConfigError);
+    expect(await err(vapiVoice.call(request()))).toBeInstanceOf(ConfigError);
   });
 
   it("locally without a key, records the call in the outbox as provider vapi, once per key", async () => {
     const p = providersFor({ APP_ENV: "local", APP_URL: "http://localhost:3000" });
-    expect(p.modes().vapi).toBe("outbox");
+    expect(modes(p).vapi).toBe("outbox");
     const key = `call:${randomUUID()}`;
-    const first = await p.voice().call(request(key));
-    expect(await p.voice().call(request(key))).toEqual(first);
+    const first = await voice(p).call(request(key));
+    expect(await voice(p).call(request(key))).toEqual(first);
     const rows = await sql()<{ provider: string; payload: unknown }[]>`select provider, payload from provider_outbox where idempotency_key = ${key}`;
     expect(rows).toEqual([{ provider: "vapi", payload: { to: "+14155550123", name: "Ada" } }]);
     const [entry] = (await recentOutbox(createDb(testEnv().database), { limit: 1000 })).filter((e) => e.key === key);
@@ -62,9 +67,11 @@ describe("the voice provider", () => {
 
   it("outside local mode without a key: a ConfigError naming VAPI_API_KEY; a key alone is refused at boot", () => {
     const p = providersFor({});
-    expect(p.modes().vapi).toBe("missing");
-    expect(() => p.voice()).toThrow(ConfigError);
-    expect(() => p.voice()).toThrow(/^VAPI_API_KEY is not set/);
-    expect(() => testEnv({ VAPI_API_KEY: VAPI_ENV.VAPI_API_KEY })).toThrow(/VAPI_API_KEY needs VAPI_ASSISTANT_ID and VAPI_PHONE_NUMBER_ID/);
+    expect(modes(p).vapi).toBe("missing");
+    expect(() => voice(p)).toThrow(ConfigError);
+    expect(() => voice(p)).toThrow(/^VAPI_API_KEY is not set/);
+    // The product's env, which boot checks for every enabled product (config/app.ts, loadAppEnv).
+    expect(formsEnv.problems({ VAPI_API_KEY: VAPI_ENV.VAPI_API_KEY }, "test")).toEqual([expect.stringMatching(/VAPI_API_KEY needs VAPI_ASSISTANT_ID and VAPI_PHONE_NUMBER_ID/)]);
+    expect(() => formsEnv.of(testEnv({ VAPI_API_KEY: VAPI_ENV.VAPI_API_KEY }))).toThrow(/VAPI_API_KEY needs VAPI_ASSISTANT_ID and VAPI_PHONE_NUMBER_ID/);
   });
 });

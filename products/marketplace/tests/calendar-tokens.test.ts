@@ -5,16 +5,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "v
 import { startRedisBridge, type RedisBridge } from "../../../dev/redis-bridge/server";
 import { createKeepAlive } from "../../../jobs/system/keep-alive";
 import { jobRoute } from "@/lib/http/job-route";
+import { createRegistry } from "@/lib/jobs/registry";
 import { runJob } from "@/lib/jobs/run";
 import { GOOGLE_CLIENT } from "../../../tests/mocks/google";
 import { server } from "../../../tests/mocks/server";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";
 import { at, hours, insertExpert, VENDOR_ENV, vendors } from "../../../tests/support/vendors";
+import marketplace from "../index";
 
-// No watched schedules here: only the maintenance parts run. Each test runs earlier than the one
-// before, so a token one test leaves unrefreshed is never due in the next.
+// No watched schedules here: only the maintenance parts run, the marketplace's calendar tokens
+// among them (its upkeep step, which keep-alive takes from the registry's products). Each test runs
+// earlier than the one before, so a token one test leaves unrefreshed is never due in the next.
 let clock = new Date("2037-06-01T06:00:00Z");
-const keepAlive = createKeepAlive({ schedules: () => [] });
+const keepAlive = createKeepAlive({ schedules: () => [], registry: async () => createRegistry([], [], [marketplace]) });
 const deps = { ...testDeps([keepAlive], [{ job: "keep-alive", via: "vercel", cron: "0 6 * * *", overlap: "allow" }], VENDOR_ENV), clock: () => clock };
 // QStash (the test env's, which nothing else here asks) holds an empty DLQ for keep-alive's reconciliation.
 beforeEach(() => server.use(http.get(`${deps.env.qstash.url}/v2/dlq`, () => HttpResponse.json({ messages: [] }))));

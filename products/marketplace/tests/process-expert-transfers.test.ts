@@ -4,6 +4,7 @@ import { RetryAfterError } from "@/lib/errors";
 import { jobRoute } from "@/lib/http/job-route";
 import { runJob } from "@/lib/jobs/run";
 import { createProviders } from "@/lib/providers";
+import { marketplaceProviders } from "../providers";
 import { server } from "../../../tests/mocks/server";
 import { stripeApi, stripeError, type StripeApiOptions } from "../../../tests/mocks/stripe";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";
@@ -161,7 +162,7 @@ describe("process-expert-transfers", () => {
 
     // What the lookup prevented: Stripe no longer knows the key, so the same request makes a second transfer.
     const again = api.calls.find((c) => c.idempotencyKey === `transfer:${lost}`)!;
-    await createProviders(deps.env, deps.db).stripe().createTransfer({
+    await marketplaceProviders.of(createProviders(deps.env, deps.db)).stripe().createTransfer({
       amount: Number(again.body.amount), currency: "usd", destination: again.body.destination!, metadata: { payment_id: lost }, idempotencyKey: `transfer:${lost}`,
     });
     expect(api.transfers.filter((t) => t.metadata.payment_id === lost)).toHaveLength(2);

@@ -3,6 +3,7 @@ import job from "../jobs/process-pending-payouts";
 import { jobRoute } from "@/lib/http/job-route";
 import { runJob } from "@/lib/jobs/run";
 import { createProviders } from "@/lib/providers";
+import { marketplaceProviders } from "../providers";
 import { server } from "../../../tests/mocks/server";
 import { stripeApi, stripeError, type StripeApiOptions } from "../../../tests/mocks/stripe";
 import { bearerRequest, CRON_SECRET, params, sql, testDeps } from "../../../tests/support/app";
@@ -145,7 +146,7 @@ describe("process-pending-payouts", () => {
     expect(await effect(key)).toMatchObject({ status: "succeeded", attempts: 2, result: { id: made.id, arrivalDate: "2029-05-12" } });
 
     // What the lookup prevented: Stripe no longer knows the key, so the same request pays a second time.
-    await createProviders(deps.env, deps.db).stripe().createPayout({ account: expert.stripe_account_id!, amount: 16_000, currency: "usd", metadata: { payout_id: row!.id }, idempotencyKey: key });
+    await marketplaceProviders.of(createProviders(deps.env, deps.db)).stripe().createPayout({ account: expert.stripe_account_id!, amount: 16_000, currency: "usd", metadata: { payout_id: row!.id }, idempotencyKey: key });
     expect(api.payouts).toHaveLength(2);
   });
 

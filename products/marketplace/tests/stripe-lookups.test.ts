@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createDb } from "@/lib/db";
 import { createProviders } from "@/lib/providers";
+import { marketplaceProviders } from "../providers";
 import { server } from "../../../tests/mocks/server";
 import { stripeApi, type StripeObject } from "../../../tests/mocks/stripe";
 import { testEnv } from "../../../tests/support/app";
@@ -11,7 +12,7 @@ import { VENDOR_ENV } from "../../../tests/support/vendors";
 // stateful mock, and through the local stand-in against the outbox.
 const providersFor = (overrides: Record<string, string | undefined>) => {
   const env = testEnv(overrides);
-  return createProviders(env, createDb(env.database)).stripe();
+  return marketplaceProviders.of(createProviders(env, createDb(env.database))).stripe();
 };
 const T0 = new Date("2030-03-01T12:00:00Z");
 const secs = (d: Date) => Math.floor(d.getTime() / 1000);

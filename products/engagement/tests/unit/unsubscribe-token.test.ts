@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Env, Mode } from "@/lib/env";
 import { unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from "../../lib/unsubscribe-token";
 
 const SECRET = "a-secret-of-at-least-thirty-two-characters";
@@ -25,8 +26,9 @@ describe("unsubscribe tokens", () => {
   });
 
   it("builds the link on the app's URL; without a secret it fails closed naming the variable", () => {
-    const env = { appUrl: "https://learn.example.test", engagement: { emailRate: 2, unsubscribeSecret: SECRET } };
-    expect(unsubscribeUrl(env, ID)).toBe(`https://learn.example.test/api/engagement/unsubscribe?token=${encodeURIComponent(unsubscribeToken(SECRET, ID))}`);
-    expect(() => unsubscribeUrl({ ...env, engagement: { emailRate: 2, unsubscribeSecret: undefined } }, ID)).toThrow(/^UNSUBSCRIBE_SECRET is not set/);
+    // Only what the link reads of the env: the app's URL, and the product's variables from the source.
+    const env = (mode: Mode, source: Record<string, string>) => ({ appUrl: "https://learn.example.test", mode, source }) as Pick<Env, "appUrl" | "mode" | "source"> as Env;
+    expect(unsubscribeUrl(env("production", { UNSUBSCRIBE_SECRET: SECRET }), ID)).toBe(`https://learn.example.test/api/engagement/unsubscribe?token=${encodeURIComponent(unsubscribeToken(SECRET, ID))}`);
+    expect(() => unsubscribeUrl(env("production", {}), ID)).toThrow(/^UNSUBSCRIBE_SECRET is not set/);
   });
 });
