@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineJob } from "../../lib/jobs/define";
 import { runEffects } from "../../lib/jobs/effects";
+import { simVendors } from "./providers";
 
 /**
  * The simulation's jobs: one per kind of provider promise, each a few lines of runEffects as a
@@ -20,7 +21,7 @@ export const callJob = defineJob({
   // Longer than the lease: a run whose renewals fail keeps going past it unless fenced.
   timeoutMs: 90_000,
   async handler(ctx) {
-    const voice = ctx.providers.voice();
+    const voice = simVendors.of(ctx.providers).voice();
     const c = await runEffects<string, unknown>(ctx, {
       ...common,
       due: async ({ after, limit }) => CALL_ITEMS.filter((i) => after === undefined || i > after).slice(0, limit),

@@ -82,7 +82,7 @@ export async function simulate(sql: postgres.Sql, env: Env, draw: Draw, opts: { 
     const log = createLogger("debug", {}, (line) => {
       if (line.includes('"job.run.lease_lost"')) s.faulted.add(proc.name);
     });
-    const providers = simProviders({ world, proc, edge: s.edge, answer });
+    const providers = simProviders({ world, proc, edge: s.edge, env, answer });
     const deps: RunDeps = {
       db: simDb({ sql, world, proc, fault: dbFault, calls: s.calls }),
       redis: undefined,
@@ -141,10 +141,12 @@ export async function simulate(sql: postgres.Sql, env: Env, draw: Draw, opts: { 
 /** Notes which process heard a success for which effect (the edge counts what was made). */
 function hearing(p: ReturnType<typeof simProviders>, proc: Proc, s: SimState): typeof p {
   const heard = <T>(key: string, r: Promise<T>) => r.then((v) => (s.heardBy.set(key, proc.name), v));
+  const voice = p.kit.voice;
   return {
     ...p,
     email: () => ({ send: (m, sig) => heard(`email:${m.idempotencyKey}`, p.email().send(m, sig)) }),
-    voice: () => ({ call: (r, sig) => heard(`voice:${r.key}`, p.voice().call(r, sig)), findCall: (q, sig) => p.voice().findCall(q, sig) }),
+    // The voice vendor is the sim's own (simVendors builds it from the kit): a new kit, a new build.
+    kit: { ...p.kit, voice: { call: (r, sig) => heard(`voice:${r.key}`, voice.call(r, sig)), findCall: (q, sig) => voice.findCall(q, sig) } },
     slack: () => ({ post: (m, sig) => heard(`slack:${m.key}`, p.slack()!.post(m, sig)) }),
   };
 }
