@@ -50,11 +50,13 @@ function layerPatterns(depth, { strict, noDev }) {
 function productPatterns(product, depthInProduct, isTest) {
   const out = depthInProduct + 1; // "../" count that leaves products/<product>/
   const toRoot = depthInProduct + 2;
-  const testSupport = isTest ? `(?!${up(toRoot)}tests/(support|mocks|dev/qstash-harness)(/|\\.|$))` : "";
+  // Its tests and benchmarks drive it with the layer's harnesses: the shared test support, the local
+  // stand-ins (dev/) and the layer's own jobs (keep-alive runs a product's upkeep steps).
+  const testSupport = isTest ? `(?!${up(toRoot)}(tests/(support|mocks|dev/qstash-harness)|dev|jobs/system)(/|\\.|$))` : "";
   return [
     { regex: alias(["products"]), message: `A product never imports another product, nor itself by alias: use a relative path inside products/${product}/.` },
     { regex: `^@/(?!lib(/|$)|products(/|$)${isTest ? "|tests/(support|mocks)(/|$)" : ""})`, message: "A product reaches the layer only through @/lib/... (never config/, app/, dev/, scripts/, jobs/system/)." },
-    { regex: `^(\\./)?${testSupport}${up(out)}`, message: `No relative path out of products/${product}/: the layer is @/lib/...${isTest ? "; tests may use tests/support and tests/mocks" : ""}.` },
+    { regex: `^(\\./)?${testSupport}${up(out)}`, message: `No relative path out of products/${product}/: the layer is @/lib/...${isTest ? "; tests may use tests/support, tests/mocks, dev/ and jobs/system/" : ""}.` },
   ];
 }
 

@@ -142,20 +142,23 @@ describe("pnpm qstash:schedule against the local QStash server", () => {
     });
   });
 
-  it("warns about plan limits before applying (schedules in the account and messages/day)", async () => {
-    const many = Array.from({ length: 9 }, (_, i) => defineJob({ name: `bulk-${i}`, description: "t", handler: noop }));
-    const entries = [...many.map((j) => ({ job: j.name, cron: "* * * * *" }))];
-    const io = memoryIo();
+  it("refuses over the plan's schedule limit and warns over its messages/day, before applying", async () => {
+    const bulk = (n: number) => Array.from({ length: n }, (_, i) => defineJob({ name: `bulk-${i}`, description: "t", handler: noop }));
+    const entriesOf = (jobs: ReturnType<typeof bulk>) => jobs.map((j) => ({ job: j.name, cron: "* * * * *" }));
     const e = loadEnv({ APP_ENV: "test", APP_URL, QSTASH_URL: proxyUrl, QSTASH_TOKEN: LOCAL_QSTASH.token, SCHEDULE_PREFIX: prefix });
-    const ctx = createCliContext({ env: e, registry: createRegistry(many, entries), io });
-    expect(await scheduleCommand(ctx, { dryRun: true, plan: "free" })).toBe(0);
-    // 9 of ours + 2 foreign (the 2 of ours that leave the registry do not count after the sync).
-    expect(io.stderr()).toContain("warning: 11 schedules (9 ours + 2 others in the account) exceed the free plan's 10");
-    expect(io.stderr()).toMatch(/warning: about 12,960 messages\/day from schedules alone \(first attempts, without retries or one-time messages\) exceed the free plan's 1,000/);
-    expect(io.stdout()).toContain("Estimated load: 11 schedules in the account, about 12,960 messages/day");
+    // 9 of ours + 2 foreign (the 2 of ours that leave the registry do not count after the sync): refused, nothing sent.
+    const over = memoryIo();
+    expect(await scheduleCommand(createCliContext({ env: e, registry: createRegistry(bulk(9), entriesOf(bulk(9))), io: over }), { dryRun: true, plan: "free" })).toBe(1);
+    expect(over.stderr()).toContain("error: 11 schedules (9 for this deployment's jobs + 2 others already in the account) exceed the free plan's 10");
+    expect(over.stderr()).toContain("Nothing was sent to QStash.");
+    // One fewer fits; the messages/day past the plan's 1,000 is a warning (an estimate, retries and one-time messages on top).
+    const io = memoryIo();
+    expect(await scheduleCommand(createCliContext({ env: e, registry: createRegistry(bulk(8), entriesOf(bulk(8))), io }), { dryRun: true, plan: "free" })).toBe(0);
+    expect(io.stderr()).toMatch(/warning: about 11,520 messages\/day from schedules alone \(first attempts, without retries or one-time messages\) exceed the free plan's 1,000/);
+    expect(io.stdout()).toContain("Estimated load: 10 schedules in the account, about 11,520 messages/day");
     // Against a local server the limits are not checked unless asked for.
     const quiet = memoryIo();
-    expect(await scheduleCommand(createCliContext({ env: e, registry: createRegistry(many, entries), io: quiet }), { dryRun: true })).toBe(0);
+    expect(await scheduleCommand(createCliContext({ env: e, registry: createRegistry(bulk(9), entriesOf(bulk(9))), io: quiet }), { dryRun: true })).toBe(0);
     expect(quiet.stderr()).toBe("");
     expect(writes()).toEqual([]);
   });

@@ -137,7 +137,7 @@ describe("plan limits", () => {
     expect(messagesPerDay("0 3 1 * *", from)).toBe(0);
   });
 
-  it("warns past the free plan's 10 schedules and 1,000 messages/day, counting the account's other schedules", () => {
+  it("refuses past the free plan's 10 schedules and warns past its 1,000 messages/day, counting the account's other schedules", () => {
     const ours = Array.from({ length: 9 }, (_, i) => ({ scheduleId: `prod-j${i}`, cron: "0 * * * *" }));
     const others = [
       { scheduleId: "staging-x", cron: "*/5 * * * *" },
@@ -146,14 +146,17 @@ describe("plan limits", () => {
     const r = checkLimits("free", ours, others, from);
     expect(r.schedules).toBe(11);
     expect(r.messagesPerDay).toBe(9 * 24 + 288);
-    expect(r.warnings).toEqual([
-      "11 schedules (9 ours + 2 others in the account) exceed the free plan's 10: QStash will refuse the ones over the limit. Upgrade the plan or schedule fewer jobs.",
+    expect(r.refusals).toEqual([
+      "11 schedules (9 for this deployment's jobs + 2 others already in the account) exceed the free plan's 10: QStash would refuse the ones over the limit and their jobs would never run. " +
+        "Enable fewer products (PRODUCTS, 1 schedule(s) fewer), remove schedules of other apps from the account, or upgrade the plan and say so with --plan payg (or QSTASH_PLAN=payg).",
     ]);
+    expect(r.warnings).toEqual([]);
     const busy = checkLimits("free", [{ scheduleId: "prod-every-minute", cron: "* * * * *" }], [], from);
     expect(busy.warnings).toEqual([
       "about 1,440 messages/day from schedules alone (first attempts, without retries or one-time messages) exceed the free plan's 1,000; most from prod-every-minute (1,440). Deliveries over the limit are rejected: slow the crons down or upgrade.",
     ]);
-    expect(checkLimits("payg", ours, others, from).warnings).toEqual([]);
-    expect(checkLimits("none", [{ scheduleId: "x", cron: "* * * * *" }], [], from).warnings).toEqual([]);
+    expect(busy.refusals).toEqual([]);
+    expect(checkLimits("payg", ours, others, from)).toMatchObject({ warnings: [], refusals: [] });
+    expect(checkLimits("none", [{ scheduleId: "x", cron: "* * * * *" }], [], from)).toMatchObject({ warnings: [], refusals: [] });
   });
 });
