@@ -31,7 +31,9 @@ async function databaseUrl(): Promise<string> {
 
 /** Each enabled product's seed, in one transaction; the lines each answers say what to try. */
 async function seed(sql: postgres.Sql, now: Date): Promise<string[]> {
-  const products = enabledProducts();
+  // PRODUCTS picks the products to seed, else all of them: the seed is for a database to try the
+  // jobs on, so production's "PRODUCTS is required" does not apply to it.
+  const products = enabledProducts({ PRODUCTS: process.env.PRODUCTS, APP_ENV: "local" });
   const lines: string[] = [];
   await sql.begin(async (tx) => {
     for (const p of products) if (p.seed) lines.push(...(await p.seed(tx, now)));
