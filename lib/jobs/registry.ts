@@ -1,4 +1,4 @@
-import type { ProductParts } from "../products/parts";
+import type { ProductParts } from "./parts";
 import type { JobDefinition, Overlap } from "./define";
 import { parseSchedules, type Schedule, type ScheduleEntry } from "./schedules";
 

@@ -1,7 +1,7 @@
 import type { JobDefinition } from "../jobs/define";
 import type { ScheduleEntry } from "../jobs/schedules";
 import type { ProductEnv } from "./env";
-import type { DiagnosticsSection, MaintenanceStep, ProductParts } from "./parts";
+import type { DiagnosticsSection, MaintenanceStep, ProductParts } from "../jobs/parts";
 import type { ProductProviders } from "./providers";
 
 /** A command of the product's own, run as `pnpm product <name>` (or a package.json alias). */

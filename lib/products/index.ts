@@ -2,5 +2,5 @@
 export { defineProduct, type Product, type ProductCommand, type ProductSeed } from "./define";
 export { defineProductEnv, type ProductEnv } from "./env";
 export { defineProductProviders, type ProductProviders } from "./providers";
-export type { DiagnosticsSection, MaintenanceStep, ProductParts } from "./parts";
+export type { DiagnosticsSection, MaintenanceStep, ProductParts } from "../jobs/parts";
 export { selectProducts } from "./select";

@@ -1,7 +1,7 @@
 import { databaseDownAlert } from "@/lib/emails/database-down-alert";
 import { describeError } from "@/lib/errors";
 import type { LedgerDownContext } from "@/lib/jobs/define";
-import type { MaintenanceStep } from "@/lib/products/parts";
+import type { MaintenanceStep } from "@/lib/jobs/parts";
 import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
 
 /** Without Redis, one alert per server instance per hour: better a few than none. */

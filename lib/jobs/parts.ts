@@ -1,6 +1,6 @@
 import type { Db } from "../db/types";
 import type { Env } from "../env";
-import type { JobContext } from "../jobs/define";
+import type { JobContext } from "./define";
 import type { ProviderMode, Providers } from "../providers/types";
 
 /** One upkeep step that keep-alive runs daily for a product (e.g. refreshing OAuth tokens). */
