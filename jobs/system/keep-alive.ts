@@ -1,19 +1,21 @@
 import { describeError } from "@/lib/errors";
 import { reconcileDeadLetters } from "@/lib/dead-letters/reconcile";
 import { defineJob, type JobContext } from "@/lib/jobs/define";
-import { appliesIn, type Schedule } from "@/lib/jobs/schedules";
+import type { Schedule } from "@/lib/jobs/schedules";
 import { hasFindings, summarize, watch, type WatchedSchedule } from "@/lib/jobs/watchdog";
 import { describeQStashError, operatorClient } from "@/lib/qstash/client";
 import type { Registry } from "@/lib/jobs/registry";
-import { scheduleIdOf } from "@/lib/qstash/expected";
 import { resyncZoned } from "@/lib/qstash/resync-zoned";
 import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
 import { sendAlert } from "./maintenance/alert";
 import { whenDatabaseDown } from "./maintenance/database-down";
+import { qstashView, type ViewedSchedule } from "./maintenance/qstash-view";
+import { dayOfDecisions, sweepSchedules } from "./maintenance/slots";
 
 /** Our Redis keys that must expire: the app's cache and the payment rate limits. */
 export const REDIS_PREFIXES = ["cache:", "ratelimit:payment:"];
 const TIMEOUT_MS = 120_000;
+const DAY_MS = 24 * 3_600_000;
 
 /**
  * The one Vercel-native cron: an independent heartbeat. Database and Redis health, Redis upkeep,
@@ -76,7 +78,7 @@ export function createKeepAlive(opts: {
         stats.zonedSchedules = zoned.status === "resynced" ? { status: zoned.status, changed: zoned.changed } : zoned.status === "failed" ? { status: "failed", errors: zoned.errors } : zoned.status;
         other.push(...zoned.errors.map((e) => `zoned schedules not re-synced, so runs after the next offset change may be missed or doubled: ${e}`));
       }
-      const watched = await qstashView(ctx, opts.schedules(), stats, other);
+      const watched = await watchedSchedules(ctx, opts.schedules(), registry, stats, other);
       stats.deadLetters = await deadLetters(ctx, other);
       const findings = await watch(db, watched, ctx.now);
       stats.watchdog = summarize(findings);
@@ -98,37 +100,30 @@ export function createKeepAlive(opts: {
 }
 
 /**
- * Our QStash jobs, with what QStash says of them: a schedule missing or paused is one problem
- * (not a list of missed slots), and slots before a schedule's creation are not expected. When
- * QStash cannot be asked, every slot of the window is expected and the stats say why.
+ * The schedules the digest watches. With the registry, keep-alive first sweeps the whole day as the
+ * watchdog does every 10 minutes (so slots are decided even if the watchdog stopped): every slot
+ * no delivery reached is then caught up or recorded missed and alerted in its job's incident, and
+ * the digest says how many per job instead of listing them again.
  */
-async function qstashView(ctx: JobContext<unknown>, all: readonly Schedule[], stats: Record<string, unknown>, other: string[]): Promise<WatchedSchedule[]> {
-  const { env } = ctx;
-  const ours = all.filter((s) => s.via === "qstash" && appliesIn(s, env.mode));
-  const watched: WatchedSchedule[] = ours.map((s) => ({ job: s.job, expression: s.expression, timezone: s.timezone }));
-  if (!ours.length) {
-    stats.qstash = "no schedules to check";
-    return watched;
+async function watchedSchedules(ctx: JobContext<unknown>, all: readonly Schedule[], registry: Registry | undefined, stats: Record<string, unknown>, other: string[]): Promise<WatchedSchedule[]> {
+  const watched = (v: ViewedSchedule, swept: boolean): WatchedSchedule => ({
+    job: v.schedule.job,
+    expression: v.schedule.expression,
+    timezone: v.schedule.timezone,
+    since: v.since,
+    // Missing or paused is one problem, said already, not a list of its slots; swept slots are decided.
+    skipSlots: (swept && v.state !== "unknown") || v.state === "missing" || v.state === "paused",
+  });
+  if (!registry) {
+    const view = await qstashView(ctx, all, other);
+    stats.qstash = view.status;
+    return view.viewed.map((v) => watched(v, false));
   }
-  try {
-    const listed = new Map((await operatorClient(env).schedules.list()).map((s) => [s.scheduleId, s]));
-    const problems: string[] = [];
-    for (const w of watched) {
-      const id = scheduleIdOf(env.schedulePrefix, w.job);
-      const s = listed.get(id);
-      if (!s) problems.push(`schedule ${id} is missing in QStash: run pnpm qstash:schedule`);
-      else if (s.isPaused) problems.push(`schedule ${id} is paused in QStash`);
-      else w.since = new Date(s.createdAt);
-      if (!s || s.isPaused) w.skipSlots = true;
-    }
-    stats.qstash = problems.length ? { status: "degraded", problems } : "ok";
-    other.push(...problems.map((p) => `QStash: ${p}`));
-  } catch (err) {
-    const why = describeQStashError(err, env.qstash.url);
-    stats.qstash = `unreachable: ${why}`;
-    other.push(`QStash unreachable, so every slot of the window is expected: ${why}`);
-  }
-  return watched;
+  const { stats: swept, viewed } = await sweepSchedules(ctx, registry, other, DAY_MS);
+  stats.qstash = swept.qstash;
+  stats.slots = { ...swept, qstash: undefined };
+  other.push(...(await dayOfDecisions(ctx)));
+  return viewed.map((v) => watched(v, true));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { parseDuration } from "../time/duration";
 import { checkTranslatable, ZonedCronError } from "../time/utc-crons";
 import type { Overlap } from "./define";
 
@@ -21,6 +22,22 @@ export interface ScheduleEntry {
   priority?: Priority;
   /** Only in this mode, e.g. a local heartbeat that proves `pnpm dev` fires schedules. */
   only?: "local";
+  /**
+   * What the watchdog does with a slot that no delivery reached: run it once if it is at most
+   * `window` old (a duration: "15m", "6h", or ms), else record it as missed. `each: true` runs every
+   * missed slot (a report of a day); by default the latest missed slot runs and covers the older
+   * ones (a sweep). Default: one period of the cron, within [15 min, 1 day]; `false` or a window
+   * of 0 turns it off.
+   */
+  catchUp?: { window: string | number; each?: boolean } | false;
+  /** Pause the schedule in QStash after this many consecutive dead-lettered runs. Off by default. */
+  pauseAfterFailures?: number;
+}
+
+/** A schedule's catch-up, resolved: `windowMs` 0 when off. */
+export interface CatchUp {
+  windowMs: number;
+  each: boolean;
 }
 
 export interface Schedule {
@@ -36,6 +53,8 @@ export interface Schedule {
   overlap: Overlap | undefined;
   priority: Priority;
   only: "local" | undefined;
+  catchUp: CatchUp;
+  pauseAfterFailures: number | undefined;
 }
 
 /** Whether a schedule runs in a deployment of this mode (`only: "local"` entries run in local mode alone). */
@@ -100,6 +119,10 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
     }
     const { expression, timezone, cron } = parseCron(e.cron, where);
     if (cron.startsWith("CRON_TZ=")) zonedCheck(expression, timezone, where);
+    const pause = e.pauseAfterFailures;
+    if (pause !== undefined && (!Number.isInteger(pause) || pause < 1 || pause > 100)) {
+      throw new ScheduleConfigError(`${where}: pauseAfterFailures must be a whole number from 1 to 100 (consecutive dead-lettered runs), got ${pause}. Leave it out to never pause.`);
+    }
     return {
       job: e.job,
       cron,
@@ -112,8 +135,39 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
       overlap: e.overlap,
       priority: e.priority ?? "medium",
       only: e.only,
+      catchUp: catchUpOf(e, expression, timezone, where),
+      pauseAfterFailures: pause,
     };
   });
+}
+
+/** The watchdog needs 13 minutes to see a slot (every 10 minutes, 3 of grace): a shorter window could never be used. */
+export const CATCH_UP_MIN_MS = 15 * 60_000;
+export const CATCH_UP_MAX_MS = 24 * 3_600_000;
+
+function catchUpOf(e: ScheduleEntry, expression: string, timezone: string, where: string): CatchUp {
+  if (e.catchUp === false) return { windowMs: 0, each: false };
+  if (e.catchUp === undefined) return { windowMs: Math.min(CATCH_UP_MAX_MS, Math.max(CATCH_UP_MIN_MS, periodMs({ expression, timezone }))), each: false };
+  const w = e.catchUp.window;
+  const windowMs = typeof w === "number" ? w : parseDuration(w);
+  if (windowMs === undefined || !Number.isInteger(windowMs) || windowMs < 0) {
+    throw new ScheduleConfigError(`${where}: catchUp.window must be a duration such as "15m", "6h" or "2d", or a whole number of ms (0 turns catch-up off), got ${JSON.stringify(w)}.`);
+  }
+  if (windowMs > 0 && windowMs < CATCH_UP_MIN_MS) {
+    throw new ScheduleConfigError(`${where}: catchUp.window ${JSON.stringify(w)} is shorter than 15m: the watchdog (every 10 minutes) could never use it. Use at least "15m", or 0 to turn catch-up off.`);
+  }
+  if (windowMs > 7 * CATCH_UP_MAX_MS) {
+    throw new ScheduleConfigError(`${where}: catchUp.window ${JSON.stringify(w)} is longer than 7 days: the ledger keeps run history for the console, not for replays that late. Use pnpm job:backfill for an older range.`);
+  }
+  return { windowMs, each: e.catchUp.each ?? false };
+}
+
+/** The cron's usual gap: the shortest of its next few gaps, so a cron like "0 9,17 * * *" counts 8 h. */
+function periodMs(s: Pick<Schedule, "expression" | "timezone">): number {
+  const runs = scheduleCron(s).nextRuns(8, new Date(Date.UTC(2026, 0, 5)));
+  let best = Infinity;
+  for (let i = 1; i < runs.length; i++) best = Math.min(best, runs[i]!.getTime() - runs[i - 1]!.getTime());
+  return Number.isFinite(best) ? best : CATCH_UP_MAX_MS;
 }
 
 /** A zoned entry goes to QStash as UTC crons: refuse, at boot and in the CLI, one that none can express. */
