@@ -1,18 +1,32 @@
 import type { Registry } from "../../lib/jobs/registry";
-import { appliesIn, scheduleCron, slotOf, type Schedule } from "../../lib/jobs/schedules";
+import { appliesIn, slotOf, type Schedule } from "../../lib/jobs/schedules";
 import { slotsBetween } from "../../lib/jobs/slots";
 import { sql } from "../support/app";
 import type { Hit } from "./app-front";
 import type { FaultKind, WindowPlan } from "./faults";
 
 const MINUTE = 60_000;
-const DAY = 86_400_000;
-/** Past a slot's catch-up window, what its catch-up run may take to start: a watchdog period, its grace, the delivery. */
+/**
+ * Past a slot's catch-up window (`Schedule.catchUp.windowMs`), how long its run may take to start:
+ * the watchdog decides within the window and publishes at once; the delivery, a retry of it, a
+ * sweep that publishes what the last one could not.
+ */
 export const CATCH_UP_SLACK_MS = 15 * MINUTE;
 /** How far an outage reaches: QStash's retries of a tick span 33 minutes (12 s, 2m28s, 30m8s), and a retry is credited to the slot of its arrival. */
 const OUTAGE_REACH_MS = 60 * MINUTE;
 
-export type Outcome = "on time" | "retried" | "caught up" | "backfilled" | "reported missed" | "covered" | "ran twice" | "ran late" | "ran and reported missed" | "missed silently";
+export type Outcome =
+  | "on time"
+  | "retried"
+  | "caught up"
+  | "backfilled"
+  | "reported missed"
+  | "covered"
+  | "ran twice"
+  | "ran late"
+  | "ran and reported missed"
+  | "catch-up never ran"
+  | "missed silently";
 /** What the plan's accounting accepts: one run inside the catch-up window, or a missed/covered decision and no run. */
 export const ACCEPTED: readonly Outcome[] = ["on time", "retried", "caught up", "backfilled", "reported missed", "covered"];
 
@@ -22,15 +36,6 @@ export interface SlotResult {
   via: "qstash" | "vercel";
   fault: FaultKind | "none";
   outcome: Outcome;
-}
-
-/** The plan's default catch-up window: one period of the cron at that slot, at most a day (a schedule's own `catchUp` wins once it exists). */
-export function catchUpWindowMs(s: Schedule, slot: Date): number {
-  const own = (s as Schedule & { catchUp?: { window: string | number } | false }).catchUp;
-  if (own === false) return 0;
-  if (own && typeof own.window === "number") return own.window;
-  const next = scheduleCron(s).nextRun(slot);
-  return Math.min(next ? next.getTime() - slot.getTime() : DAY, DAY);
 }
 
 /** Which fault reaches a slot (the first that does, most disruptive first), from the plan and from what the app's gate did. */
@@ -80,11 +85,11 @@ export async function account(registry: Registry, plan: WindowPlan, from: number
 
 function outcomeOf(s: Schedule, slot: Date, rs: { trigger: string; started_at: Date }[], decision: string | undefined): Outcome {
   if (rs.length > 1) return "ran twice";
-  if (rs.length === 0) return decision === "missed" ? "reported missed" : decision === "covered" ? "covered" : "missed silently";
+  if (rs.length === 0) return decision === "missed" ? "reported missed" : decision === "covered" ? "covered" : decision === "catch-up" ? "catch-up never ran" : "missed silently";
   if (decision === "missed" || decision === "covered") return "ran and reported missed";
   const r = rs[0]!;
   const lag = r.started_at.getTime() - slot.getTime();
-  if (lag > catchUpWindowMs(s, slot) + CATCH_UP_SLACK_MS) return "ran late";
+  if (lag > s.catchUp.windowMs + CATCH_UP_SLACK_MS) return "ran late";
   if (r.trigger === "catch-up") return "caught up";
   if (r.trigger === "backfill") return "backfilled";
   return lag < MINUTE ? "on time" : "retried";

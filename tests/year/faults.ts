@@ -46,33 +46,37 @@ export function chance(seed: number, key: string): number {
 }
 
 /**
- * The seeded weather of one window: faults fall in its middle (a clear first hour, and a clear
- * tail of `quiet` so that every slot's catch-up, at most a day, is decided before the accounting),
- * never overlapping each other, so each slot's outcome has one cause.
+ * The seeded weather of one window: faults fall in [from + 1 h, until), never within an hour of each
+ * other, so each slot's outcome has one cause. `until` is an hour before the window's last 06:00
+ * UTC, whose keep-alive sweeps the day (as every morning's does), so every slot is decided by then.
+ * A window with a day down gets that day and lost answers only: the day leaves no room for more.
  */
 export function planFaults(
   w: { name: string; from: number; to: number; zone: string; faultyZones: boolean; downDay?: number },
   jobs: readonly string[],
   random: () => number,
-  quiet: number,
+  until: number,
 ): WindowPlan {
   const stretches: Stretch[] = [];
-  if (w.downDay !== undefined) stretches.push({ kind: "down-day", from: w.downDay, to: w.downDay + 24 * HOUR });
   const start = w.from + HOUR;
-  const end = w.to - quiet;
   const free = (a: number, b: number) => stretches.every((s) => b + HOUR <= s.from || a >= s.to + HOUR);
   const place = (kind: Stretch["kind"], minMs: number, maxMs: number, extra: Partial<Stretch> = {}) => {
     for (let tries = 0; tries < 50; tries++) {
       const len = Math.round((minMs + random() * (maxMs - minMs)) / MINUTE) * MINUTE;
-      const from = start + Math.floor((random() * Math.max(0, end - start - len)) / MINUTE) * MINUTE;
-      if (from + len <= end && free(from, from + len)) return void stretches.push({ kind, from, to: from + len, ...extra });
+      const from = start + Math.floor((random() * Math.max(0, until - start - len)) / MINUTE) * MINUTE;
+      if (from + len <= until && free(from, from + len)) return void stretches.push({ kind, from, to: from + len, ...extra });
     }
+    throw new Error(`${w.name}: no room for a ${kind} stretch between ${new Date(start).toISOString()} and ${new Date(until).toISOString()}`);
   };
-  place("unavailable", 5 * MINUTE, 2 * HOUR);
-  place("no-answer", 5 * MINUTE, 2 * HOUR);
-  const pool = [...jobs];
-  const doubled = Array.from({ length: 2 }, () => pool.splice(Math.floor(random() * pool.length), 1)[0]!);
-  place("doubled", 2 * HOUR, 8 * HOUR, { jobs: doubled });
+  if (w.downDay !== undefined) {
+    stretches.push({ kind: "down-day", from: w.downDay, to: w.downDay + 24 * HOUR });
+  } else {
+    place("unavailable", 5 * MINUTE, 2 * HOUR);
+    place("no-answer", 5 * MINUTE, 2 * HOUR);
+    const pool = [...jobs];
+    const doubled = Array.from({ length: 2 }, () => pool.splice(Math.floor(random() * pool.length), 1)[0]!);
+    place("doubled", 2 * HOUR, 6 * HOUR, { jobs: doubled });
+  }
   stretches.sort((a, b) => a.from - b.from);
   return { ...w, stretches, lostAnswers: 0.02 };
 }

@@ -22,7 +22,7 @@ export interface WindowReport {
 /**
  * One window of the year on its own stack and manual clock (a fresh local QStash server, synced as
  * `pnpm qstash:schedule` syncs, so nothing fires in the months between windows), run hour by hour
- * to its end, then accounted: slots in [from, to - 30 min), whose deliveries and catch-up are over.
+ * to its end, then accounted: slots in [from, to - 10 min), whose deliveries and catch-up are over.
  */
 export async function runWindow(plan: WindowPlan, seed: number): Promise<WindowReport> {
   const started = performance.now();
@@ -37,7 +37,7 @@ export async function runWindow(plan: WindowPlan, seed: number): Promise<WindowR
       await stack.clock.advanceTo(Math.min(plan.to, t + HOUR));
       zonedOnTransport = Math.max(zonedOnTransport, Object.values(stack.qstash.state.schedules).filter((s) => s.cron.includes("CRON_TZ")).length);
     }
-    const slots = await account(stack.registry, plan, plan.from, plan.to - 30 * MINUTE, stack.hits);
+    const slots = await account(stack.registry, plan, plan.from, plan.to - 10 * MINUTE, stack.hits);
     const requests: Record<string, number> = {};
     for (const h of stack.hits) requests[h.gate] = (requests[h.gate] ?? 0) + 1;
     const doubledDeliveries = stack.hits.filter((h) => h.scheduleId?.startsWith("stale-")).length;

@@ -1,30 +1,28 @@
 /**
  * A year on a fast clock: the whole system (local QStash server, the real routes over HTTP, the
  * ledger in PostgreSQL) on one manual clock, running every enabled schedule of the real registry
- * through seeded weather, then accounting for every (job, slot) as the plan for issue 28 states it:
- * exactly one succeeded run with that slot_at, inside its catch-up window, or a schedule_slots
- * decision `missed`/`covered` and no run. Temporal's scheduler tests are the model: a
- * time-skipping clock, calendars and zones, seeded faults; the seed is printed, YEAR_SEED=<n> replays it.
+ * (the watchdog's among them; keep-alive fired as Vercel fires it, at 06:00 UTC) through seeded
+ * weather, then accounting for every (job, slot) as the plan for issue 28 states it: exactly one
+ * succeeded run with that slot_at, inside its catch-up window, or a schedule_slots decision
+ * `missed`/`covered` and no run. Temporal's scheduler tests are the model: a time-skipping clock,
+ * calendars and zones, seeded faults; the seed is printed, and YEAR_SEED=<n> replays it.
  *
- * Why windows, not 365 days. One simulated day is ~930 deliveries (one job every 5 minutes, one every 10, two
- * every 15, five hourly, one two-hourly, one six-hourly, eight daily, keep-alive, and the watchdog
- * every 10 minutes once it exists), measured at 6-12 ms each on two cores (HTTP, signature, 4 database round trips): a
- * whole year would be ~340,000 deliveries, about an hour. What the calendar changes is what the
- * windows visit: the offset changes of the shop's zone in four zones on three continents (America/
- * New_York spring, Australia/Sydney autumn, Pacific/Chatham's 45-minute offset, Europe/Lisbon
- * autumn), the year's end, two month ends (the monthly job on the 1st), and a day of downtime
- * with its aftermath: ~10 simulated days, ~10,000 deliveries, 60-120 s. The sub-daily schedules
- * behave the same on every day of the year, so more days of them would add time, not cases.
+ * Why windows, not 365 days. One simulated day is ~1,000 deliveries (a job every 5 minutes, two
+ * every 10 with the watchdog, two every 15, five hourly, one two-hourly, one six-hourly, eight
+ * daily, keep-alive), at 4-12 ms each on two cores (HTTP, signature, ~4 database round trips):
+ * a year would be ~370,000 deliveries, about an hour. The sub-daily schedules do the same thing on
+ * every day of the year, so more of their days add time, not cases. What the calendar changes is
+ * what the windows visit: the shop's zone on both sides of an offset change in four zones (New
+ * York and Chatham's 45-minute offset spring forward, Sydney in the southern spring, Lisbon falls
+ * back), the year's end, three firsts of a month (the monthly job), and a day of downtime: about
+ * 7.6 simulated days, ~15,000 requests (a third of them refused by the day down), 60-110 s.
  *
  * The weather of each window, from the seed: a stretch where the app answers 503, one where it
  * answers nothing (connection reset), 2% of scheduled ticks whose answer is lost after the run
- * (QStash delivers the same message again), a stretch where two jobs' ticks come twice (a stale
- * second schedule, 30 s behind), QStash reading CRON_TZ as a faulty transport would (skipping the
- * missing hour, doubling the repeated one), and in one window a whole day with the app down.
- *
- * YEAR_MODE=full asserts the plan's accounting for every slot; `report` asserts it for the slots
- * no outage or doubled tick reached and prints the rest. Default: full once the registry has the
- * watchdog job (catch-up, schedule_slots and the slot key are merged), else report.
+ * (QStash delivers the same message again), a stretch where two frequent jobs' ticks come twice
+ * (a stale second schedule 30 s behind: two messages per slot), QStash reading CRON_TZ as a
+ * faulty transport would (skipping the missing hour, doubling the repeated one), and in one window
+ * a whole day with the app down, keep-alive's 06:00 included.
  */
 import { describe, expect, it } from "vitest";
 import { vendors } from "../support/vendors";
@@ -32,21 +30,37 @@ import { ACCEPTED, type Outcome, type SlotResult } from "./accounting";
 import { planFaults, rng, type FaultKind } from "./faults";
 import { runWindow, type WindowReport } from "./run-window";
 import { registryIn } from "./stack";
+import { slotsBetween } from "../../lib/jobs/slots";
 
 const HOUR = 3_600_000;
 const at = (iso: string) => Date.parse(iso);
+/** The last 06:00 UTC (keep-alive, vercel.json) before `t`. */
+const lastKeepAlive = (t: number) => Math.floor((t - 6 * HOUR) / (24 * HOUR)) * 24 * HOUR + 6 * HOUR;
 
+/**
+ * Each window ends after a 06:00 UTC keep-alive (Vercel), whose sweep of the day decides what the
+ * watchdog could not; the 18:00 slots of the shop's zone on each side of an offset change; the
+ * first of a month (the monthly job at 03:00 UTC).
+ */
 const WINDOWS = [
-  { name: "year's end", zone: "Asia/Kolkata", from: at("2026-12-31T18:00:00Z"), to: at("2027-01-01T14:00:00Z") },
-  { name: "New York springs forward", zone: "America/New_York", from: at("2027-03-13T05:00:00Z"), to: at("2027-03-15T00:00:00Z") },
-  { name: "Sydney falls back", zone: "Australia/Sydney", from: at("2027-04-02T12:00:00Z"), to: at("2027-04-04T10:00:00Z") },
-  { name: "a day down at the month's end", zone: "Asia/Kolkata", from: at("2027-06-30T12:00:00Z"), to: at("2027-07-03T00:00:00Z"), downDay: at("2027-07-01T02:00:00Z") },
-  { name: "Chatham springs forward", zone: "Pacific/Chatham", from: at("2027-09-24T18:00:00Z"), to: at("2027-09-26T07:00:00Z") },
-  { name: "Lisbon falls back, November", zone: "Europe/Lisbon", from: at("2027-10-30T12:00:00Z"), to: at("2027-11-01T06:00:00Z") },
+  { name: "year's end", zone: "Asia/Kolkata", from: at("2026-12-31T06:30:00Z"), to: at("2027-01-01T06:30:00Z") },
+  { name: "New York springs forward", zone: "America/New_York", from: at("2027-03-13T20:00:00Z"), to: at("2027-03-15T06:30:00Z") },
+  { name: "a day down at the month's end", zone: "Asia/Kolkata", from: at("2027-06-30T20:00:00Z"), to: at("2027-07-02T06:30:00Z"), downDay: at("2027-07-01T02:00:00Z") },
+  { name: "Chatham springs forward", zone: "Pacific/Chatham", from: at("2027-09-25T04:00:00Z"), to: at("2027-09-26T06:30:00Z") },
+  { name: "Sydney springs forward", zone: "Australia/Sydney", from: at("2027-10-02T07:00:00Z"), to: at("2027-10-03T07:30:00Z") },
+  { name: "Lisbon falls back, November", zone: "Europe/Lisbon", from: at("2027-10-30T16:00:00Z"), to: at("2027-11-01T06:30:00Z") },
 ].map((w) => ({ ...w, faultyZones: true }));
 
 const SEED = process.env.YEAR_SEED ? Number(process.env.YEAR_SEED) : Math.floor(Math.random() * 2 ** 31);
-const MODE = process.env.YEAR_MODE ?? (registryIn("UTC").get("watchdog") ? "full" : "report");
+/**
+ * The switch. `full`: the plan's accounting holds for every QStash-fired slot, whatever the weather.
+ * `report`: it holds for the slots no outage or doubled tick reached; the rest is printed. Full
+ * needs the slot key in the ledger (a doubled tick or a late retry answers `duplicate`), the slot
+ * route (a catch-up message runs with its slot) and catch-up (merged): flip FULL_BY_DEFAULT once
+ * all are in main. YEAR_MODE=full|report overrides it.
+ */
+const FULL_BY_DEFAULT = false;
+const MODE = process.env.YEAR_MODE ?? (FULL_BY_DEFAULT ? "full" : "report");
 /** The faults after which today's code may run a slot twice or lose it: what the catch-up and the slot key are for. */
 const DISRUPTIVE: readonly (FaultKind | "none")[] = ["down-day", "no-answer", "unavailable", "doubled"];
 
@@ -55,26 +69,35 @@ describe("a year on a fast clock", () => {
     print(`year: seed ${SEED} (replay with YEAR_SEED=${SEED}), mode ${MODE}`);
     vendors();
     const random = rng(SEED);
-    const jobs = registryIn("UTC").schedules.filter((s) => s.via === "qstash" && !s.only).map((s) => s.job);
+    // Doubled ticks go to jobs that tick at least every 2 hours, so that every stretch sees some.
+    const day = (t: string) => ({ from: new Date(t), to: new Date(Date.parse(t) + 24 * HOUR) });
+    const jobs = registryIn("UTC")
+      .schedules.filter((s) => s.via === "qstash" && !s.only && slotsBetween(s, day("2027-01-04T00:00:00Z").from, day("2027-01-04T00:00:00Z").to).length >= 12)
+      .map((s) => s.job);
     const reports: WindowReport[] = [];
     for (const w of WINDOWS) {
-      const report = await runWindow(planFaults(w, jobs, random, 3 * HOUR), SEED);
+      const report = await runWindow(planFaults(w, jobs, random, lastKeepAlive(w.to) - HOUR), SEED);
       reports.push(report);
       print(describeWindow(report));
     }
     const slots = reports.flatMap((r) => r.slots);
     print(table(slots));
+    const vercel = slots.filter((s) => s.via === "vercel");
+    print(`year: keep-alive (Vercel: no retries, no catch-up): ${vercel.map((s) => `${s.slot.toISOString().slice(0, 10)} ${s.outcome}`).join(", ")}`);
 
     // The weather happened: each kind of fault reached the app, and no CRON_TZ schedule reached QStash.
     const sum = (k: string) => reports.reduce((n, r) => n + (r.requests[k] ?? 0), 0);
     expect({ unavailable: sum("unavailable") > 0, drop: sum("drop") > 0, lost: sum("lose-answer") > 0, doubled: reports.some((r) => r.doubledDeliveries > 0) }).toEqual({ unavailable: true, drop: true, lost: true, doubled: true });
     expect(reports.map((r) => r.zonedOnTransport)).toEqual(reports.map(() => 0));
 
-    const bad = (s: SlotResult) => !ACCEPTED.includes(s.outcome);
-    const checked = MODE === "full" ? slots : slots.filter((s) => !DISRUPTIVE.includes(s.fault));
-    // Outside the faults that need catch-up, every slot ran exactly once, in time.
-    expect(checked.filter((s) => bad(s) || (MODE !== "full" && !["on time", "retried"].includes(s.outcome))).map(show)).toEqual([]);
-  }, 600_000);
+    // Outside the faults that need catch-up, every slot (keep-alive's too) ran exactly once, in time.
+    const calm = slots.filter((s) => !DISRUPTIVE.includes(s.fault));
+    expect(calm.filter((s) => s.outcome !== "on time" && s.outcome !== "retried").map(show)).toEqual([]);
+    // Whatever the weather, every QStash-fired slot ran once inside its catch-up window or was
+    // reported missed. (Keep-alive is Vercel's: no retries, no catch-up; its lost days are printed.)
+    if (MODE === "full") expect(slots.filter((s) => s.via === "qstash" && !ACCEPTED.includes(s.outcome)).map(show)).toEqual([]);
+    // The acceptance's bound (issue 28): under 3 minutes on two cores.
+  }, 180_000);
 });
 
 /** Straight to the terminal: the report is the point of the run, not a stray log. */
