@@ -6,7 +6,7 @@ import type { Logger } from "../log";
 import { outcomeOf } from "../jobs/effects";
 import { createProviders, type Providers } from "../providers";
 import { alertChannels, deliveredAs, type AlertMessage } from "./channels";
-import { failureMessage, recoveryMessage } from "./messages";
+import { failureMessage, pausedMessage, recoveryMessage } from "./messages";
 
 export interface AlertDeps {
   env: Env;
@@ -73,6 +73,17 @@ export async function alertMissedSlots(deps: AlertDeps, missed: readonly { job: 
     }
   }
   return out;
+}
+
+/**
+ * A schedule paused on failure: noted in the job's incident like any failure, and always sent,
+ * whatever the cooldown, because nothing more will come from the job until a person resumes it.
+ */
+export async function alertPaused(deps: AlertDeps, job: string, streak: string, what: string, now = new Date()): Promise<AlertOutcome> {
+  const reason = `paused:${streak}`;
+  await deps.db.rpc<Noted>("alert_note", { p_job: job, p_reason: reason, p_now: now, p_cooldown_ms: deps.env.alerts.cooldownMs });
+  const key = `alert:${job}:${reason}`;
+  return { decision: "alert", key, ...(await deliver(deps, job, key, pausedMessage({ job, what, console: consoleUrl(deps.env, job) }), now)) };
 }
 
 /** The job succeeded: if it had an open incident, one recovery notice (one caller wins the close). */

@@ -10,6 +10,8 @@ export interface SweptSchedule extends Pick<Schedule, "job" | "expression" | "ti
   since?: Date;
   /** Why no tick reaches it, when known (its schedule is missing in QStash): said in the alert. */
   note?: string;
+  /** No creation time to go by (missing in QStash): only slots after the job's latest run are its misses. */
+  afterLastRun?: boolean;
 }
 
 export type Decision = "catch-up" | "covered" | "missed";
@@ -65,8 +67,10 @@ export async function sweepSlots(
   const to = new Date(now.getTime() - o.graceMs);
   const items = schedules.map((s) => {
     const start = new Date(now.getTime() - s.catchUp.windowMs - o.lookbackMs);
-    const slots = slotsBetween(s, s.since && s.since > start ? s.since : start, to);
-    return { job: s.job, slots: slots.map((d) => d.toISOString()) };
+    // A schedule fires after its creation, not at it: a slot at createdAt itself is not expected.
+    const after = s.since ? new Date(s.since.getTime() + 1) : start;
+    const slots = slotsBetween(s, after > start ? after : start, to);
+    return { job: s.job, slots: slots.map((d) => d.toISOString()), after_last_run: s.afterLastRun ?? false };
   });
   const result: SweepResult = { expected: items.reduce((n, i) => n + i.slots.length, 0), decided: [], published: 0, errors: [] };
   if (!result.expected) return result;

@@ -3,7 +3,7 @@ import { describeError } from "../errors";
 import { keepSettling } from "../http/settle";
 import { runJob, type RunDeps } from "../jobs/run";
 import { describeQStashError } from "../qstash/client";
-import { scheduleIdOf } from "../qstash/expected";
+import { setJobPaused } from "../qstash/pause";
 import { deleteDeadLetter, ourDeadLetter, ourDeadLetters, replayDeadLetter } from "./dead-letters";
 
 export const ACTIONS = ["run", "pause", "resume", "replay", "delete", "replay-job", "delete-job"] as const;
@@ -46,10 +46,11 @@ export async function performAction(action: Action, form: FormData, deps: RunDep
       case "pause":
       case "resume": {
         if (!registry.scheduleOf(job)) return at("/ops", false, `${job} has no schedule`);
-        const schedule = scheduleIdOf(env.schedulePrefix, job);
-        await (action === "pause" ? client.schedules.pause({ schedule }) : client.schedules.resume({ schedule }));
-        act.info("ops.schedule", { job, schedule, action });
-        return at(jobPage, true, `schedule ${schedule} ${action === "pause" ? "paused" : "resumed"}`);
+        // Every schedule of the job: a zoned entry is several.
+        const ids = await setJobPaused(client, env, job, action === "pause");
+        act.info("ops.schedule", { job, schedules: ids, action });
+        if (!ids.length) return at(jobPage, false, `no schedule of ${job} in QStash (pnpm qstash:schedule creates it)`);
+        return at(jobPage, true, `schedule ${ids.join(", ")} ${action === "pause" ? "paused" : "resumed"}`);
       }
       case "replay":
       case "delete": {

@@ -21,7 +21,7 @@ export async function sweepSchedules(ctx: JobContext<unknown>, registry: Registr
     // Paused: on purpose. Unknown (QStash could not be asked): without its createdAt every slot of
     // the day would look missed; keep-alive's digest lists them instead, and the next sweep decides.
     .filter((v) => v.state === "ok" || v.state === "missing")
-    .map((v) => ({ ...v.schedule, since: v.since, ...(v.state === "missing" && { note: MISSING }) }));
+    .map((v) => ({ ...v.schedule, since: v.since, ...(v.state === "missing" && { note: MISSING, afterLastRun: true }) }));
   const client = operatorClient(ctx.env);
   const sweep = await sweepSlots(
     { db: ctx.db, publish: (job, slot) => publishSlotRun({ env: ctx.env, registry, client }, job, slot, "catch-up") },
