@@ -59,17 +59,21 @@ export async function alertFailure(deps: AlertDeps, f: { job: string; reason: st
 export const MISSED_SLOTS_NOTED = 50;
 
 /**
- * The watchdog's missed slots, each noted once (`missed:<slot>`), grouped into the job's incident:
- * the first alerts, the rest wait for the cooldown. Not yet called by keep-alive, which sends its
- * daily digest instead (see docs/operations.md, Alerts).
+ * The slot sweeps' missed slots (jobs/system/maintenance/slots.ts), each noted once
+ * (`missed:<slot>`), grouped into the job's incident: the first alerts, the rest wait for the
+ * cooldown. `what` says what became of the slot (caught up, covered, missed).
  */
-export async function alertMissedSlots(deps: AlertDeps, missed: readonly { job: string; slots: readonly Date[] }[], now = new Date()): Promise<AlertOutcome[]> {
+export async function alertMissedSlots(
+  deps: AlertDeps,
+  missed: readonly { job: string; slots: readonly Date[]; what?: (slot: Date) => string }[],
+  now = new Date(),
+): Promise<AlertOutcome[]> {
   const out: AlertOutcome[] = [];
   for (const m of missed) {
     const slots = [...m.slots].sort((a, b) => a.getTime() - b.getTime()).slice(-MISSED_SLOTS_NOTED);
     for (const slot of slots) {
       const at = slot.toISOString();
-      out.push(await alertFailure(deps, { job: m.job, reason: `missed:${at}`, what: `missed its ${at} run (no delivery reached the app)` }, now));
+      out.push(await alertFailure(deps, { job: m.job, reason: `missed:${at}`, what: m.what?.(slot) ?? `missed its ${at} run (no delivery reached the app)` }, now));
     }
   }
   return out;

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock, startQStashServer, type QStashServer } from "../../dev/qstash/server";
+import { createKeepAlive } from "../../jobs/system/keep-alive";
 import { createWatchdog } from "../../jobs/system/watchdog";
+import { runJob } from "../../lib/jobs/run";
 import { jobRoute } from "../../lib/http/job-route";
 import { failureRoute } from "../../lib/http/failure-route";
 import { defineJob } from "../../lib/jobs/define";
@@ -41,8 +43,10 @@ async function stack(jobs: ReturnType<typeof defineJob>[], entries: ScheduleEntr
     cron,
     jobs: { GET: job.GET, POST: (req, ctx) => ctx.params.then((p) => (p.job === "failed" ? failed.POST(req) : job.POST(req, ctx))) },
   });
-  const watchdog = createWatchdog({ registry: async () => ref.deps!.registry });
-  const base = testDeps([watchdog, ...jobs], [{ job: "watchdog", cron: "*/10 * * * *", retries: 0, catchUp: false }, ...entries], {
+  const registry = async () => ref.deps!.registry;
+  const keepAlive = createKeepAlive({ schedules: () => ref.deps!.registry.schedules, registry });
+  const system = [createWatchdog({ registry }), keepAlive];
+  const base = testDeps([...system, ...jobs], [{ job: "watchdog", cron: "*/10 * * * *", retries: 0, catchUp: false }, { job: "keep-alive", cron: "0 6 * * *", via: "vercel" }, ...entries], {
     ...VENDOR_ENV,
     APP_URL: app.url,
     QSTASH_URL: qstash.url,
@@ -144,5 +148,35 @@ describe("the watchdog", () => {
     expect(calls.resend.filter((c) => JSON.stringify(c.body).includes(`${job} recovered`))).toHaveLength(1);
     const [incident] = await sql()<{ recovered_at: Date | null }[]>`select recovered_at from alert_incidents where job = ${job}`;
     expect(incident!.recovered_at).not.toBeNull();
+  });
+
+  it("is itself watched by keep-alive, which sweeps the day when the watchdog stopped and says so in its digest", async () => {
+    const calls = vendors();
+    const job = uniqueName("hourly");
+    s = await stack([defineJob({ name: job, description: "a sweep", handler: async () => ({}) })], [{ job, cron: "0 * * * *", retries: 0 }]);
+    await s.client.schedules.delete("test-watchdog");
+    await s.clock.advanceTo(START + 61 * MIN);
+    await s.client.schedules.delete(`test-${job}`);
+    await s.clock.advanceTo(START + 4 * 60 * MIN + 30 * MIN);
+    expect(await sql()`select 1 from job_runs where job = 'watchdog' and started_at is not null and slot_at > ${new Date(START)}`).toHaveLength(0);
+
+    const out = await runJob({ job: "keep-alive", payload: {}, trigger: "vercel" }, s.deps);
+    expect(out).toMatchObject({ status: "succeeded" });
+    await s.clock.settle();
+    // 11:00, 12:00 and 13:00 were missed: 13:00 is within the hourly job's window (one period) and runs; the others are older.
+    const decided = await sql()<{ slot_at: Date; decision: string }[]>`select slot_at, decision from schedule_slots where job = ${job} order by slot_at`;
+    expect(decided.map((d) => [d.slot_at.toISOString(), d.decision])).toEqual([
+      [iso(START + 120 * MIN), "missed"],
+      [iso(START + 180 * MIN), "missed"],
+      [iso(START + 240 * MIN), "catch-up"],
+    ]);
+    expect((await runs(job)).map((r) => [r.slot_at!.toISOString(), r.trigger])).toEqual([
+      [iso(START + 60 * MIN), "qstash"],
+      [iso(START + 240 * MIN), "catch-up"],
+    ]);
+    const digest = calls.resend.map((c) => (c.body as { text: string }).text).find((t) => t.includes("keep-alive") || t.includes("watchdog:"));
+    expect(digest).toContain("watchdog: slots no delivery reached in the last 24 h");
+    expect(digest).toContain("the watchdog itself");
+    expect(digest).toContain(`${job}: slots no delivery reached in the last 24 h: 1 caught up, 2 missed`);
   });
 });
