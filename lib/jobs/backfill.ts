@@ -49,16 +49,17 @@ export async function planBackfill(
   deps: { db: Db; registry: Registry },
   job: string,
   range: { from: string; to: string },
-  opts: { now: Date; max?: number },
+  /** `maxHint`: how the caller raises the limit (the CLI's --max), said when it is reached. */
+  opts: { now: Date; max?: number; maxHint?: string },
 ): Promise<BackfillPlan> {
   if (!deps.registry.get(job)) throw new BackfillRefusal(`unknown job "${job}". Scheduled jobs: ${deps.registry.schedules.map((s) => s.job).sort().join(", ")}.`);
   const schedule = deps.registry.scheduleOf(job);
   if (!schedule) throw new BackfillRefusal(`${job} has no schedule, so it has no slots to backfill: publish its runs with their payloads instead.`);
-  const from = parseInstant(range.from, schedule.timezone, "--from");
-  const to = parseInstant(range.to, schedule.timezone, "--to");
-  if (from.getTime() >= to.getTime()) throw new BackfillRefusal(`--from (${from.toISOString()}) must be before --to (${to.toISOString()}): the range is [from, to).`);
+  const from = parseInstant(range.from, schedule.timezone, "from");
+  const to = parseInstant(range.to, schedule.timezone, "to");
+  if (from.getTime() >= to.getTime()) throw new BackfillRefusal(`from (${from.toISOString()}) must be before to (${to.toISOString()}): the range is [from, to).`);
   if (to.getTime() > opts.now.getTime()) {
-    throw new BackfillRefusal(`--to (${to.toISOString()}) is in the future (now ${opts.now.toISOString()}): a backfill runs past slots only, the schedule runs the coming ones.`);
+    throw new BackfillRefusal(`to (${to.toISOString()}) is in the future (now ${opts.now.toISOString()}): a backfill runs past slots only, the schedule runs the coming ones.`);
   }
   const max = opts.max ?? MAX_BACKFILL_SLOTS;
   let slots: Date[];
@@ -66,7 +67,7 @@ export async function planBackfill(
     slots = slotsBetween(schedule, from, to, max);
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    throw new BackfillRefusal(`more than ${max} slots of "${schedule.expression}" (${schedule.timezone}) between ${from.toISOString()} and ${to.toISOString()}: backfill a shorter range, or raise the limit with --max (each slot is one QStash message).`);
+    throw new BackfillRefusal(`more than ${max} slots of "${schedule.expression}" (${schedule.timezone}) between ${from.toISOString()} and ${to.toISOString()}: backfill a shorter range${opts.maxHint ? `, or ${opts.maxHint}` : ""} (each slot is one QStash message).`);
   }
   const done = new Set(slots.length ? await deps.db.rpc<number[]>("job_slots_done", { p_job: job, p_slots: slots }) : []);
   const marked = slots.map((at) => ({ at, done: done.has(at.getTime()) }));

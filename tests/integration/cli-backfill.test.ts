@@ -101,9 +101,9 @@ describe("pnpm job:backfill (spawned)", { timeout: 120_000 }, () => {
     expect(ask.stderr).toContain("error: refusing to publish 1 run(s) without confirmation: there is no terminal to ask. Pass --yes");
     const cases: [string[], RegExp][] = [
       [["no-such-job", "--from", from, "--to", to], /^error: unknown job "no-such-job"\. Scheduled jobs: .*cleanup-blocked-dates/],
-      [[JOB, "--from", to, "--to", from], /^error: --from \(.*\) must be before --to/],
-      [[JOB, "--from", "last tuesday", "--to", to], /^error: --from "last tuesday" is not a date or an ISO instant/],
-      [[JOB, "--from", from, "--to", iso(midnight(-2))], /^error: --to \(.*\) is in the future/],
+      [[JOB, "--from", to, "--to", from], /^error: from \(.*\) must be before to/],
+      [[JOB, "--from", "last tuesday", "--to", to], /^error: from "last tuesday" is not a date or an ISO instant/],
+      [[JOB, "--from", from, "--to", iso(midnight(-2))], /^error: to \(.*\) is in the future/],
       [[JOB, "--from", iso(midnight(30)), "--to", to, "--max", "10"], /^error: more than 10 slots of "0 0 \* \* \*" \(UTC\).*raise the limit with --max/],
     ];
     for (const [args, error] of cases) {

@@ -100,4 +100,33 @@ describe("ops console data", () => {
     expect(r.ok).toBe(false);
     expect(decodeURIComponent(r.location)).toMatch(/pause failed: QStash at http:\/\/127\.0\.0\.1:1 is not reachable/);
   });
+
+  it("Backfill publishes one slot run per slot of the range that has not run, and says how many already ran", async () => {
+    // The flaky job's schedule is 09:00 in Berlin: 08:00Z in winter. One slot of three already succeeded.
+    await sql()`insert into job_runs (job, trigger, status, slot_at, started_at, finished_at) values (${flaky}, 'qstash', 'succeeded', '2026-11-02T08:00:00Z', now(), now())`;
+    const before = new Set(Object.keys(qstash.state.messages));
+    const r = await performAction("backfill", form({ job: flaky, from: "2026-11-01", to: "2026-11-04" }), deps, client);
+    expect(r).toMatchObject({ ok: true, location: `/ops/jobs/${flaky}?trigger=backfill&notice=${encodeURIComponent("backfill of 3 slot(s): published 2 run(s), one at a time; 1 already ran")}` });
+    const added = Object.values(qstash.state.messages).filter((m) => !before.has(m.messageId));
+    expect(added.map((m) => m.url).sort()).toEqual(["2026-11-01", "2026-11-03"].map((d) => `${deps.env.appUrl}/api/jobs/${flaky}?slot=${d}T08%3A00%3A00.000Z&trigger=backfill`));
+    for (const m of added) expect(m.flow).toMatchObject({ key: `backfill-${flaky}`, parallelism: 1 });
+    // The same backfill again within QStash's window adds no message (the same deduplication ids).
+    await performAction("backfill", form({ job: flaky, from: "2026-11-01", to: "2026-11-04" }), deps, client);
+    expect(Object.values(qstash.state.messages).filter((m) => !before.has(m.messageId))).toHaveLength(2);
+  });
+
+  it("Backfill refuses a range it cannot run, on the job's page with the range kept, publishing nothing", async () => {
+    const before = Object.keys(qstash.state.messages).length;
+    const refused = (fields: Record<string, string>) => performAction("backfill", form(fields), deps, client);
+    expect(await refused({ job: flaky, from: "2026-11-04", to: "2026-11-01" })).toMatchObject({
+      ok: false,
+      location: expect.stringMatching(new RegExp(`^/ops/jobs/${flaky}\\?backfill_from=2026-11-04&backfill_to=2026-11-01#backfill&error=backfill%20refused%3A%20from%20`)),
+    });
+    expect((await refused({ job: flaky, from: "2026-11-01", to: "2099-01-01" })).notice).toMatch(/^backfill refused: to \(2098-12-31T23:00:00\.000Z\) is in the future/);
+    expect((await refused({ job: flaky, from: "", to: "2026-11-01" })).notice).toMatch(/^backfill refused: from "" is not a date or an ISO instant/);
+    expect((await refused({ job: steady, from: "2020-01-01", to: "2026-01-01" })).notice).toMatch(/^backfill refused: more than 1000 slots of "\*\/5 \* \* \* \*" \(UTC\).*shorter range \(each slot is one QStash message\)\.$/);
+    expect((await refused({ job: event, from: "2026-11-01", to: "2026-11-02" })).notice).toBe(`backfill refused: ${event} has no schedule, so it has no slots to backfill: publish its runs with their payloads instead.`);
+    expect(await refused({ job: "no-such-job", from: "2026-11-01", to: "2026-11-02" })).toMatchObject({ ok: false, location: expect.stringMatching(/^\/ops\?error=backfill%20refused/) });
+    expect(Object.keys(qstash.state.messages)).toHaveLength(before);
+  });
 });

@@ -29,7 +29,7 @@ export async function backfillCommand(ctx: CliContext, job: string, opts: Backfi
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new UsageError(`--max must be a whole number of slots, at least 1, got "${opts.max}"`);
   let plan: BackfillPlan;
   try {
-    plan = await planBackfill(ctx.deps(), job, { from: opts.from, to: opts.to }, { now: ctx.now(), max });
+    plan = await planBackfill(ctx.deps(), job, { from: opts.from, to: opts.to }, { now: ctx.now(), max, maxHint: "raise the limit with --max" });
   } catch (err) {
     if (err instanceof BackfillRefusal) throw new UsageError(err.message);
     throw err;
