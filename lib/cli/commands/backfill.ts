@@ -63,8 +63,9 @@ export async function backfillCommand(ctx: CliContext, job: string, opts: Backfi
     bar.stop();
     if (opts.json) json({ status: "published", published: r.messageIds.length, deduplicated: r.deduplicated, messageIds: r.messageIds });
     else {
-      const repeats = r.deduplicated ? ` (${r.deduplicated} already held by QStash from an earlier backfill)` : "";
-      io.out(`Published ${r.messageIds.length} run(s) of ${job}${repeats}, one at a time (flow control ${backfillFlowControl(job).key}).`);
+      // A slot QStash already holds (the same backfill, not yet run) is not a new message.
+      const waiting = r.deduplicated ? `; ${r.deduplicated} already waiting in QStash from an earlier backfill` : "";
+      io.out(`Published ${r.messageIds.length - r.deduplicated} run(s) of ${job}${waiting}; they run one at a time (flow control ${backfillFlowControl(job).key}).`);
       io.out(`Follow them on /ops/jobs/${job}?trigger=backfill; running this again publishes only the slots still without a succeeded run.`);
     }
     return EXIT.ok;
