@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
 import { defineJob } from "../../lib/jobs/define";
 import type { RunDeps } from "../../lib/jobs/run";
+import { renderToStaticMarkup } from "react-dom/server";
+import { BackfillSection } from "../../app/ops/jobs/[job]/backfill";
 import { performAction } from "../../lib/ops/actions";
 import { jobRuns, jobsTable } from "../../lib/ops/jobs";
 import { createRequestOf, desiredSchedules } from "../../lib/qstash/desired";
@@ -128,5 +130,17 @@ describe("ops console data", () => {
     expect((await refused({ job: event, from: "2026-11-01", to: "2026-11-02" })).notice).toBe(`backfill refused: ${event} has no schedule, so it has no slots to backfill: publish its runs with their payloads instead.`);
     expect(await refused({ job: "no-such-job", from: "2026-11-01", to: "2026-11-02" })).toMatchObject({ ok: false, location: expect.stringMatching(/^\/ops\?error=backfill%20refused/) });
     expect(Object.keys(qstash.state.messages)).toHaveLength(before);
+  });
+
+  it("the job page's Backfill shows the plan of a range and a button that publishes the slots still to run", async () => {
+    const html = renderToStaticMarkup(await BackfillSection({ deps, job: flaky, zone: "Europe/Berlin", csrf: "tok", from: "2026-11-01T00:00", to: "2026-11-04T00:00" }));
+    expect(html).toContain("3 slot(s) from 2026-10-31 23:00:00Z to 2026-11-03 23:00:00Z: 1 already ran, 2 to run, one at a time.");
+    expect(html).toContain("<li>2026-11-02 08:00:00Z: already ran</li>");
+    // (Runs after the Backfill test above, which recorded the 2026-11-02 slot as succeeded.)
+    expect(html).toContain('<form class="inline" action="/ops/actions/backfill" method="post"><input type="hidden" name="csrf" value="tok"/>');
+    expect(html).toContain('<input type="hidden" name="from" value="2026-11-01T00:00"/><input type="hidden" name="to" value="2026-11-04T00:00"/><button type="submit">Publish 2 run(s)</button>');
+    const refused = renderToStaticMarkup(await BackfillSection({ deps, job: flaky, zone: "Europe/Berlin", csrf: "tok", from: "2026-11-04", to: "2026-11-01" }));
+    expect(refused).toContain('<p class="flash bad" role="alert">from (2026-11-03T23:00:00.000Z) must be before to');
+    expect(refused).not.toContain("/ops/actions/backfill");
   });
 });
