@@ -71,7 +71,7 @@ language sql stable as $$
      and not exists (select 1 from public.job_runs r where r.job = schedule_slots.job and r.slot_at = schedule_slots.slot_at)
 $$;
 
--- What the watchdog decided in [p_from, p_to), per job and decision: keep-alive's digest says so
+-- What the sweeps decided in (p_from, p_to], per job and decision: keep-alive's digest says so
 -- instead of listing those slots again.
 create or replace function public.schedule_slots_summary(p_from timestamptz, p_to timestamptz)
 returns jsonb
@@ -79,7 +79,7 @@ language sql stable as $$
   select coalesce(jsonb_object_agg(job, counts), '{}'::jsonb) from (
     select job, jsonb_object_agg(decision, n) as counts from (
       select job, decision, count(*) as n from public.schedule_slots
-       where decided_at >= p_from and decided_at < p_to group by job, decision
+       where decided_at > p_from and decided_at <= p_to group by job, decision
     ) c group by job
   ) x
 $$;

@@ -1,6 +1,6 @@
 import { alertMissedSlots } from "@/lib/alerts/incidents";
 import { describeError } from "@/lib/errors";
-import { sweepSlots, type Decided, type SweepResult } from "@/lib/jobs/catch-up";
+import { decideSlots, publishCatchUps, type Decided, type SweepResult } from "@/lib/jobs/catch-up";
 import type { JobContext } from "@/lib/jobs/define";
 import type { Registry } from "@/lib/jobs/registry";
 import { operatorClient } from "@/lib/qstash/client";
@@ -23,14 +23,7 @@ export async function sweepSchedules(ctx: JobContext<unknown>, registry: Registr
     // the day would look missed; keep-alive's digest lists them instead, and the next sweep decides.
     .filter((v) => v.state === "ok" || v.state === "missing")
     .map((v) => ({ ...v.schedule, since: v.since, ...(v.state === "missing" && { note: MISSING, afterLastRun: true }) }));
-  const client = operatorClient(ctx.env);
-  const sweep = await sweepSlots(
-    { db: ctx.db, publish: (job, slot) => publishSlotRun({ env: ctx.env, registry, client }, job, slot, "catch-up") },
-    swept,
-    ctx.now,
-    lookbackMs === undefined ? {} : { lookbackMs },
-  );
-  problems.push(...sweep.errors);
+  const sweep = await decideSlots(ctx.db, swept, ctx.now, lookbackMs === undefined ? {} : { lookbackMs });
   const notes = new Map(swept.map((s) => [s.job, s.note]));
   const windows = new Map(swept.map((s) => [s.job, s.catchUp.windowMs]));
   const byJob = [...groupByJob(sweep.decided)].map(([job, decided]) => {
@@ -46,6 +39,9 @@ export async function sweepSchedules(ctx: JobContext<unknown>, registry: Registr
     unsent = true;
   }
   if (unsent) problems.push("a missed-slot alert did not reach every channel (see the log, alert.outcome)");
+  const client = operatorClient(ctx.env);
+  await publishCatchUps({ db: ctx.db, publish: (job, slot) => publishSlotRun({ env: ctx.env, registry, client }, job, slot, "catch-up") }, swept, ctx.now, sweep);
+  problems.push(...sweep.errors);
   const count = (k: Decided["decision"]) => sweep.decided.filter((d) => d.decision === k).length;
   return {
     sweep,
