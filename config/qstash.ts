@@ -18,19 +18,13 @@ export const systemSchedules: ScheduleEntry[] = [
   {
     // Every 10 minutes: a missed slot is found within 13 minutes (3 of grace), at 144 messages a day
     // (14% of the free plan's 1,000); every 5 would find it 5 minutes sooner at twice the messages.
+    // Its :20 tick also runs retention, so the layer holds one of the free plan's 10 schedules.
     job: "watchdog",
     cron: "*/10 * * * *",
     retries: 2,
     priority: "high",
     catchUp: false,
-    description: "Slots no delivery reached: caught up within their window, or reported missed",
-  },
-  {
-    job: "retention",
-    cron: "20 * * * *",
-    retries: 3,
-    priority: "medium",
-    description: "Layer upkeep: runs, settled effects, message records, dead letters, incidents past their retention",
+    description: "Slots no delivery reached: caught up within their window, or reported missed; hourly, retention",
   },
   {
     job: "heartbeat",

@@ -6,7 +6,7 @@ import type { Logger } from "../log";
 import { outcomeOf } from "../jobs/effects";
 import { createProviders, type Providers } from "../providers";
 import { alertChannels, deliveredAs, type AlertMessage } from "./channels";
-import { failureMessage, recoveryMessage } from "./messages";
+import { failureMessage, pausedMessage, recoveryMessage } from "./messages";
 
 export interface AlertDeps {
   env: Env;
@@ -59,20 +59,35 @@ export async function alertFailure(deps: AlertDeps, f: { job: string; reason: st
 export const MISSED_SLOTS_NOTED = 50;
 
 /**
- * The watchdog's missed slots, each noted once (`missed:<slot>`), grouped into the job's incident:
- * the first alerts, the rest wait for the cooldown. Not yet called by keep-alive, which sends its
- * daily digest instead (see docs/operations.md, Alerts).
+ * The slot sweeps' missed slots (jobs/system/maintenance/slots.ts), each noted once
+ * (`missed:<slot>`), grouped into the job's incident: the first alerts, the rest wait for the
+ * cooldown. `what` says what became of the slot (caught up, covered, missed).
  */
-export async function alertMissedSlots(deps: AlertDeps, missed: readonly { job: string; slots: readonly Date[] }[], now = new Date()): Promise<AlertOutcome[]> {
+export async function alertMissedSlots(
+  deps: AlertDeps,
+  missed: readonly { job: string; slots: readonly Date[]; what?: (slot: Date) => string }[],
+  now = new Date(),
+): Promise<AlertOutcome[]> {
   const out: AlertOutcome[] = [];
   for (const m of missed) {
     const slots = [...m.slots].sort((a, b) => a.getTime() - b.getTime()).slice(-MISSED_SLOTS_NOTED);
     for (const slot of slots) {
       const at = slot.toISOString();
-      out.push(await alertFailure(deps, { job: m.job, reason: `missed:${at}`, what: `missed its ${at} run (no delivery reached the app)` }, now));
+      out.push(await alertFailure(deps, { job: m.job, reason: `missed:${at}`, what: m.what?.(slot) ?? `missed its ${at} run (no delivery reached the app)` }, now));
     }
   }
   return out;
+}
+
+/**
+ * A schedule paused on failure: noted in the job's incident like any failure, and always sent,
+ * whatever the cooldown, because nothing more will come from the job until a person resumes it.
+ */
+export async function alertPaused(deps: AlertDeps, job: string, streak: string, what: string, now = new Date()): Promise<AlertOutcome> {
+  const reason = `paused:${streak}`;
+  await deps.db.rpc<Noted>("alert_note", { p_job: job, p_reason: reason, p_now: now, p_cooldown_ms: deps.env.alerts.cooldownMs });
+  const key = `alert:${job}:${reason}`;
+  return { decision: "alert", key, ...(await deliver(deps, job, key, pausedMessage({ job, what, console: consoleUrl(deps.env, job) }), now)) };
 }
 
 /** The job succeeded: if it had an open incident, one recovery notice (one caller wins the close). */

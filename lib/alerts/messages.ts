@@ -31,3 +31,7 @@ export function recoveryMessage(job: string, r: { opened_at: string; failures: n
     `Console: ${console}`,
   ]);
 }
+
+export function pausedMessage(n: FailureNote): AlertMessage {
+  return message(`${n.job} is paused after failing`, [`${n.job}: ${n.what}`, "Its next success after the resume sends one recovery notice.", `Console: ${n.console}`]);
+}

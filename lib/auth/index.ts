@@ -1,7 +1,8 @@
 import { bearerMatches } from "./bearer";
 import { verifySignature, type SigningKeys } from "./signature";
 
-export type Trigger = "qstash" | "vercel" | "manual" | "cli";
+/** Who asked for a run; `catch-up` and `backfill` are QStash deliveries for an explicit past slot. */
+export type Trigger = "qstash" | "vercel" | "manual" | "cli" | "catch-up" | "backfill";
 
 export type AuthResult =
   | { ok: true; trigger: "qstash"; jti: string; expiresAt: Date }

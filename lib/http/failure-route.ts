@@ -1,5 +1,6 @@
 import { verifySignature } from "../auth/signature";
 import { describeError } from "../errors";
+import { pauseOnFailure } from "../dead-letters/pause";
 import { FailureCallback, recordDeadLetter } from "../dead-letters/record";
 import type { RunDeps } from "../jobs/run";
 import { refuseMisconfigured } from "./misconfigured";
@@ -35,6 +36,8 @@ export function failureRoute(getDeps: () => Promise<RunDeps>) {
     try {
       const r = await recordDeadLetter(deps, parsed, { via: "callback", jti: check.jti, jtiExpiresAt: check.expiresAt });
       if (r.decision === "replay") return json(401, { error: "invalid signature: this signature was already used (replayed request)" });
+      // A scheduled message's first record only: a redelivered callback is not another failure.
+      if (r.new && r.job && parsed.scheduleId) await pauseOnFailure(deps, r.job).catch((err: unknown) => deps.log.error("schedule.pause_on_failure.failed", { job: r.job, error: describeError(err) }));
       // QStash redelivers a callback answered with an error: the redelivery sends what did not go out.
       if (r.alertPending) {
         const channels = Object.entries(r.alert?.channels ?? {}).map(([ch, outcome]) => `${ch}: ${outcome}`).join("; ") || "the alert could not be decided (see the log)";

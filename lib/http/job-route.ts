@@ -1,10 +1,11 @@
-import { authenticate } from "../auth";
+import { authenticate, type Trigger } from "../auth";
 import { describeError, toHttpFailure } from "../errors";
 import { runJob, type RunDeps, type RunOutcome } from "../jobs/run";
 import { parsePayload } from "./payload";
 import { keepSettling } from "./settle";
 import { refuseMisconfigured } from "./misconfigured";
 import { json, nonRetryable } from "./respond";
+import { checkSlot, signedUrl, slotQueryOf } from "./slot-params";
 
 export type Kind = "cron" | "jobs";
 type Params = { params: Promise<{ job: string }> };
@@ -24,8 +25,10 @@ export function jobRoute(kind: Kind, getDeps: () => Promise<RunDeps>) {
     }
     const raw = await req.text();
     // Authenticate before anything else: an anonymous caller learns nothing, not even which jobs exist.
-    // The signature is bound to the public URL QStash was given, not to whatever host we see.
-    const url = `${deps.env.appUrl}/api/${kind}/${name}`;
+    // The signature is bound to the public URL QStash was given, not to whatever host we see; a
+    // slot run's URL carries its slot and trigger, so they are signed too.
+    const slotQuery = slotQueryOf(req);
+    const url = signedUrl(`${deps.env.appUrl}/api/${kind}/${name}`, slotQuery);
     const auth = await authenticate(req, raw, url, { keys: deps.env.qstash, cronSecret: deps.env.cronSecret });
     if (!auth.ok) {
       deps.log.warn("auth.rejected", { path: `/api/${kind}/${name}`, reason: auth.reason });
@@ -34,6 +37,16 @@ export function jobRoute(kind: Kind, getDeps: () => Promise<RunDeps>) {
     const job = deps.registry.get(name);
     if (!job || (kind === "cron" && !deps.registry.scheduleOf(name))) {
       return json(404, { error: `unknown job "${name}" at /api/${kind}`, jobs: kind === "cron" ? deps.registry.schedules.map((s) => s.job) : [...deps.registry.jobs.keys()] });
+    }
+    let slot: { trigger: Trigger; slotAt: Date } | undefined;
+    if (slotQuery) {
+      // Only QStash delivers a slot run (publishSlotRun): a Bearer caller runs the current slot.
+      const check = auth.trigger === "qstash" ? checkSlot(deps.registry, name, slotQuery) : { ok: false as const, error: "slot and trigger are accepted only on QStash-signed deliveries: run past slots with pnpm job:backfill or the console's Backfill" };
+      if (!check.ok) {
+        deps.log.warn("job.slot.invalid", { job: name, error: check.error });
+        return nonRetryable({ error: check.error });
+      }
+      slot = check;
     }
     const attempt = retriedOf(req.headers.get("upstash-retried"));
     if (attempt === undefined) {
@@ -52,7 +65,8 @@ export function jobRoute(kind: Kind, getDeps: () => Promise<RunDeps>) {
         {
           job: name,
           payload: payload.value,
-          trigger: auth.trigger,
+          trigger: slot?.trigger ?? auth.trigger,
+          slotAt: slot?.slotAt,
           messageId: h.get("upstash-message-id") ?? undefined,
           scheduleId: h.get("upstash-schedule-id") ?? undefined,
           attempt,

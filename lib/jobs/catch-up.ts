@@ -10,6 +10,8 @@ export interface SweptSchedule extends Pick<Schedule, "job" | "expression" | "ti
   since?: Date;
   /** Why no tick reaches it, when known (its schedule is missing in QStash): said in the alert. */
   note?: string;
+  /** No creation time to go by (missing in QStash): only slots after the job's latest run are its misses. */
+  afterLastRun?: boolean;
 }
 
 export type Decision = "catch-up" | "covered" | "missed";
@@ -50,38 +52,47 @@ export function decide(s: Pick<SweptSchedule, "job" | "catchUp">, unseen: readon
 }
 
 /**
- * The slots no delivery reached, each decided once (schedule_slots' key), and one run published
- * per catch-up decision (keyed by its slot in the ledger, so a late tick or a person cannot make
- * it twice). A publish that fails leaves its decision unpublished: the next sweep publishes it
- * while it is still within its window.
+ * The slots no delivery reached, each decided once (schedule_slots' key: a concurrent sweep's
+ * decisions are not repeated here). Publish the catch-ups with `publishCatchUps` after alerting,
+ * so the alert comes before the run that recovers the incident.
  */
-export async function sweepSlots(
-  deps: { db: Db; publish: (job: string, slot: Date) => Promise<{ messageId: string }> },
-  schedules: readonly SweptSchedule[],
-  now: Date,
-  opts: Partial<typeof SWEEP> = {},
-): Promise<SweepResult> {
+export async function decideSlots(db: Db, schedules: readonly SweptSchedule[], now: Date, opts: Partial<typeof SWEEP> = {}): Promise<SweepResult> {
   const o = { ...SWEEP, ...opts };
   const to = new Date(now.getTime() - o.graceMs);
   const items = schedules.map((s) => {
     const start = new Date(now.getTime() - s.catchUp.windowMs - o.lookbackMs);
-    const slots = slotsBetween(s, s.since && s.since > start ? s.since : start, to);
-    return { job: s.job, slots: slots.map((d) => d.toISOString()) };
+    // A schedule fires after its creation, not at it: a slot at createdAt itself is not expected.
+    const after = s.since ? new Date(s.since.getTime() + 1) : start;
+    const slots = slotsBetween(s, after > start ? after : start, to);
+    return { job: s.job, slots: slots.map((d) => d.toISOString()), after_last_run: s.afterLastRun ?? false };
   });
   const result: SweepResult = { expected: items.reduce((n, i) => n + i.slots.length, 0), decided: [], published: 0, errors: [] };
   if (!result.expected) return result;
-  const unseen = await deps.db.rpc<Record<string, string[]>>("schedule_slots_unseen", { p_items: items.filter((i) => i.slots.length) });
+  const unseen = await db.rpc<Record<string, string[]>>("schedule_slots_unseen", { p_items: items.filter((i) => i.slots.length) });
   const proposed = schedules.flatMap((s) => decide(s, (unseen[s.job] ?? []).map((t) => new Date(t)), now));
-  if (proposed.length) {
-    const made = await deps.db.rpc<{ job: string; slot: string; decision: Decision }[]>("schedule_slots_decide", {
-      p_items: proposed.map((d) => ({ job: d.job, slot: d.slot.toISOString(), decision: d.decision })),
-      p_now: now,
-    });
-    result.decided = made.map((m) => ({ job: m.job, slot: new Date(m.slot), decision: m.decision }));
-  }
-  // This sweep's catch-ups, and earlier ones whose publish failed, while still within their window.
+  if (!proposed.length) return result;
+  const made = await db.rpc<{ job: string; slot: string; decision: Decision }[]>("schedule_slots_decide", {
+    p_items: proposed.map((d) => ({ job: d.job, slot: d.slot.toISOString(), decision: d.decision })),
+    p_now: now,
+  });
+  result.decided = made.map((m) => ({ job: m.job, slot: new Date(m.slot), decision: m.decision }));
+  return result;
+}
+
+/**
+ * One run published per catch-up decision still without its message: this sweep's, and earlier
+ * ones whose publish failed while they are within their window. Each run is keyed by its slot in
+ * the ledger, so a late tick or a person cannot make it twice.
+ */
+export async function publishCatchUps(
+  deps: { db: Db; publish: (job: string, slot: Date) => Promise<{ messageId: string }> },
+  schedules: readonly SweptSchedule[],
+  now: Date,
+  result: SweepResult,
+): Promise<void> {
   const windows = new Map(schedules.map((s) => [s.job, s.catchUp.windowMs]));
-  const earlier = await deps.db.rpc<{ job: string; slot: string }[]>("schedule_slots_unpublished", { p_since: new Date(now.getTime() - Math.max(0, ...windows.values())) });
+  if (!windows.size) return;
+  const earlier = await deps.db.rpc<{ job: string; slot: string }[]>("schedule_slots_unpublished", { p_since: new Date(now.getTime() - Math.max(...windows.values())) });
   const due = earlier.map((e) => ({ job: e.job, slot: new Date(e.slot) })).filter((e) => windows.has(e.job) && e.slot.getTime() >= now.getTime() - windows.get(e.job)!);
   for (const { job, slot } of due) {
     try {
@@ -92,5 +103,4 @@ export async function sweepSlots(
       result.errors.push(`catch-up of ${job} ${slot.toISOString()} not published (the next sweep tries again): ${describeError(err).message}`);
     }
   }
-  return result;
 }

@@ -134,8 +134,9 @@ async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | n
   // Every ending passes here once; off unless POSTHOG_KEY is set, and it never throws.
   const e = { job: r.job.name, runId: r.runId, trigger: r.req.trigger, status, stats, durationMs: closed?.duration_ms, error: error as RunCompleted["error"] };
   await jobCompleted(r.deps.env, e, r.log);
-  // A success closes the job's open alert incident, if any, with one recovery notice (never throws).
-  if (status === "succeeded") await safely(r.log, "recovery", r.job.name, () => alertRecovery(r.deps, r.job.name));
+  // A success closes the job's open alert incident, if any, with one recovery notice (never throws);
+  // not a catch-up or backfill run, which says nothing of whether the schedule fires again.
+  if (status === "succeeded" && r.req.trigger !== "catch-up" && r.req.trigger !== "backfill") await safely(r.log, "recovery", r.job.name, () => alertRecovery(r.deps, r.job.name));
 }
 
 /** Best effort: a publish that fails is not retried here, the job's next tick retries the effects anyway. */

@@ -41,6 +41,8 @@ export interface RunRequest {
   attempt?: number;
   jti?: string;
   jtiExpiresAt?: Date;
+  /** An explicit slot (a catch-up or backfill run): recorded as the run's slot instead of today's tick. */
+  slotAt?: Date;
   /**
    * Given (the HTTP routes): a run that passes its timeout is answered at once, as failed with a
    * TimeoutError, and its settlement is handed over here (keep it alive: `after()` on Vercel); the

@@ -23,6 +23,8 @@ const DB_CALL_MS = DEFAULT_DB_TIMEOUTS.callMs;
  * schedule id is a one-time or event message that carries its own work: never skipped.
  */
 export function isTick(req: Pick<RunRequest, "trigger" | "scheduleId">): boolean {
+  // A catch-up or backfill run carries its own slot: a message, never skipped for overlap.
+  if (req.trigger === "catch-up" || req.trigger === "backfill") return false;
   return req.trigger !== "qstash" || req.scheduleId !== undefined;
 }
 
@@ -54,7 +56,7 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
     p_jti_expires_at: req.jtiExpiresAt ?? null,
     p_overlap: overlap,
     p_lease_ms: times.leaseMs,
-    p_slot_at: (scheduled && schedule && slotOf(schedule, now)) || null,
+    p_slot_at: req.slotAt ?? ((scheduled && schedule && slotOf(schedule, now)) || null),
     p_kind: tick ? "tick" : "message",
     p_timeout_ms: timeoutMs,
     p_concurrency: concurrency?.limit ?? null,

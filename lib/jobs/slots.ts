@@ -5,8 +5,9 @@ type CronSpec = Pick<Schedule, "expression" | "timezone">;
 /**
  * The cron's ticks in [from, to), in the schedule's zone, with the same cron as `slotOf`, so
  * every slot listed here is exactly the `slot_at` a run arriving for it records.
- * Daylight-saving days follow croner: a tick in the skipped hour fires at the first instant after
- * it; a tick in the repeated hour fires once, at its first occurrence.
+ * Daylight-saving days follow croner: a single time in the skipped hour fires at the first instant
+ * after it, one in the repeated hour once, at its first occurrence; a cron with another tick
+ * shortly before departs from that (decision 005 says how), and the UTC crons do the same.
  */
 export function slotsBetween(schedule: CronSpec, from: Date, to: Date, limit = 100_000): Date[] {
   const cron = scheduleCron(schedule);

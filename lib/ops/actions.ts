@@ -1,12 +1,14 @@
 import type { Client } from "@upstash/qstash";
 import { describeError } from "../errors";
 import { keepSettling } from "../http/settle";
+import { BackfillRefusal, planBackfill } from "../jobs/backfill";
 import { runJob, type RunDeps } from "../jobs/run";
 import { describeQStashError } from "../qstash/client";
-import { scheduleIdOf } from "../qstash/expected";
+import { setJobPaused } from "../qstash/pause";
+import { publishSlotRuns } from "../qstash/slot-runs";
 import { deleteDeadLetter, ourDeadLetter, ourDeadLetters, replayDeadLetter } from "./dead-letters";
 
-export const ACTIONS = ["run", "pause", "resume", "replay", "delete", "replay-job", "delete-job"] as const;
+export const ACTIONS = ["run", "pause", "resume", "backfill", "replay", "delete", "replay-job", "delete-job"] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface ActionResult {
@@ -46,10 +48,28 @@ export async function performAction(action: Action, form: FormData, deps: RunDep
       case "pause":
       case "resume": {
         if (!registry.scheduleOf(job)) return at("/ops", false, `${job} has no schedule`);
-        const schedule = scheduleIdOf(env.schedulePrefix, job);
-        await (action === "pause" ? client.schedules.pause({ schedule }) : client.schedules.resume({ schedule }));
-        act.info("ops.schedule", { job, schedule, action });
-        return at(jobPage, true, `schedule ${schedule} ${action === "pause" ? "paused" : "resumed"}`);
+        // Every schedule of the job: a zoned entry is several.
+        const ids = await setJobPaused(client, env, job, action === "pause");
+        act.info("ops.schedule", { job, schedules: ids, action });
+        if (!ids.length) return at(jobPage, false, `no schedule of ${job} in QStash (pnpm qstash:schedule creates it)`);
+        return at(jobPage, true, `schedule ${ids.join(", ")} ${action === "pause" ? "paused" : "resumed"}`);
+      }
+      case "backfill": {
+        // The plan the page showed, computed again: runs that finished since are not published.
+        const from = field(form, "from");
+        const to = field(form, "to");
+        const back = `${jobPage}?backfill_from=${encodeURIComponent(from)}&backfill_to=${encodeURIComponent(to)}#backfill`;
+        let plan;
+        try {
+          plan = await planBackfill(deps, job, { from, to }, { now: new Date() });
+        } catch (err) {
+          if (err instanceof BackfillRefusal) return at(JOB.test(job) && registry.get(job) ? back : "/ops", false, `backfill refused: ${err.message}`);
+          throw err;
+        }
+        const ran = plan.slots.length - plan.toRun.length;
+        const r = plan.toRun.length ? await publishSlotRuns({ env, registry, client }, job, plan.toRun, "backfill") : { messageIds: [], deduplicated: 0 };
+        act.info("ops.backfill", { job, from: plan.from.toISOString(), to: plan.to.toISOString(), slots: plan.slots.length, alreadyRan: ran, published: r.messageIds.length, deduplicated: r.deduplicated });
+        return at(`${jobPage}?trigger=backfill`, true, `backfill of ${plan.slots.length} slot(s): published ${r.messageIds.length} run(s), one at a time; ${ran} already ran`);
       }
       case "replay":
       case "delete": {
@@ -88,6 +108,6 @@ export async function performAction(action: Action, form: FormData, deps: RunDep
     }
   } catch (err) {
     act.error("ops.action.failed", { job, error: describeError(err) });
-    return at(action === "run" || action === "pause" || action === "resume" ? jobPage : "/ops/dead-letters", false, `${action} failed: ${describeQStashError(err, env.qstash.url)}`);
+    return at(action === "run" || action === "pause" || action === "resume" || action === "backfill" ? jobPage : "/ops/dead-letters", false, `${action} failed: ${describeQStashError(err, env.qstash.url)}`);
   }
 }

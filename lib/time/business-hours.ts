@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from "luxon";
+import { offsetAt, offsetChanges } from "./offset-changes";
 
 /** A weekly window in one zone: `start`/`end` as `HH:MM`, `days` ISO weekdays (1 = Monday ... 7 = Sunday). */
 export interface BusinessHours {
@@ -40,53 +41,70 @@ export function businessHoursProblem(h: BusinessHours): BusinessHoursError | und
 }
 
 /**
- * The first instant at or after `at` inside `[start, end)` on one of `days`, in `zone`: `end`
- * itself is closed, and an instant outside the window moves to the next allowed day's start.
- * Wall times are the zone's, as luxon knows them; a start that falls in a DST gap opens at the
- * first instant after the gap.
+ * The first instant at or after `at` inside the window: the first instant whose wall clock in
+ * `zone` (as luxon knows it, whatever the server's zone) shows one of `days` and a time in
+ * `[start, end)`. `end` itself is closed; an instant outside the window moves to the next allowed
+ * day's start. On the days clocks change, the wall clock decides:
+ * - a window partly inside a spring-forward gap opens at the first instant after the gap
+ *   (New York 02:30-17:00 opens at 03:00 EDT); a window wholly inside the gap does not exist that
+ *   day, so the answer is the next allowed day's window (New York 02:00-02:30 on the spring-forward
+ *   Sunday: Monday 02:00);
+ * - a window in a repeated hour opens at its first pass and is open again during the second (the
+ *   clock shows those times twice); a repeated midnight (Havana) does not move the day's window.
  */
 export function nextBusinessInstant(at: Date, hours: BusinessHours): Date {
   const problem = businessHoursProblem(hours);
   if (problem) throw problem;
-  const [start, end] = [wall(hours.start), wall(hours.end)];
-  const local = DateTime.fromJSDate(at, { zone: hours.zone });
-  // Eight days: with a single allowed weekday, today's window may be over and the next is a week on.
-  for (let d = 0; d <= 7; d++) {
-    const day = local.startOf("day").plus({ days: d });
-    if (!hours.days.includes(day.weekday)) continue;
-    const open = firstAtOrAfter(day, start);
-    const close = firstAtOrAfter(day, end);
-    if (at.getTime() < open.toMillis()) return open.toJSDate();
-    if (at.getTime() < close.toMillis()) return at;
+  const window = { start: minutes(hours.start), end: minutes(hours.end), days: hours.days, zone: hours.zone };
+  if (isInside(at.getTime(), window)) return at;
+  // A week and a day holds the next window; with one allowed weekday, a gap that swallows that
+  // window puts the next one two weeks on. Searching the short range first keeps most calls cheap.
+  for (const days of [8, 22]) {
+    const open = firstOpening(at.getTime(), days, window);
+    if (open !== undefined) return new Date(open);
   }
-  // Unreachable: some allowed weekday falls within any eight consecutive days.
-  throw new Error("no business day found within a week");
+  throw new Error(`no business hours within 22 days of ${at.toISOString()} in ${hours.zone}`);
 }
 
-function wall(hhmm: string): { hour: number; minute: number } {
-  const [hour, minute] = hhmm.split(":").map(Number) as [number, number];
-  return { hour, minute };
+interface Window {
+  start: number;
+  end: number;
+  days: number[];
+  zone: string;
 }
 
 /**
- * The instant the wall clock of `day`'s zone first shows `t` or later on that date. Luxon puts a
- * wall time that does not exist (a spring-forward gap) the gap's length later; the gap itself ends
- * earlier, at the first minute whose wall time is past `t`, so step back to it.
+ * The first instant in (from, from + days] at which the window is open, if any. Being inside
+ * depends on the wall clock only, so the window can open only where the clock shows `start` on
+ * an allowed date, or where it jumps (an offset change): those are the candidates.
  */
-function firstAtOrAfter(day: DateTime, t: { hour: number; minute: number }): DateTime {
-  const dt = day.set({ hour: t.hour, minute: t.minute, second: 0, millisecond: 0 });
-  if (dt.hour === t.hour && dt.minute === t.minute && dt.hasSame(day, "day")) return dt;
-  let first = dt;
-  for (let i = 0; i < 24 * 60; i++) {
-    const before = first.minus({ minutes: 1 });
-    if (!after(before, day, t)) return first;
-    first = before;
+function firstOpening(from: number, days: number, w: Window): number | undefined {
+  const to = from + days * DAY;
+  const changes = offsetChanges(w.zone, new Date(from - DAY), new Date(to + DAY));
+  const offsets = new Set([offsetAt(from, w.zone), ...changes.flatMap((c) => [c.before, c.after])]);
+  const candidates = changes.map((c) => c.at.getTime());
+  const today = DateTime.fromMillis(from, { zone: w.zone });
+  // From the day before (a clock going back across midnight shows yesterday's date again) to the
+  // day after (the wall clock at `to` may already show it).
+  for (let d = -1; d <= days + 1; d++) {
+    const date = Date.UTC(today.year, today.month - 1, today.day + d);
+    if (!w.days.includes(new Date(date).getUTCDay() || 7)) continue;
+    const wall = date + w.start * 60_000;
+    // The start on this date under each offset the zone takes nearby, where that offset holds.
+    for (const o of offsets) if (offsetAt(wall - o * 60_000, w.zone) === o) candidates.push(wall - o * 60_000);
   }
-  return dt;
+  return candidates.filter((t) => t > from && t <= to && isInside(t, w)).sort((a, b) => a - b)[0];
 }
 
-/** Whether `dt` shows, on `day`'s date or later, a wall time at or past `t`. */
-function after(dt: DateTime, day: DateTime, t: { hour: number; minute: number }): boolean {
-  if (!dt.hasSame(day, "day")) return dt > day;
-  return dt.hour * 60 + dt.minute >= t.hour * 60 + t.minute;
+const DAY = 86_400_000;
+
+function minutes(hhmm: string): number {
+  const [hour, minute] = hhmm.split(":").map(Number) as [number, number];
+  return hour * 60 + minute;
+}
+
+function isInside(ms: number, w: Window): boolean {
+  const dt = DateTime.fromMillis(ms, { zone: w.zone });
+  const m = dt.hour * 60 + dt.minute;
+  return w.days.includes(dt.weekday) && m >= w.start && m < w.end;
 }

@@ -60,8 +60,9 @@ function bridge(expression: string, zone: string, change: OffsetChange, end: num
   const months: number[] = [];
   for (let m = new Date(pinsEnd); m.getTime() < end; m = new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth() + 1, 1))) months.push(m.getUTCMonth() + 1);
   const pinned = new Set([new Date(from).getUTCMonth() + 1, month.getUTCMonth() + 1]);
-  // Pinned dates repeat every year: whole months must not reach back to them.
-  if (months.length > 10 || months.some((m) => pinned.has(m))) throw new ZonedCronError(`${zone}: offsets change too far apart to bridge with whole months`);
+  // Pinned dates repeat every year: whole months must not reach back to them. Eleven whole months
+  // after a single pinned one are fine (Casablanca: March 2026 to February 2027).
+  if (months.some((m) => pinned.has(m))) throw new ZonedCronError(`${zone}: offsets change too far apart to bridge with whole months`);
   return [...(months.length ? plain(expression, change.after, months) : []), ...pins(zonedInstants(expression, zone, from, pinsEnd))];
 }
 

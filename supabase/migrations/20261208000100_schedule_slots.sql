@@ -17,14 +17,18 @@ create table if not exists public.schedule_slots (
 create index if not exists schedule_slots_decided_idx on public.schedule_slots (decided_at);
 alter table public.schedule_slots enable row level security;
 
--- The slots of p_items ([{job, slots: [iso...]}]) that no run records (any status: a failed run was
--- delivered, its retries and dead letter are QStash's) and that no decision covers yet.
+-- The slots of p_items ([{job, slots: [iso...], after_last_run?}]) that no run records (any status:
+-- a failed run was delivered, its retries and dead letter are QStash's) and that no decision covers
+-- yet. `after_last_run`: only those after the job's latest run (a schedule missing in QStash has no
+-- creation time: it fired until its last run, so earlier slots are not its misses).
 create or replace function public.schedule_slots_unseen(p_items jsonb)
 returns jsonb
 language sql stable as $$
   with wanted as (
     select i->>'job' as job, s::timestamptz as slot_at
       from jsonb_array_elements(p_items) i, jsonb_array_elements_text(i->'slots') s
+     where not coalesce((i->>'after_last_run')::boolean, false)
+        or s::timestamptz > coalesce((select max(r.slot_at) from public.job_runs r where r.job = i->>'job'), '-infinity')
   )
   select coalesce(jsonb_object_agg(job, slots), '{}'::jsonb) from (
     select w.job, jsonb_agg(w.slot_at order by w.slot_at) as slots
@@ -67,7 +71,7 @@ language sql stable as $$
      and not exists (select 1 from public.job_runs r where r.job = schedule_slots.job and r.slot_at = schedule_slots.slot_at)
 $$;
 
--- What the watchdog decided in [p_from, p_to), per job and decision: keep-alive's digest says so
+-- What the sweeps decided in (p_from, p_to], per job and decision: keep-alive's digest says so
 -- instead of listing those slots again.
 create or replace function public.schedule_slots_summary(p_from timestamptz, p_to timestamptz)
 returns jsonb
@@ -75,7 +79,7 @@ language sql stable as $$
   select coalesce(jsonb_object_agg(job, counts), '{}'::jsonb) from (
     select job, jsonb_object_agg(decision, n) as counts from (
       select job, decision, count(*) as n from public.schedule_slots
-       where decided_at >= p_from and decided_at < p_to group by job, decision
+       where decided_at > p_from and decided_at <= p_to group by job, decision
     ) c group by job
   ) x
 $$;

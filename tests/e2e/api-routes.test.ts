@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
+import { signJwt } from "../../dev/qstash/sign";
+import { claimsFor } from "../support/app";
 import { testDatabaseUrl } from "../support/db";
 import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextApp } from "./support";
 
@@ -133,6 +135,18 @@ describe("every route through next dev", { timeout: 90_000 }, () => {
       const head = await call(route, "HEAD", route.replace("[job]", "heartbeat"));
       expect(head.status).toBe(405);
     }
+  });
+
+  it("jobs: a slot run signed for its URL with the query runs with its slot; a Bearer caller cannot name a slot", async () => {
+    const slot = new Date(Math.floor(Date.now() / 900_000) * 900_000 - 900_000).toISOString(); // a past */15 tick
+    const path = `/api/jobs/cleanup-expired-reservations?slot=${encodeURIComponent(slot)}&trigger=backfill`;
+    const claims = claimsFor(`${app!.url}${path}`, "{}");
+    const signed = await call("/api/jobs/[job]", "POST", path, { headers: { "content-type": "application/json", "upstash-signature": signJwt(claims, qstash.currentSigningKey) }, body: "{}" });
+    expect(signed.status, signed.text).toBe(200);
+    expect(signed.json()).toMatchObject({ status: "succeeded" });
+    const bearerSlot = await call("/api/jobs/[job]", "GET", path, { headers: bearer });
+    expect(bearerSlot.status, bearerSlot.text).toBe(489);
+    expect(bearerSlot.json()).toEqual({ error: "slot and trigger are accepted only on QStash-signed deliveries: run past slots with pnpm job:backfill or the console's Backfill" });
   });
 
   it("the failure callback takes only signed requests", async () => {

@@ -34,12 +34,12 @@ describe("PRODUCTS and the plan's schedule limit (qstash:schedule spawned)", { t
     const out = JSON.parse(r.stdout) as { status: string; plan: { create: string[] } };
     expect(out.status).toBe("pending");
     expect(qstashJobsOf("marketplace")).toHaveLength(9);
-    expect([...out.plan.create].sort()).toEqual(idsOf(env.SCHEDULE_PREFIX, [...qstashJobsOf("marketplace"), "retention"]));
+    expect([...out.plan.create].sort()).toEqual(idsOf(env.SCHEDULE_PREFIX, [...qstashJobsOf("marketplace"), "watchdog"]));
   });
 
   it("with every product on the free plan refuses, naming the count, the limit and what to do; --check and --dry-run say the same", async () => {
     const env = base();
-    const total = catalog.reduce((n, p) => n + p.schedules.length, 0) + 1; // + retention
+    const total = catalog.reduce((n, p) => n + p.schedules.length, 0) + 1; // + watchdog
     for (const args of [[], ["--check"], ["--dry-run"]]) {
       const r = await schedule([...args, "--plan", "free"], env);
       expect(r.code, args.join(" ")).toBe(1);
@@ -66,7 +66,7 @@ describe("PRODUCTS and the plan's schedule limit (qstash:schedule spawned)", { t
     expect(plan.code, plan.stderr).toBe(0);
     const out = JSON.parse(plan.stdout) as { plan: { delete: string[]; unchanged: string[] } };
     expect([...out.plan.delete].sort()).toEqual(idsOf(env.SCHEDULE_PREFIX, catalog.filter((p) => p.name !== "forms").flatMap((p) => qstashJobsOf(p.name))));
-    expect([...out.plan.unchanged].sort()).toEqual(idsOf(env.SCHEDULE_PREFIX, ["check-forms", "retention"]));
+    expect([...out.plan.unchanged].sort()).toEqual(idsOf(env.SCHEDULE_PREFIX, ["check-forms", "watchdog"]));
   });
 
   it("refuses an unknown product with the list of those that exist", async () => {

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
 import { defineJob } from "../../lib/jobs/define";
 import type { RunDeps } from "../../lib/jobs/run";
+import { renderToStaticMarkup } from "react-dom/server";
+import { BackfillSection } from "../../app/ops/jobs/[job]/backfill";
 import { performAction } from "../../lib/ops/actions";
 import { jobRuns, jobsTable } from "../../lib/ops/jobs";
 import { createRequestOf, desiredSchedules } from "../../lib/qstash/desired";
@@ -99,5 +101,46 @@ describe("ops console data", () => {
     const r = await performAction("pause", form({ job: steady }), down, new Client({ baseUrl: "http://127.0.0.1:1", token: "t", retry: false }));
     expect(r.ok).toBe(false);
     expect(decodeURIComponent(r.location)).toMatch(/pause failed: QStash at http:\/\/127\.0\.0\.1:1 is not reachable/);
+  });
+
+  it("Backfill publishes one slot run per slot of the range that has not run, and says how many already ran", async () => {
+    // The flaky job's schedule is 09:00 in Berlin: 08:00Z in winter. One slot of three already succeeded.
+    await sql()`insert into job_runs (job, trigger, status, slot_at, started_at, finished_at) values (${flaky}, 'qstash', 'succeeded', '2026-11-02T08:00:00Z', now(), now())`;
+    const before = new Set(Object.keys(qstash.state.messages));
+    const r = await performAction("backfill", form({ job: flaky, from: "2026-11-01", to: "2026-11-04" }), deps, client);
+    expect(r).toMatchObject({ ok: true, location: `/ops/jobs/${flaky}?trigger=backfill&notice=${encodeURIComponent("backfill of 3 slot(s): published 2 run(s), one at a time; 1 already ran")}` });
+    const added = Object.values(qstash.state.messages).filter((m) => !before.has(m.messageId));
+    expect(added.map((m) => m.url).sort()).toEqual(["2026-11-01", "2026-11-03"].map((d) => `${deps.env.appUrl}/api/jobs/${flaky}?slot=${d}T08%3A00%3A00.000Z&trigger=backfill`));
+    for (const m of added) expect(m.flow).toMatchObject({ key: `backfill-${flaky}`, parallelism: 1 });
+    // The same backfill again within QStash's window adds no message (the same deduplication ids).
+    await performAction("backfill", form({ job: flaky, from: "2026-11-01", to: "2026-11-04" }), deps, client);
+    expect(Object.values(qstash.state.messages).filter((m) => !before.has(m.messageId))).toHaveLength(2);
+  });
+
+  it("Backfill refuses a range it cannot run, on the job's page with the range kept, publishing nothing", async () => {
+    const before = Object.keys(qstash.state.messages).length;
+    const refused = (fields: Record<string, string>) => performAction("backfill", form(fields), deps, client);
+    expect(await refused({ job: flaky, from: "2026-11-04", to: "2026-11-01" })).toMatchObject({
+      ok: false,
+      location: expect.stringMatching(new RegExp(`^/ops/jobs/${flaky}\\?backfill_from=2026-11-04&backfill_to=2026-11-01#backfill&error=backfill%20refused%3A%20from%20`)),
+    });
+    expect((await refused({ job: flaky, from: "2026-11-01", to: "2099-01-01" })).notice).toMatch(/^backfill refused: to \(2098-12-31T23:00:00\.000Z\) is in the future/);
+    expect((await refused({ job: flaky, from: "", to: "2026-11-01" })).notice).toMatch(/^backfill refused: from "" is not a date or an ISO instant/);
+    expect((await refused({ job: steady, from: "2020-01-01", to: "2026-01-01" })).notice).toMatch(/^backfill refused: more than 1000 slots of "\*\/5 \* \* \* \*" \(UTC\).*shorter range \(each slot is one QStash message\)\.$/);
+    expect((await refused({ job: event, from: "2026-11-01", to: "2026-11-02" })).notice).toBe(`backfill refused: ${event} has no schedule, so it has no slots to backfill: publish its runs with their payloads instead.`);
+    expect(await refused({ job: "no-such-job", from: "2026-11-01", to: "2026-11-02" })).toMatchObject({ ok: false, location: expect.stringMatching(/^\/ops\?error=backfill%20refused/) });
+    expect(Object.keys(qstash.state.messages)).toHaveLength(before);
+  });
+
+  it("the job page's Backfill shows the plan of a range and a button that publishes the slots still to run", async () => {
+    const html = renderToStaticMarkup(await BackfillSection({ deps, job: flaky, zone: "Europe/Berlin", csrf: "tok", from: "2026-11-01T00:00", to: "2026-11-04T00:00" }));
+    expect(html).toContain("3 slot(s) from 2026-10-31 23:00:00Z to 2026-11-03 23:00:00Z: 1 already ran, 2 to run, one at a time.");
+    expect(html).toContain("<li>2026-11-02 08:00:00Z: already ran</li>");
+    // (Runs after the Backfill test above, which recorded the 2026-11-02 slot as succeeded.)
+    expect(html).toContain('<form class="inline" action="/ops/actions/backfill" method="post"><input type="hidden" name="csrf" value="tok"/>');
+    expect(html).toContain('<input type="hidden" name="from" value="2026-11-01T00:00"/><input type="hidden" name="to" value="2026-11-04T00:00"/><button type="submit">Publish 2 run(s)</button>');
+    const refused = renderToStaticMarkup(await BackfillSection({ deps, job: flaky, zone: "Europe/Berlin", csrf: "tok", from: "2026-11-04", to: "2026-11-01" }));
+    expect(refused).toContain('<p class="flash bad" role="alert">from (2026-11-03T23:00:00.000Z) must be before to');
+    expect(refused).not.toContain("/ops/actions/backfill");
   });
 });

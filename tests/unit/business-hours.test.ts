@@ -5,7 +5,8 @@ import { nextBusinessInstant, type BusinessHours } from "../../lib/time/business
  * Expected instants are written out by hand, with the zone's offset on that date, and compared
  * as instants (Date parses ISO offsets itself): nothing here asks luxon what the answer is.
  * 2027-01-08 is a Friday; the 2027 DST days: Lisbon 03-28 / 10-31, New York 03-14 / 11-07,
- * Sydney 04-04 (ends) / 10-03 (starts), all Sundays.
+ * Sydney 04-04 (ends) / 10-03 (starts), Havana 03-14 / 11-07 (at midnight: 00:00 CST becomes
+ * 01:00 CDT, 01:00 CDT goes back to 00:00 CST), all Sundays.
  */
 const WEEKDAYS = [1, 2, 3, 4, 5];
 const EVERY_DAY = [1, 2, 3, 4, 5, 6, 7];
@@ -45,6 +46,12 @@ const cases: [name: string, at: string, window: BusinessHours, expected: string]
   ["Sydney DST starts: Friday 17:00 AEST to Monday 09:00 AEDT", "2027-10-01T07:00:00Z", hours("Australia/Sydney"), "2027-10-04T09:00:00+11:00"],
   ["Sydney DST-start Sunday 09:00 is AEDT", "2027-10-02T07:00:00Z", hours("Australia/Sydney", { days: EVERY_DAY }), "2027-10-03T09:00:00+11:00"],
   ["Sydney: a 02:30 start in the gap opens at 03:00 AEDT", "2027-10-02T14:00:00Z", hours("Australia/Sydney", { start: "02:30", days: EVERY_DAY }), "2027-10-03T03:00:00+11:00"],
+
+  ["New York: a window inside the gap does not exist that day: the next day's", "2027-03-14T05:00:00Z", hours("America/New_York", { start: "02:00", end: "02:30", days: EVERY_DAY }), "2027-03-15T02:00:00-04:00"],
+  ["New York: a Sundays-only window inside the gap: a week on", "2027-03-14T05:00:00Z", hours("America/New_York", { start: "02:00", end: "02:30", days: [7] }), "2027-03-21T02:00:00-04:00"],
+  ["New York: a window in the repeated hour is open again in its second pass", "2027-11-07T05:45:00Z", hours("America/New_York", { start: "01:00", end: "01:30", days: EVERY_DAY }), "2027-11-07T01:00:00-05:00"],
+  ["Havana repeats midnight (01:00 CDT back to 00:00 CST): Sunday 09:00 is CST", "2027-11-07T03:00:00Z", hours("America/Havana", { days: EVERY_DAY }), "2027-11-07T09:00:00-05:00"],
+  ["Havana: a window at midnight opens at the first midnight", "2027-11-07T03:00:00Z", hours("America/Havana", { start: "00:00", end: "00:30", days: EVERY_DAY }), "2027-11-07T00:00:00-04:00"],
 
   ["a window on Mondays only, after Monday's close: a week on", "2027-01-11T17:00:00Z", hours("UTC", { days: [1] }), "2027-01-18T09:00:00+00:00"],
   ["a weekend-only window from Friday", "2027-01-08T10:00:00Z", hours("UTC", { days: [6, 7], start: "10:00", end: "12:30" }), "2027-01-09T10:00:00+00:00"],

@@ -30,6 +30,21 @@ describe("config/qstash.ts parsing", () => {
     );
     expect(error([{ job: "a", cron: "CRON_TZ=Europe/Berlin 0 6 * * *", via: "vercel" }])).toMatch(/Vercel cron runs in UTC only/);
     expect(error([{ job: "a", cron: "0 * * * *", retries: 99 }])).toMatch(/retries must be a whole number from 0 to 20/);
+    expect(error([{ job: "a", cron: "0 * * * *", catchUp: { window: "soon" } }])).toMatch(/catchUp.window must be a duration such as "15m"/);
+    expect(error([{ job: "a", cron: "0 * * * *", catchUp: { window: "5m" } }])).toMatch(/shorter than 15m: the watchdog \(every 10 minutes\) could never use it/);
+    expect(error([{ job: "a", cron: "0 * * * *", catchUp: { window: "30d" } }])).toMatch(/longer than 7 days.*pnpm job:backfill/);
+    expect(error([{ job: "a", cron: "0 * * * *", pauseAfterFailures: 0 }])).toMatch(/pauseAfterFailures must be a whole number from 1 to 100/);
+  });
+
+  it("gives every schedule a catch-up window of one period, within [15 min, 1 day], unless told", () => {
+    const of = (cron: string, extra: object = {}) => parseSchedules([{ job: "a", cron, ...extra }], jobs)[0]!.catchUp;
+    expect(of("*/5 * * * *")).toEqual({ windowMs: 15 * 60_000, each: false });
+    expect(of("0 */2 * * *")).toEqual({ windowMs: 2 * 3_600_000, each: false });
+    expect(of("0 9,17 * * *")).toEqual({ windowMs: 8 * 3_600_000, each: false });
+    expect(of("0 3 1 * *")).toEqual({ windowMs: 24 * 3_600_000, each: false });
+    expect(of("CRON_TZ=Asia/Kolkata 0 18 * * *", { catchUp: { window: "2d", each: true } })).toEqual({ windowMs: 2 * 86_400_000, each: true });
+    expect(of("0 * * * *", { catchUp: false })).toEqual({ windowMs: 0, each: false });
+    expect(of("0 * * * *", { catchUp: { window: 0 } })).toEqual({ windowMs: 0, each: false });
   });
 
   it("splits CRON_TZ and fills defaults", () => {

@@ -41,6 +41,10 @@ describe("zoned crons as UTC crons", () => {
     }
   }
 
+  it("bridges eleven whole months between offset changes (Casablanca, Ramadan 2026 to Ramadan 2027)", () => {
+    expect(mismatches("0 9 * * *", "Africa/Casablanca", "2026-03-01T06:00:00Z", 120)).toEqual([]);
+  });
+
   it("is stable between re-syncs: the crons change only within 48 h of an offset change", () => {
     const seen = new Set<string>();
     for (let t = Date.parse("2027-01-01T06:00:00Z"); t < Date.parse("2028-01-01T06:00:00Z"); t += DAY) seen.add(utcCronsFor("30 1 * * *", "Europe/Lisbon", new Date(t)).crons.join(" | "));

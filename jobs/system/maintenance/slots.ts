@@ -1,5 +1,6 @@
-import { alertFailure, MISSED_SLOTS_NOTED, safely } from "@/lib/alerts/incidents";
-import { sweepSlots, type Decided, type SweepResult } from "@/lib/jobs/catch-up";
+import { alertMissedSlots } from "@/lib/alerts/incidents";
+import { describeError } from "@/lib/errors";
+import { decideSlots, publishCatchUps, type Decided, type SweepResult } from "@/lib/jobs/catch-up";
 import type { JobContext } from "@/lib/jobs/define";
 import type { Registry } from "@/lib/jobs/registry";
 import { operatorClient } from "@/lib/qstash/client";
@@ -21,26 +22,26 @@ export async function sweepSchedules(ctx: JobContext<unknown>, registry: Registr
     // Paused: on purpose. Unknown (QStash could not be asked): without its createdAt every slot of
     // the day would look missed; keep-alive's digest lists them instead, and the next sweep decides.
     .filter((v) => v.state === "ok" || v.state === "missing")
-    .map((v) => ({ ...v.schedule, since: v.since, ...(v.state === "missing" && { note: MISSING }) }));
-  const client = operatorClient(ctx.env);
-  const sweep = await sweepSlots(
-    { db: ctx.db, publish: (job, slot) => publishSlotRun({ env: ctx.env, registry, client }, job, slot, "catch-up") },
-    swept,
-    ctx.now,
-    lookbackMs === undefined ? {} : { lookbackMs },
-  );
-  problems.push(...sweep.errors);
+    .map((v) => ({ ...v.schedule, since: v.since, ...(v.state === "missing" && { note: MISSING, afterLastRun: true }) }));
+  const sweep = await decideSlots(ctx.db, swept, ctx.now, lookbackMs === undefined ? {} : { lookbackMs });
   const notes = new Map(swept.map((s) => [s.job, s.note]));
   const windows = new Map(swept.map((s) => [s.job, s.catchUp.windowMs]));
-  let unsent = 0;
-  for (const [job, decided] of groupByJob(sweep.decided)) {
-    for (const d of decided.slice(-MISSED_SLOTS_NOTED)) {
-      const what = whatOf(d, windows.get(job) ?? 0, notes.get(job));
-      const out = await safely(ctx.log, "missed_slot", job, () => alertFailure(ctx, { job, reason: `missed:${d.slot.toISOString()}`, what }, ctx.now));
-      if (!out || out.retry) unsent++;
-    }
+  const byJob = [...groupByJob(sweep.decided)].map(([job, decided]) => {
+    const decision = new Map(decided.map((d) => [d.slot.getTime(), d]));
+    return { job, slots: decided.map((d) => d.slot), what: (slot: Date) => whatOf(decision.get(slot.getTime())!, windows.get(job) ?? 0, notes.get(job)) };
+  });
+  let unsent = false;
+  try {
+    unsent = (await alertMissedSlots(ctx, byJob, ctx.now)).some((o) => o.retry);
+  } catch (err) {
+    // The decisions stand; the alert is what failed, and the log and stats say so.
+    ctx.log.error("alert.failed", { what: "missed_slots", error: describeError(err) });
+    unsent = true;
   }
-  if (unsent) problems.push(`${unsent} missed-slot alert(s) did not reach every channel (see the log, alert.outcome)`);
+  if (unsent) problems.push("a missed-slot alert did not reach every channel (see the log, alert.outcome)");
+  const client = operatorClient(ctx.env);
+  await publishCatchUps({ db: ctx.db, publish: (job, slot) => publishSlotRun({ env: ctx.env, registry, client }, job, slot, "catch-up") }, swept, ctx.now, sweep);
+  problems.push(...sweep.errors);
   const count = (k: Decided["decision"]) => sweep.decided.filter((d) => d.decision === k).length;
   return {
     sweep,

@@ -4,6 +4,7 @@ import { one, signedIn, type SearchParams } from "@/app/ops/_ui/page";
 import { scheduleIdOf } from "@/lib/qstash/expected";
 import { ActionForm, ms, Notice, Status, when } from "../../_ui/parts";
 import { Shell } from "../../_ui/shell";
+import { BackfillSection } from "./backfill";
 
 export const dynamic = "force-dynamic";
 
@@ -63,6 +64,7 @@ export default async function JobPage({ params, searchParams }: { params: Promis
           {missed.notes.map((n) => <p key={n}><small>{n}</small></p>)}
         </section>
       )}
+      {schedule && <BackfillSection deps={deps} job={job} zone={schedule.timezone} csrf={csrf} from={one(q.backfill_from)} to={one(q.backfill_to)} />}
       {run && (
         <section id="run">
           <h2>Run {String(run.id)}</h2>
