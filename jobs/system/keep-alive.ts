@@ -4,6 +4,7 @@ import { defineJob, type JobContext } from "@/lib/jobs/define";
 import { appliesIn, type Schedule } from "@/lib/jobs/schedules";
 import { hasFindings, summarize, watch, type WatchedSchedule } from "@/lib/jobs/watchdog";
 import { describeQStashError, operatorClient } from "@/lib/qstash/client";
+import { publishParked } from "@/lib/qstash/messages";
 import type { Registry } from "@/lib/jobs/registry";
 import { scheduleIdOf } from "@/lib/qstash/expected";
 import { resyncZoned } from "@/lib/qstash/resync-zoned";
@@ -17,7 +18,8 @@ const TIMEOUT_MS = 120_000;
 
 /**
  * The one Vercel-native cron: an independent heartbeat. Database and Redis health, Redis upkeep,
- * the enabled products' upkeep steps (the marketplace's Google Calendar tokens), dead letters reconciled with QStash's DLQ, and a watchdog over the QStash
+ * the enabled products' upkeep steps (the marketplace's Google Calendar tokens), one-time messages
+ * parked past QStash's maximum delay published once in range, dead letters reconciled with QStash's DLQ, and a watchdog over the QStash
  * jobs' last 24 h that sends one alert.
  * Each part runs even when another failed; the run fails at the end if the database or Redis is
  * down or an alert could not go out, so Vercel shows the failure too.
@@ -75,6 +77,7 @@ export function createKeepAlive(opts: {
         const zoned = await resyncZoned(operatorClient(ctx.env), ctx.env, registry, ctx.now);
         stats.zonedSchedules = zoned.status === "resynced" ? { status: zoned.status, changed: zoned.changed } : zoned.status === "failed" ? { status: "failed", errors: zoned.errors } : zoned.status;
         other.push(...zoned.errors.map((e) => `zoned schedules not re-synced, so runs after the next offset change may be missed or doubled: ${e}`));
+        stats.parkedMessages = await parkedMessages(ctx, registry, other);
       }
       const watched = await qstashView(ctx, opts.schedules(), stats, other);
       stats.deadLetters = await deadLetters(ctx, other);
@@ -129,6 +132,19 @@ async function qstashView(ctx: JobContext<unknown>, all: readonly Schedule[], st
     other.push(`QStash unreachable, so every slot of the window is expected: ${why}`);
   }
   return watched;
+}
+
+/** One-time messages parked past QStash's maximum delay that are now within range (lib/qstash/parked.ts). */
+async function parkedMessages(ctx: JobContext<unknown>, registry: Registry, other: string[]): Promise<unknown> {
+  try {
+    const r = await publishParked({ env: ctx.env, registry, db: ctx.db, client: operatorClient(ctx.env), log: ctx.log }, ctx.now);
+    other.push(...r.errors.map((e) => `parked message not published, tried again at the next sweep: ${e}`));
+    return r;
+  } catch (err) {
+    const why = describeError(err).message;
+    other.push(`parked messages not swept, so those coming within QStash's maximum delay wait for the next sweep: ${why}`);
+    return `not swept: ${why}`;
+  }
 }
 
 /**
