@@ -24,6 +24,8 @@ export interface JobMessage {
   payload: unknown;
   options: { flowControl?: FlowControl; retries?: number } | null;
   dedup_id: string | null;
-  claimed_at: string | null;
-  last_error: string | null;
+  /** When a sweeper took it to publish (status publishing). */
+  publishing_since: string | null;
+  /** Why the last publish of a parked message failed (it stays parked for the next sweep). */
+  publish_error: string | null;
 }

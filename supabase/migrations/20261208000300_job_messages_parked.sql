@@ -3,10 +3,13 @@
 -- come within range (lib/qstash/parked.ts, swept by keep-alive and the watchdog).
 --
 --   parked      not published yet; message_id is ours (parked_<uuid>), what the caller stored
---   publishing  a sweeper claimed it at claimed_at and is publishing it
+--   publishing  a sweeper took it at publishing_since and is publishing it
 --   scheduled   published: published_id is QStash's id (cancel asks QStash with it)
 --
 -- Cancelling a parked message asks nothing of QStash: it only ever existed here.
+--
+-- `publishing` is not an effect claim (effects alone hold those, decision 006): what guards a
+-- publish is QStash's deduplication id, derived from the row, and the delivered job's own effects.
 alter table public.job_messages drop constraint if exists job_messages_status_check;
 alter table public.job_messages add constraint job_messages_status_check
   check (status in ('scheduled', 'cancelled', 'delivered', 'parked', 'publishing'));
@@ -18,8 +21,8 @@ alter table public.job_messages
   -- The caller's deduplication id: the same id parked again within QStash's 10 minutes is the same message.
   add column if not exists dedup_id text,
   add column if not exists published_id text,
-  add column if not exists claimed_at timestamptz,
-  add column if not exists last_error text;
+  add column if not exists publishing_since timestamptz,
+  add column if not exists publish_error text;
 
 create index if not exists job_messages_parked_idx on public.job_messages (not_before) where status in ('parked', 'publishing');
 create index if not exists job_messages_dedup_idx on public.job_messages (dedup_id, created_at) where dedup_id is not null;
@@ -63,15 +66,15 @@ language sql as $$
     select message_id from public.job_messages
      where job = any (p_jobs)
        and ((status = 'parked' and not_before <= p_horizon)
-         or (status = 'publishing' and claimed_at < p_stale_before))
+         or (status = 'publishing' and publishing_since < p_stale_before))
      order by not_before
      limit p_limit
      for update skip locked
   ), claimed as (
-    update public.job_messages m set status = 'publishing', claimed_at = p_now
+    update public.job_messages m set status = 'publishing', publishing_since = p_now
       from due where m.message_id = due.message_id
        -- Checked again on the row as locked: never a row another sweeper has just claimed.
-       and (m.status = 'parked' or (m.status = 'publishing' and m.claimed_at < p_stale_before))
+       and (m.status = 'parked' or (m.status = 'publishing' and m.publishing_since < p_stale_before))
     returning m.*
   )
   select coalesce(jsonb_agg(to_jsonb(c) order by c.not_before, c.message_id), '[]'::jsonb) from claimed c
@@ -89,7 +92,7 @@ begin
   select status into s from public.job_messages where message_id = p_message_id for update;
   if s = 'publishing' then
     update public.job_messages
-       set status = 'scheduled', published_id = p_published_id, claimed_at = null, last_error = null
+       set status = 'scheduled', published_id = p_published_id, publishing_since = null, publish_error = null
      where message_id = p_message_id;
     return jsonb_build_object('status', 'scheduled', 'changed', true);
   end if;
@@ -104,7 +107,7 @@ $$;
 create or replace function public.job_messages_release(p_message_id text, p_error text)
 returns void
 language sql as $$
-  update public.job_messages set status = 'parked', claimed_at = null, last_error = p_error
+  update public.job_messages set status = 'parked', publishing_since = null, publish_error = p_error
    where message_id = p_message_id and status = 'publishing'
 $$;
 
@@ -123,7 +126,7 @@ $$;
 
 -- Retention (20261130001600_job_messages_prune.sql) without the messages still waiting here: a
 -- parked message is never past its retention, however late its sweep (its job may have been
--- removed, so every publish fails: it waits, with last_error, for someone to look).
+-- removed, so every publish fails: it waits, with publish_error, for someone to look).
 create or replace function public.job_messages_prune(p_before timestamptz, p_limit integer default 5000)
 returns jsonb
 language sql as $$

@@ -50,6 +50,6 @@ describe("keep-alive and parked messages", () => {
     const out = await keepAliveAt(now);
     expect(out).toMatchObject({ status: "succeeded", stats: { parkedMessages: { published: 0, errors: [expect.stringMatching(/invalid payload/)] }, alert: expect.anything() } });
     expect(JSON.stringify(calls.slack)).toMatch(/parked message not published, tried again at the next sweep/);
-    expect(await sql()`select status, last_error from job_messages where message_id = ${id}`).toEqual([{ status: "parked", last_error: expect.stringMatching(/invalid payload/) }]);
+    expect(await sql()`select status, publish_error from job_messages where message_id = ${id}`).toEqual([{ status: "parked", publish_error: expect.stringMatching(/invalid payload/) }]);
   });
 });
