@@ -106,7 +106,7 @@ async function measure(name: string, receiver: Receiver, n: number, publish: Pub
   const server = await startQStashServer({ port: 0, clock: realClock() });
   const client = new Client({ baseUrl: server.url, token: server.token, retry: false, enableTelemetry: false });
   const deps: PublishDeps = {
-    env: { appUrl: receiver.url, qstash: { url: server.url, token: server.token, currentSigningKey: server.currentSigningKey, nextSigningKey: server.nextSigningKey } },
+    env: { appUrl: receiver.url, qstash: { url: server.url, token: server.token, currentSigningKey: server.currentSigningKey, nextSigningKey: server.nextSigningKey, maxDelayMs: 7 * 86_400_000 } },
     registry,
     client,
   };

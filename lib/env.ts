@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isPrivateHost } from "./qstash/destinations";
+import { formatDuration, parseDuration } from "./time/duration";
 
 /**
  * The one place configuration is read. `loadEnv` is pure (tests pass their own record and never
@@ -27,6 +28,11 @@ export const isZone = (zone: string) => {
 };
 export const url = z.url({ protocol: /^https?$/ });
 
+/** QStash's free plan: the default when QSTASH_MAX_DELAY is unset (a paid plan raises it, never lowers it). */
+export const DEFAULT_MAX_DELAY_MS = 7 * 86_400_000;
+/** Below this, parked messages would be published almost as soon as parked: a typo, not a plan. */
+const MIN_MAX_DELAY_MS = 10 * 60_000;
+
 const raw = z.object({
   APP_ENV: z.enum(["local", "production", "test"]).optional(),
   VERCEL_ENV: z.string().optional(),
@@ -38,6 +44,16 @@ const raw = z.object({
   QSTASH_NEXT_SIGNING_KEY: optional,
   /** The account's plan, whose schedule limit `pnpm qstash:schedule` enforces (default: free against the cloud, none locally). */
   QSTASH_PLAN: z.enum(["free", "payg", "none"]).optional(),
+  /** The longest delay QStash accepts on this account (free 7d, pay as you go 1y): one-time messages due later wait in job_messages. */
+  QSTASH_MAX_DELAY: z
+    .string()
+    .transform((v, ctx) => {
+      const ms = parseDuration(v, { years: true });
+      if (ms === undefined || !/[a-zµ]$/i.test(v.trim())) ctx.addIssue({ code: "custom", message: `must be a duration such as 7d, 1y or 30m (units s, m, h, d, y), got "${v}"` });
+      else if (ms < MIN_MAX_DELAY_MS) ctx.addIssue({ code: "custom", message: `must be at least ${formatDuration(MIN_MAX_DELAY_MS)}, got "${v}"` });
+      return ms ?? 0;
+    })
+    .optional(),
   CRON_SECRET: z.string().min(16, "must be at least 16 characters (generate one: openssl rand -hex 32)").optional(),
   SCHEDULE_PREFIX: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '-', '_' and '.' only").optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
@@ -93,7 +109,15 @@ export interface Env {
   /** PRODUCTS as given; which products run is decided where the list of products lives (config/products.ts). */
   products: string | undefined;
   appUrl: string;
-  qstash: { url: string; token: string; currentSigningKey: string; nextSigningKey: string; plan?: "free" | "payg" | "none" };
+  qstash: {
+    url: string;
+    token: string;
+    currentSigningKey: string;
+    nextSigningKey: string;
+    plan?: "free" | "payg" | "none";
+    /** QSTASH_MAX_DELAY: a one-time message due further out is parked in job_messages and published once in range. */
+    maxDelayMs: number;
+  };
   /** Undefined only outside production when not set: then no Bearer request is ever accepted. */
   cronSecret: string | undefined;
   schedulePrefix: string;
@@ -257,6 +281,7 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
       currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY ?? LOCAL_QSTASH.currentSigningKey,
       nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY ?? LOCAL_QSTASH.nextSigningKey,
       plan: e.QSTASH_PLAN,
+      maxDelayMs: e.QSTASH_MAX_DELAY ?? DEFAULT_MAX_DELAY_MS,
     },
     cronSecret: e.CRON_SECRET ?? (mode === "local" ? LOCAL_CRON_SECRET : undefined),
     schedulePrefix: e.SCHEDULE_PREFIX ?? (mode === "local" ? "local" : "test"),

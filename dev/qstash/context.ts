@@ -10,6 +10,8 @@ export interface Ctx {
   scheduler: Scheduler;
   clock: Clock;
   keys: { current: string; next: string };
+  /** The plan's limits this server enforces (none by default). */
+  limits: { maxDelayMs?: number };
 }
 
 /** A request as the routes see it; `params` are the route pattern's captures. */

@@ -1,3 +1,4 @@
+/** Durations as QStash reads them: the parser is shared with the app's settings (lib/time/duration.ts). */
 import { parseDuration } from "../../lib/time/duration";
 
 export { parseDuration };

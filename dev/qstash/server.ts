@@ -55,6 +55,11 @@ export interface QStashServerOptions {
    * longer depend on how the transport treats those nights (`qstash:schedule` sends UTC crons).
    */
   faultyZones?: boolean;
+  /**
+   * Refuse a publish due further out than this, as QStash refuses one past the plan's maximum
+   * delay (free 7 days, pay as you go 1 year). Default: no limit.
+   */
+  maxDelayMs?: number;
 }
 
 export interface QStashServer {
@@ -83,7 +88,7 @@ export async function startQStashServer(opts: QStashServerOptions = {}): Promise
   const store = Store.open(opts.stateFile);
   const engine = new Engine({ store, clock, signingKey: () => keyring.current, signingNow: opts.signingNow ?? (() => clock.now()), log });
   const scheduler = new Scheduler({ store, clock, engine, faultyZones: opts.faultyZones });
-  const ctx: Ctx = { store, engine, scheduler, clock, keys: keyring };
+  const ctx: Ctx = { store, engine, scheduler, clock, keys: keyring, limits: { maxDelayMs: opts.maxDelayMs } };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const raw = req.url ?? "/";

@@ -10,6 +10,7 @@ import { pruneKeysWithoutTtl } from "@/lib/redis-maintenance";
 import { sendAlert } from "./maintenance/alert";
 import { whenDatabaseDown } from "./maintenance/database-down";
 import { qstashView, type ViewedSchedule } from "./maintenance/qstash-view";
+import { parkedMessages } from "./maintenance/parked";
 import { dayOfDecisions, sweepSchedules } from "./maintenance/slots";
 
 /** Our Redis keys that must expire: the app's cache and the payment rate limits. */
@@ -19,7 +20,8 @@ const DAY_MS = 24 * 3_600_000;
 
 /**
  * The one Vercel-native cron: an independent heartbeat. Database and Redis health, Redis upkeep,
- * the enabled products' upkeep steps (the marketplace's Google Calendar tokens), dead letters reconciled with QStash's DLQ, and a watchdog over the QStash
+ * the enabled products' upkeep steps (the marketplace's Google Calendar tokens), one-time messages
+ * parked past QStash's maximum delay published once in range, dead letters reconciled with QStash's DLQ, and a watchdog over the QStash
  * jobs' last 24 h that sends one alert.
  * Each part runs even when another failed; the run fails at the end if the database or Redis is
  * down or an alert could not go out, so Vercel shows the failure too.
@@ -77,6 +79,7 @@ export function createKeepAlive(opts: {
         const zoned = await resyncZoned(operatorClient(ctx.env), ctx.env, registry, ctx.now);
         stats.zonedSchedules = zoned.status === "resynced" ? { status: zoned.status, changed: zoned.changed } : zoned.status === "failed" ? { status: "failed", errors: zoned.errors } : zoned.status;
         other.push(...zoned.errors.map((e) => `zoned schedules not re-synced, so runs after the next offset change may be missed or doubled: ${e}`));
+        stats.parkedMessages = await parkedMessages(ctx, registry, other);
       }
       const watched = await watchedSchedules(ctx, opts.schedules(), registry, stats, other);
       stats.deadLetters = await deadLetters(ctx, other);

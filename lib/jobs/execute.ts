@@ -142,5 +142,5 @@ async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | n
 /** Best effort: a publish that fails is not retried here, the job's next tick retries the effects anyway. */
 function retryDeps(deps: RunDeps) {
   const client = deps.qstash ?? new Client({ baseUrl: deps.env.qstash.url, token: deps.env.qstash.token, retry: false });
-  return { env: deps.env, registry: deps.registry, db: deps.db, client: client as Client };
+  return { env: deps.env, registry: deps.registry, db: deps.db, client: client as Client, clock: deps.clock };
 }

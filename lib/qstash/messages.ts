@@ -1,25 +1,22 @@
 import { QstashError, type Client } from "@upstash/qstash";
-import type { Db } from "../db/types";
 import { NonRetryableError } from "../errors";
-import { publishJob, qstashClient, type PublishDeps, type PublishOptions } from "./publish";
+import type { JobMessage, MessageDeps } from "./message-types";
+import { park, publishHorizon } from "./parked";
+import { publishJob, qstashClient, type PublishOptions } from "./publish";
+
+export type { JobMessage, MessageDeps } from "./message-types";
+export { publishParked } from "./parked";
 
 /**
  * One-time messages that can be taken back: each published id is recorded with its owner, what
  * the message is for (`form:<id>:deadline`), so the owner's messages can be cancelled by name.
  * A cancel races with delivery (a message due now may already be on its way): the job must still
  * check at delivery whether its work is wanted.
+ *
+ * A message due further out than QStash accepts (QSTASH_MAX_DELAY) is parked in job_messages
+ * instead and published once within range (lib/qstash/parked.ts); its id is then ours
+ * (`parked_<uuid>`), and cancel and reschedule work on it the same.
  */
-export type MessageDeps = PublishDeps & { db: Db };
-
-export interface JobMessage {
-  message_id: string;
-  owner: string;
-  job: string;
-  not_before: string | null;
-  status: "scheduled" | "cancelled" | "delivered";
-  created_at: string;
-  cancelled_at: string | null;
-}
 
 /** When to deliver: at a time, or after a delay in seconds. */
 export type When = { notBefore: Date; delaySeconds?: undefined } | { delaySeconds: number; notBefore?: undefined };
@@ -35,12 +32,17 @@ export type ScheduleRequest = When & {
   deduplicationId?: string;
   /** Throttles the owner's kind of work (a campaign's executions) across all its messages. */
   flowControl?: PublishOptions["flowControl"];
+  retries?: PublishOptions["retries"];
 };
 
 export async function schedule(deps: MessageDeps, req: ScheduleRequest): Promise<{ messageId: string; deduplicated: boolean }> {
-  const now = new Date();
+  const now = deps.clock?.() ?? new Date();
   const notBefore = req.notBefore ?? new Date(now.getTime() + req.delaySeconds! * 1000);
-  const published = await publishJob(deps, req.job, req.payload, { notBefore: req.notBefore, delaySeconds: req.delaySeconds, deduplicationId: req.deduplicationId, flowControl: req.flowControl });
+  if (notBefore > publishHorizon(deps.env, now)) {
+    return park(deps, { owner: req.owner, job: req.job, payload: req.payload, notBefore, deduplicationId: req.deduplicationId, flowControl: req.flowControl, retries: req.retries }, now);
+  }
+  const opts = { notBefore: req.notBefore, delaySeconds: req.delaySeconds, deduplicationId: req.deduplicationId, flowControl: req.flowControl, retries: req.retries };
+  const published = await publishJob(deps, req.job, req.payload, opts);
   // Published first, recorded second: a message whose record failed still runs, and its job's
   // own check at delivery decides; a record without a message could never be cancelled anyway.
   const row = await deps.db.rpc<JobMessage>("job_messages_record", {
@@ -64,25 +66,30 @@ export function find(deps: Pick<MessageDeps, "db">, owner: string, status?: JobM
 }
 
 /**
- * Cancels every message of the owner still scheduled. One that QStash no longer holds (404:
- * delivered, or dead-lettered) is recorded as delivered. What was answered is recorded even when
- * a later cancel fails, and the error is thrown.
+ * Cancels every message of the owner still scheduled. A parked one is only marked cancelled (QStash
+ * never had it; one being published right now is taken back by its sweeper). One that QStash no
+ * longer holds (404: delivered, or dead-lettered) is recorded as delivered. What was answered is
+ * recorded even when a later cancel fails, and the error is thrown.
  */
 export async function cancel(deps: MessageDeps, owner: string): Promise<{ cancelled: number; delivered: number }> {
+  // Parked first: one a sweeper publishes after this is cancelled by the sweeper, one it published
+  // before is scheduled and found below.
+  const parked = await deps.db.rpc<number>("job_messages_cancel_parked", { p_owner: owner, p_now: deps.clock?.() ?? new Date() });
   const pending = await find(deps, owner, "scheduled");
-  if (!pending.length) return { cancelled: 0, delivered: 0 };
+  if (!pending.length) return { cancelled: parked, delivered: 0 };
   const client = deps.client ?? qstashClient(deps.env);
   const cancelled: string[] = [];
   const gone: string[] = [];
   try {
     for (const m of pending) {
-      if (await cancelOne(client, m.message_id)) cancelled.push(m.message_id);
+      // A published parked message is known to QStash by its published id, to the caller by ours.
+      if (await cancelOne(client, m.published_id ?? m.message_id)) cancelled.push(m.message_id);
       else gone.push(m.message_id);
     }
   } finally {
-    if (cancelled.length || gone.length) await deps.db.rpc("job_messages_cancel", { p_owner: owner, p_cancelled: cancelled, p_gone: gone, p_now: new Date() });
+    if (cancelled.length || gone.length) await deps.db.rpc("job_messages_cancel", { p_owner: owner, p_cancelled: cancelled, p_gone: gone, p_now: deps.clock?.() ?? new Date() });
   }
-  return { cancelled: cancelled.length, delivered: gone.length };
+  return { cancelled: parked + cancelled.length, delivered: gone.length };
 }
 
 /** True when QStash cancelled the message, false when it no longer held it. */

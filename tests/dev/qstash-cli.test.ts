@@ -53,4 +53,25 @@ describe("cli", () => {
     expect(await p.exited).toBe(1);
     expect(p.output().stderr).toContain(`port ${busyPort} is in use: stop the other process or pass --port`);
   });
+
+  it("--max-delay refuses a publish due further out, as the free plan does", async () => {
+    const p = run(["--port", "0", "--memory", "--quiet", "--max-delay", "7d"]);
+    const line = await p.firstLine;
+    expect(line).toContain("(max delay 7d)");
+    const url = /at (http:\/\/127\.0\.0\.1:\d+) /.exec(line)![1]!;
+    const publish = (delay: string) =>
+      fetch(`${url}/v2/publish/http://127.0.0.1:1/x`, { method: "POST", headers: { Authorization: "Bearer eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=", "Upstash-Delay": delay }, body: "{}" });
+    const refused = await publish("8d");
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: "invalid delay: 8d is longer than the maximum delay of your plan, 7d" });
+    expect((await publish("6d")).status).toBe(201);
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  });
+
+  it("refuses a --max-delay that is not a duration", async () => {
+    const p = run(["--port", "0", "--memory", "--max-delay", "a week"]);
+    expect(await p.exited).toBe(1);
+    expect(p.output().stderr).toContain('--max-delay must be a duration such as 7d, 1y or 30m, got "a week"');
+  });
 });

@@ -85,7 +85,7 @@ describe("env", () => {
     const env = loadEnv({ APP_ENV: "local" });
     expect(env.mode).toBe("local");
     expect(env.appUrl).toBe("http://localhost:3000");
-    expect(env.qstash).toEqual(LOCAL_QSTASH);
+    expect(env.qstash).toEqual({ ...LOCAL_QSTASH, maxDelayMs: 7 * 86_400_000 });
     expect(env.cronSecret).toHaveLength(36);
     expect(env.database.kind).toBe("postgres");
   });
@@ -137,6 +137,19 @@ describe("env", () => {
     expect(problems({ ...prod, SUPABASE_URL: undefined, SUPABASE_SERVICE_ROLE_KEY: undefined, DATABASE_URL: "mysql://x" })).toEqual([
       expect.stringMatching(/^DATABASE_URL: must be a postgres:\/\/ URL/),
     ]);
+  });
+
+  it("reads QSTASH_MAX_DELAY as a duration (default 7 days, the free plan's), and refuses anything else at startup", () => {
+    expect(loadEnv(prod).qstash.maxDelayMs).toBe(7 * 86_400_000);
+    expect(loadEnv({ ...prod, QSTASH_MAX_DELAY: "1y" }).qstash.maxDelayMs).toBe(365 * 86_400_000);
+    expect(loadEnv({ ...prod, QSTASH_MAX_DELAY: "30m" }).qstash.maxDelayMs).toBe(30 * 60_000);
+    expect(loadEnv({ ...prod, QSTASH_MAX_DELAY: " 6d12h " }).qstash.maxDelayMs).toBe(6.5 * 86_400_000);
+    expect(loadEnv({ ...prod, QSTASH_MAX_DELAY: "" }).qstash.maxDelayMs).toBe(7 * 86_400_000);
+    for (const bad of ["7 days", "week", "7", "-1d", "1w"]) {
+      expect(problems({ ...prod, QSTASH_MAX_DELAY: bad }), bad).toEqual([`QSTASH_MAX_DELAY: must be a duration such as 7d, 1y or 30m (units s, m, h, d, y), got "${bad}"`]);
+    }
+    expect(problems({ ...prod, QSTASH_MAX_DELAY: "5m" })).toEqual(['QSTASH_MAX_DELAY: must be at least 10m, got "5m"']);
+    expect(() => loadEnv({ ...prod, QSTASH_MAX_DELAY: "0d" })).toThrow(/QSTASH_MAX_DELAY: must be at least 10m/);
   });
 
   it("names the variables of its problems without their hints or values", () => {

@@ -32,7 +32,8 @@ export function campaignRoutes(getDeps: () => Promise<RunDeps>) {
       }
       const refused = bearerRefusal(req, run.env.cronSecret);
       if (refused) return refused;
-      const deps: Deps = { env: run.env, db: run.db, registry: run.registry, client: operatorClient(run.env), now: (run.clock ?? (() => new Date()))() };
+      const clock = run.clock ?? (() => new Date());
+      const deps: Deps = { env: run.env, db: run.db, registry: run.registry, client: operatorClient(run.env), clock, now: clock() };
       const params: Params = (await ctx?.params) ?? {};
       const id = params.id === undefined ? undefined : parseInput(CampaignId, params.id);
       if (id && !id.ok) return json(400, { error: `id: "${params.id}" is not a campaign id (a UUID)`, field: "id" });

@@ -44,7 +44,7 @@ const formOf = (r: Row): Form => ({
 });
 
 /** QStash with few quick retries: an API caller hears of an outage in about a second. */
-const messages = (deps: FormDeps): MessageDeps => ({ env: deps.env, registry: deps.registry, db: deps.db, client: operatorClient(deps.env) });
+const messages = (deps: FormDeps): MessageDeps => ({ env: deps.env, registry: deps.registry, db: deps.db, client: operatorClient(deps.env), clock: deps.clock });
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; status: 404 | 409 | 503; error: string };
 

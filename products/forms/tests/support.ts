@@ -7,6 +7,7 @@ import { schedulesSyncRoute } from "@/lib/http/schedules-sync-route";
 import { failureRoute } from "@/lib/http/failure-route";
 import { jobRoute } from "@/lib/http/job-route";
 import type { RunDeps } from "@/lib/jobs/run";
+import type { QStashServerOptions } from "../../../dev/qstash/server";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
 import { VAPI_ENV } from "../../../tests/mocks/vapi";
 import { CRON_SECRET, KEYS, sql, testEnv } from "../../../tests/support/app";
@@ -48,10 +49,11 @@ export interface FormsApp {
 /**
  * The app on a real HTTP port with the layer's jobs and the forms product's (PRODUCTS=forms), the
  * local QStash server on a manual clock delivering to it (signed with the app's keys, stamped with
- * the wall clock so signatures verify), and the app's clock following QStash's.
+ * the wall clock so signatures verify), and the app's clock following QStash's. `qstash.maxDelayMs`
+ * makes the server refuse delays past it, as the free plan does.
  */
-export async function startFormsApp(env: Record<string, string | undefined> = VAPI_ENV): Promise<FormsApp> {
-  const rig = await startRig({ currentSigningKey: KEYS.current, nextSigningKey: KEYS.next, signingNow: Date.now });
+export async function startFormsApp(env: Record<string, string | undefined> = VAPI_ENV, qstash: Pick<QStashServerOptions, "maxDelayMs"> = {}): Promise<FormsApp> {
+  const rig = await startRig({ currentSigningKey: KEYS.current, nextSigningKey: KEYS.next, signingNow: Date.now, ...qstash });
   let deps: RunDeps | undefined;
   let server: Server | undefined;
   let port = 0;
