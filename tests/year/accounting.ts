@@ -26,6 +26,8 @@ export type Outcome =
   | "ran late"
   | "ran and reported missed"
   | "catch-up never ran"
+  | "skipped, never decided"
+  | "failed, never decided"
   | "missed silently";
 /** What the plan's accounting accepts: one run inside the catch-up window, or a missed/covered decision and no run. */
 export const ACCEPTED: readonly Outcome[] = ["on time", "retried", "caught up", "backfilled", "reported missed", "covered"];
@@ -51,21 +53,26 @@ function faultOf(plan: WindowPlan, s: Schedule, slot: number, lost: Set<string>)
 
 /**
  * Every (job, slot) of the window's QStash and Vercel schedules in [from, to), with its outcome from
- * the ledger (`job_runs`: succeeded runs by `slot_at`) and, once it exists, the watchdog's
+ * the ledger (`job_runs` by `slot_at`: succeeded runs, else skipped or failed ones) and, once it exists, the watchdog's
  * decisions (`schedule_slots`), and the fault that reached it.
  */
 export async function account(registry: Registry, plan: WindowPlan, from: number, to: number, hits: readonly Hit[]): Promise<SlotResult[]> {
   const schedules = registry.schedules.filter((s) => appliesIn(s, "test"));
-  const runs = await sql()<{ job: string; slot_at: Date; trigger: string; started_at: Date }[]>`
-    select job, slot_at, trigger, started_at from job_runs
-     where status = 'succeeded' and slot_at >= ${new Date(from)} and slot_at < ${new Date(to)}`;
+  const rows = await sql()<{ job: string; slot_at: Date; trigger: string; status: string; started_at: Date }[]>`
+    select job, slot_at, trigger, status, started_at from job_runs
+     where status in ('succeeded', 'skipped', 'failed') and slot_at >= ${new Date(from)} and slot_at < ${new Date(to)}`;
   const [table] = await sql()<{ exists: boolean }[]>`select to_regclass('public.schedule_slots') is not null as exists`;
   const decisions = table?.exists
     ? await sql()<{ job: string; slot_at: Date; decision: string }[]>`select job, slot_at, decision from schedule_slots where slot_at >= ${new Date(from)} and slot_at < ${new Date(to)}`
     : [];
   const key = (job: string, at: Date | number) => `${job} ${new Date(at).getTime()}`;
   const ran = new Map<string, { trigger: string; started_at: Date }[]>();
-  for (const r of runs) ran.set(key(r.job, r.slot_at), [...(ran.get(key(r.job, r.slot_at)) ?? []), r]);
+  const other = new Map<string, string>();
+  for (const r of rows) {
+    const k = key(r.job, r.slot_at);
+    if (r.status === "succeeded") ran.set(k, [...(ran.get(k) ?? []), r]);
+    else other.set(k, other.get(k) === "failed" ? "failed" : r.status);
+  }
   const decided = new Map(decisions.map((d) => [key(d.job, d.slot_at), d.decision]));
   const lost = new Set<string>();
   for (const h of hits) {
@@ -78,14 +85,20 @@ export async function account(registry: Registry, plan: WindowPlan, from: number
     slotsBetween(s, new Date(from), new Date(to)).map((slot): SlotResult => {
       const rs = ran.get(key(s.job, slot)) ?? [];
       const decision = decided.get(key(s.job, slot));
-      return { job: s.job, slot, via: s.via, fault: faultOf(plan, s, slot.getTime(), lost), outcome: outcomeOf(s, slot, rs, decision) };
+      return { job: s.job, slot, via: s.via, fault: faultOf(plan, s, slot.getTime(), lost), outcome: outcomeOf(s, slot, rs, decision, other.get(key(s.job, slot))) };
     }),
   );
 }
 
-function outcomeOf(s: Schedule, slot: Date, rs: { trigger: string; started_at: Date }[], decision: string | undefined): Outcome {
+/** `other`: what the slot's rows say when none succeeded (a tick skipped by the overlap rule, a failed run). */
+function outcomeOf(s: Schedule, slot: Date, rs: { trigger: string; started_at: Date }[], decision: string | undefined, other: string | undefined): Outcome {
   if (rs.length > 1) return "ran twice";
-  if (rs.length === 0) return decision === "missed" ? "reported missed" : decision === "covered" ? "covered" : decision === "catch-up" ? "catch-up never ran" : "missed silently";
+  if (rs.length === 0) {
+    if (decision === "missed") return "reported missed";
+    if (decision === "covered") return "covered";
+    if (decision === "catch-up") return "catch-up never ran";
+    return other === "skipped" ? "skipped, never decided" : other === "failed" ? "failed, never decided" : "missed silently";
+  }
   if (decision === "missed" || decision === "covered") return "ran and reported missed";
   const r = rs[0]!;
   const lag = r.started_at.getTime() - slot.getTime();
