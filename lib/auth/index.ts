@@ -1,7 +1,11 @@
 import { bearerMatches } from "./bearer";
 import { verifySignature, type SigningKeys } from "./signature";
 
-export type Trigger = "qstash" | "vercel" | "manual" | "cli";
+/**
+ * Who started a run. `catch-up` (the watchdog runs a missed slot) and `backfill` (a past range
+ * replayed) are QStash one-time messages that name their slot (RunRequest.slotAt).
+ */
+export type Trigger = "qstash" | "vercel" | "manual" | "cli" | "catch-up" | "backfill";
 
 export type AuthResult =
   | { ok: true; trigger: "qstash"; jti: string; expiresAt: Date }

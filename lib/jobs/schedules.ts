@@ -1,6 +1,6 @@
 import { Cron } from "croner";
 import { checkTranslatable, ZonedCronError } from "../time/utc-crons";
-import type { Overlap } from "./define";
+import { OVERLAPS, type Overlap } from "./define";
 
 export type Priority = "critical" | "high" | "medium" | "low";
 
@@ -95,10 +95,14 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
     if (!Number.isInteger(retries) || retries < 0 || retries > 20) {
       throw new ScheduleConfigError(`${where}: retries must be a whole number from 0 to 20, got ${e.retries}.`);
     }
+    if (e.overlap !== undefined && !OVERLAPS.includes(e.overlap)) {
+      throw new ScheduleConfigError(`${where}: unknown overlap "${String(e.overlap)}". Use ${OVERLAPS.join(", ")}.`);
+    }
     if (e.via === "vercel" && TZ_PREFIX.test(e.cron.trim())) {
       throw new ScheduleConfigError(`${where}: Vercel cron runs in UTC only; remove CRON_TZ= or schedule it via QStash.`);
     }
     const { expression, timezone, cron } = parseCron(e.cron, where);
+    bufferCheck(e.overlap, e.via ?? "qstash", retries, where);
     if (cron.startsWith("CRON_TZ=")) zonedCheck(expression, timezone, where);
     return {
       job: e.job,
@@ -114,6 +118,17 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
       only: e.only,
     };
   });
+}
+
+/**
+ * A buffer-one tick waits by being answered 429 and delivered again: Vercel cron never delivers
+ * again, and a schedule without retries sends the first 429 to the DLQ. Refused rather than
+ * quietly skipping or dead-lettering the waiting tick. Also checked with the job's own overlap.
+ */
+export function bufferCheck(overlap: Overlap | undefined, via: "qstash" | "vercel", retries: number, where: string) {
+  if (overlap !== "buffer-one") return;
+  if (via === "vercel") throw new ScheduleConfigError(`${where}: overlap "buffer-one" waits by being delivered again, and Vercel cron never delivers again: schedule it via QStash, or use overlap "skip".`);
+  if (retries < 1) throw new ScheduleConfigError(`${where}: overlap "buffer-one" waits by being delivered again (429 + Retry-After), which takes a retry: set retries to at least 1, or use overlap "skip".`);
 }
 
 /** A zoned entry goes to QStash as UTC crons: refuse, at boot and in the CLI, one that none can express. */

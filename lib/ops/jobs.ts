@@ -2,6 +2,7 @@ import type { Client } from "@upstash/qstash";
 import { readCron } from "../cli/cron-words";
 import { collectStats } from "../cli/stats";
 import { createCliContext } from "../cli/context";
+import type { Trigger } from "../auth";
 import type { Io } from "../cli/io";
 import { appliesIn } from "../jobs/schedules";
 import type { RunDeps } from "../jobs/run";
@@ -94,7 +95,7 @@ export interface RunFilters {
 }
 
 export const STATUSES = ["running", "succeeded", "failed", "skipped", "duplicate"] as const;
-export const TRIGGERS = ["qstash", "vercel", "manual", "cli"] as const;
+export const TRIGGERS = ["qstash", "vercel", "manual", "cli", "catch-up", "backfill"] as const satisfies readonly Trigger[];
 
 export async function jobRuns(deps: RunDeps, job: string, f: RunFilters, limit = 100): Promise<Record<string, unknown>[]> {
   return deps.db.rpc("ops_job_runs", { p_job: job, p_status: f.status ?? null, p_trigger: f.trigger ?? null, p_from: f.from ?? null, p_to: f.to ?? null, p_limit: limit });
