@@ -27,7 +27,7 @@ afterEach(async () => {
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
 /** A scheduled job whose runs note their slot; `hold` keeps a run going until released. */
-async function setup(start: string, overlap: Overlap, cron: string, timeoutMs: number) {
+async function setup(start: string, overlap: Overlap, cron: string, timeoutMs: number, faultyZones = false) {
   const name = uniqueName("buffer");
   const slots: string[] = [];
   let release: (() => void) | undefined;
@@ -46,7 +46,7 @@ async function setup(start: string, overlap: Overlap, cron: string, timeoutMs: n
       return { slot: iso(run.slotAt) };
     },
   });
-  rig = await startRig({ clock: new ManualClock(Date.parse(start)), currentSigningKey: KEYS.current, nextSigningKey: KEYS.next, signingNow: Date.now });
+  rig = await startRig({ clock: new ManualClock(Date.parse(start)), currentSigningKey: KEYS.current, nextSigningKey: KEYS.next, signingNow: Date.now, faultyZones });
   const clock = rig.clock;
   const answers: Answer[] = [];
   const logs: Record<string, unknown>[] = [];
@@ -155,5 +155,22 @@ describe("the slot key, through the local QStash server", () => {
     const other = rows.find((r) => r.status !== "succeeded")!;
     expect(["duplicate", "skipped"]).toContain(other.status);
     expect(other.stats).toMatchObject({ same_slot: true });
+  });
+
+  it("a zoned tick a faulty transport fires twice on the night the hour repeats runs once (Lisbon 01:30, 2027-10-31)", { timeout: 30_000 }, async () => {
+    const cron = "CRON_TZ=Europe/Lisbon 30 1 * * *";
+    const t = await setup("2027-10-30T23:00:00Z", "skip", cron, 60_000, true);
+    // The zoned cron sent as is: the faulty transport fires 01:30 WEST (00:30Z) and 01:30 WET (01:30Z).
+    await rig!.client.schedules.create({ scheduleId: `test-${t.name}`, destination: t.url, cron, retries: 3 });
+    await rig!.clock.advanceTo(Date.parse("2027-10-31T02:00:00Z"));
+    expect(t.answers.map((a) => [new Date(a.at).toISOString(), a.status, a.body.status])).toEqual([
+      ["2027-10-31T00:30:00.000Z", 200, "succeeded"],
+      ["2027-10-31T01:30:00.000Z", 200, "duplicate"],
+    ]);
+    expect(t.slots).toEqual(["2027-10-31T00:30:00.000Z"]);
+    expect((await ledger(t.name)).map((r) => [r.status, iso(r.slot_at)])).toEqual([
+      ["succeeded", "2027-10-31T00:30:00.000Z"],
+      ["duplicate", "2027-10-31T00:30:00.000Z"],
+    ]);
   });
 });
