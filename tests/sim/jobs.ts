@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineJob } from "../../lib/jobs/define";
+import type { ScheduleEntry } from "../../lib/jobs/schedules";
 import { runEffects } from "../../lib/jobs/effects";
 import { simVendors } from "./providers";
 
@@ -76,6 +77,12 @@ export const emailJob = defineJob({
 });
 
 export const SIM_JOBS = [callJob, postJob, emailJob];
+
+/** The ticks' schedules: a slot a minute; sim-post's overlap is buffer-one (one tick waits, later ones skip). */
+export const SIM_SCHEDULES: ScheduleEntry[] = [
+  { job: "sim-call", cron: "* * * * *" },
+  { job: "sim-post", cron: "* * * * *", overlap: "buffer-one" },
+];
 
 /** Every effect key the simulation expects to end made once, by provider. */
 export const EXPECTED = [
