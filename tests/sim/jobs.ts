@@ -78,9 +78,12 @@ export const emailJob = defineJob({
 
 export const SIM_JOBS = [callJob, postJob, emailJob];
 
-/** The ticks' schedules: a slot a minute; sim-post's overlap is buffer-one (one tick waits, later ones skip). */
+/**
+ * The ticks' schedules, a slot a minute. sim-call's ticks may overlap (`allow`): only the slot key
+ * keeps two ticks of one slot apart. sim-post's overlap is buffer-one (one tick waits, later ones skip).
+ */
 export const SIM_SCHEDULES: ScheduleEntry[] = [
-  { job: "sim-call", cron: "* * * * *" },
+  { job: "sim-call", cron: "* * * * *", overlap: "allow" },
   { job: "sim-post", cron: "* * * * *", overlap: "buffer-one" },
 ];
 

@@ -129,8 +129,9 @@ export async function simulate(sql: postgres.Sql, env: Env, draw: Draw, opts: { 
     // sim-post's ticks straddle a minute's end: a tick of the next slot finds the last one's run (buffer-one).
     const at = (p.job === "sim-post" ? 45 + draw.int(30) : draw.int(120)) * 1000;
     later(at, { ...p, attempt: 0, crashAfter: opts.faults && draw.chance(0.15) ? draw.int(12) : undefined });
-    // A faulty transport fires a tick twice for its slot (another message id, the same instant).
-    if (p.tick && draw.chance(0.3)) later(at, { ...p, messageId: `${p.messageId}-twin`, attempt: 0 });
+    // A faulty transport fires a tick twice for its slot: another message id, later in the same
+    // minute (START is on a minute), while the first runs or after it ended.
+    if (p.tick && draw.chance(0.3)) later(at + draw.int(59 - ((at / 1000) % 60)) * 1000, { ...p, messageId: `${p.messageId}-twin`, attempt: 0 });
   }
   await world.run({ maxSteps: 4000, until: START + 30 * 60_000 });
 
