@@ -208,3 +208,14 @@ describe("the watchdog", () => {
     expect((await s.client.messages.get(published.published_id)).notBefore).toBe(deliverAt.getTime());
   });
 });
+
+describe("the slots a sweep counts as unseen", () => {
+  it("leave out a slot whose tick waits behind a running run (buffer-one): it is on its way, not missed", async () => {
+    const job = uniqueName("buffered");
+    const [a, b, c] = [START + 5 * MIN, START + 10 * MIN, START + 15 * MIN].map((t) => new Date(t));
+    await sql()`insert into job_runs (job, trigger, status, slot_at, started_at, lease_expires_at, buffered_message_id, buffered_slot_at, buffered_at)
+                values (${job}, 'qstash', 'running', ${a}, now(), now() + interval '30 seconds', 'msg_waiting', ${b}, now())`;
+    const unseen = await sql()<{ unseen: Record<string, string[]> }[]>`select schedule_slots_unseen(${sql().json([{ job, slots: [a, b, c].map((d) => d.toISOString()) }])}) as unseen`;
+    expect(unseen[0]!.unseen[job]!.map((t) => new Date(t).toISOString())).toEqual([c.toISOString()]);
+  });
+});
