@@ -1,7 +1,10 @@
 import { bearerMatches } from "./bearer";
 import { verifySignature, type SigningKeys } from "./signature";
 
-/** Who asked for a run; `catch-up` and `backfill` are QStash deliveries for an explicit past slot. */
+/**
+ * Who started a run. `catch-up` (the watchdog runs a missed slot) and `backfill` (a past range
+ * replayed) are QStash one-time messages that name their slot (RunRequest.slotAt).
+ */
 export type Trigger = "qstash" | "vercel" | "manual" | "cli" | "catch-up" | "backfill";
 
 export type AuthResult =

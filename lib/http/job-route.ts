@@ -103,14 +103,16 @@ function answer(o: RunOutcome): Response {
     case "in_flight":
       return json(
         429,
-        { runId: o.runId, status: o.status, error: "a delivery of this message is still running; retry later" },
+        { runId: o.runId, status: o.status, error: "a run of this message (or of its slot) is still running; retry later" },
         { "Retry-After": retryAfter(o.retryAfterMs) },
       );
     case "waiting":
       // Never 200: QStash would delete a message whose work was not done.
       return json(
         429,
-        { status: o.status, heldBy: o.heldBy, running: o.running, error: "the job is at its concurrency limit for this delivery; retry later" },
+        o.buffered
+          ? { status: o.status, heldBy: o.heldBy, slotAt: o.buffered.slotAt, error: "overlap buffer-one: this tick waits for the run that holds the job, and runs after it; retry later" }
+          : { status: o.status, heldBy: o.heldBy, running: o.running, error: "the job is at its concurrency limit for this delivery; retry later" },
         { "Retry-After": retryAfter(o.retryAfterMs) },
       );
     case "replay":

@@ -6,8 +6,13 @@ import type { Env } from "../env";
 import type { Logger } from "../log";
 import type { Providers } from "../providers";
 
-/** What a scheduled tick does while another run of its job holds the lease. */
-export type Overlap = "skip" | "allow";
+/**
+ * What a scheduled tick does while another run of its job holds the lease: `skip` it, `allow` it to
+ * run alongside, or `buffer-one`: the first tick to arrive waits (429 + Retry-After, QStash delivers
+ * it again) and runs after the holder with its own slot; any other tick meanwhile skips.
+ */
+export type Overlap = "skip" | "allow" | "buffer-one";
+export const OVERLAPS: readonly Overlap[] = ["skip", "allow", "buffer-one"];
 export type JobStats = Record<string, unknown>;
 
 /**
@@ -104,6 +109,7 @@ export function defineJob<S extends z.ZodType = typeof emptyPayload>(def: {
   if (RESERVED.includes(def.name)) throw new Error(`Job name "${def.name}" is reserved: /api/jobs/${def.name} is a route of its own.`);
   const timeoutMs = def.timeoutMs ?? 60_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new Error(`Job "${def.name}": timeoutMs must be a positive integer.`);
+  if (def.overlap !== undefined && !OVERLAPS.includes(def.overlap)) throw new Error(`Job "${def.name}": unknown overlap "${String(def.overlap)}". Use ${OVERLAPS.join(", ")}.`);
   const limit = def.concurrency?.limit;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new Error(`Job "${def.name}": concurrency.limit must be a whole number of at least 1, got ${limit}. Leave concurrency out to run every delivery.`);

@@ -1,6 +1,6 @@
 import type { ProductParts } from "./parts";
 import type { JobDefinition, Overlap } from "./define";
-import { parseSchedules, type Schedule, type ScheduleEntry } from "./schedules";
+import { bufferCheck, parseSchedules, type Schedule, type ScheduleEntry } from "./schedules";
 
 export interface Registry {
   jobs: ReadonlyMap<string, JobDefinition>;
@@ -21,6 +21,8 @@ export function createRegistry(definitions: readonly JobDefinition[], entries: r
   }
   const schedules = parseSchedules(entries, [...jobs.keys()]);
   const byJob = new Map(schedules.map((s) => [s.job, s]));
+  // A job's own buffer-one applies to its schedule when the entry does not override it.
+  schedules.forEach((s, i) => s.overlap === undefined && bufferCheck(jobs.get(s.job)!.overlap, s.via, s.retries, `config/qstash.ts entry ${i + 1} (job "${s.job}")`));
   return {
     jobs,
     schedules,

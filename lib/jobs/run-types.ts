@@ -41,7 +41,10 @@ export interface RunRequest {
   attempt?: number;
   jti?: string;
   jtiExpiresAt?: Date;
-  /** An explicit slot (a catch-up or backfill run): recorded as the run's slot instead of today's tick. */
+  /**
+   * The slot a catch-up or backfill message runs (it names its slot): the ledger keys the run by
+   * (job, slot), as it does a scheduled tick's, so a slot runs once whoever asks for it.
+   */
   slotAt?: Date;
   /**
    * Given (the HTTP routes): a run that passes its timeout is answered at once, as failed with a
@@ -58,6 +61,9 @@ export type RunOutcome =
   | { status: "failed"; runId: string; error: unknown; settling?: boolean }
   | { status: "duplicate" | "skipped"; runId: string }
   | { status: "in_flight"; runId: string; retryAfterMs: number }
-  /** A message of a job at its concurrency limit: deliver it again later. */
-  | { status: "waiting"; heldBy: string; running: number; retryAfterMs: number }
+  /**
+   * Deliver it again later: a message of a job at its concurrency limit, or (`buffered`) the one
+   * tick of a buffer-one job waiting for the run that holds it, kept for the slot it arrived for.
+   */
+  | { status: "waiting"; heldBy: string; running: number; retryAfterMs: number; buffered?: { slotAt: Date | undefined } }
   | { status: "replay" };

@@ -10,22 +10,37 @@ export type { RunDeps, RunOutcome, RunRequest } from "./run-types";
 
 type OpenDecision =
   | { decision: "run"; run_id: string; slot_at?: string | null }
-  | { decision: "duplicate" | "skip"; run_id: string }
+  | { decision: "duplicate"; run_id: string }
+  /** reason: "overlap", "slot running" (a doubled tick), "another tick waits" (buffer-one's place is taken). */
+  | { decision: "skip"; run_id: string; held_by: string; reason?: string }
   | { decision: "in_flight"; run_id: string; retry_after_ms: number }
   | { decision: "wait"; held_by: string; running: number; retry_after_ms: number }
+  | { decision: "buffered"; held_by: string; running: number; retry_after_ms: number; slot_at: string | null }
   | { decision: "replay" };
 
 const DB_CALL_MS = DEFAULT_DB_TIMEOUTS.callMs;
+const SKIP_REASONS: Record<string, string> = {
+  overlap: "another run holds the lease",
+  "slot running": "a run of the same slot is running (a doubled tick)",
+  "another tick waits": "another run holds the lease and another tick already waits for it (overlap buffer-one)",
+};
 
 /**
  * A scheduled tick (Vercel cron, a QStash schedule, a run by hand or from the CLI) may be skipped
  * while another run holds its job: the next tick does the same sweep. A QStash delivery without a
- * schedule id is a one-time or event message that carries its own work: never skipped.
+ * schedule id is a one-time or event message that carries its own work: never skipped; so are
+ * catch-up and backfill runs, each the one run of its slot.
  */
 export function isTick(req: Pick<RunRequest, "trigger" | "scheduleId">): boolean {
-  // A catch-up or backfill run carries its own slot: a message, never skipped for overlap.
-  if (req.trigger === "catch-up" || req.trigger === "backfill") return false;
-  return req.trigger !== "qstash" || req.scheduleId !== undefined;
+  switch (req.trigger) {
+    case "qstash":
+      return req.scheduleId !== undefined;
+    case "catch-up":
+    case "backfill":
+      return false;
+    default:
+      return true;
+  }
 }
 
 /**
@@ -56,6 +71,7 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
     p_jti_expires_at: req.jtiExpiresAt ?? null,
     p_overlap: overlap,
     p_lease_ms: times.leaseMs,
+    // A catch-up or backfill names its slot; a tick's is the latest of its schedule's ticks.
     p_slot_at: req.slotAt ?? ((scheduled && schedule && slotOf(schedule, now)) || null),
     p_kind: tick ? "tick" : "message",
     p_timeout_ms: timeoutMs,
@@ -79,7 +95,7 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
       log.info("job.run.duplicate", { runId: open.run_id });
       return { status: "duplicate", runId: open.run_id };
     case "skip":
-      log.info("job.run.skipped", { runId: open.run_id, reason: "another run holds the lease" });
+      log.info("job.run.skipped", { runId: open.run_id, heldBy: open.held_by, reason: SKIP_REASONS[open.reason ?? "overlap"] ?? open.reason });
       return { status: "skipped", runId: open.run_id };
     case "in_flight":
       log.info("job.run.in_flight", { runId: open.run_id, retryAfterMs: open.retry_after_ms });
@@ -87,6 +103,12 @@ export async function runJob(req: RunRequest, deps: RunDeps): Promise<RunOutcome
     case "wait":
       log.info("job.run.waiting", { heldBy: open.held_by, running: open.running, limit: concurrency?.limit, retryAfterMs: open.retry_after_ms });
       return { status: "waiting", heldBy: open.held_by, running: open.running, retryAfterMs: open.retry_after_ms };
+    case "buffered": {
+      // Recorded on the holder's row (buffered_message_id, buffered_slot_at, buffered_at) too.
+      const slotAt = open.slot_at ? new Date(open.slot_at) : undefined;
+      log.info("job.run.buffered", { heldBy: open.held_by, slotAt, retryAfterMs: open.retry_after_ms, reason: "overlap buffer-one: the one tick waiting for the run that holds the job" });
+      return { status: "waiting", heldBy: open.held_by, running: open.running, retryAfterMs: open.retry_after_ms, buffered: { slotAt } };
+    }
   }
 
   // A retry keeps the slot of its message's first attempt (the ledger's answer), not today's tick.

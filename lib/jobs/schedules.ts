@@ -1,7 +1,7 @@
 import { Cron } from "croner";
 import { parseDuration } from "../time/duration";
 import { checkTranslatable, ZonedCronError } from "../time/utc-crons";
-import type { Overlap } from "./define";
+import { OVERLAPS, type Overlap } from "./define";
 
 export type Priority = "critical" | "high" | "medium" | "low";
 
@@ -114,10 +114,14 @@ export function parseSchedules(entries: readonly ScheduleEntry[], jobNames: read
     if (!Number.isInteger(retries) || retries < 0 || retries > 20) {
       throw new ScheduleConfigError(`${where}: retries must be a whole number from 0 to 20, got ${e.retries}.`);
     }
+    if (e.overlap !== undefined && !OVERLAPS.includes(e.overlap)) {
+      throw new ScheduleConfigError(`${where}: unknown overlap "${String(e.overlap)}". Use ${OVERLAPS.join(", ")}.`);
+    }
     if (e.via === "vercel" && TZ_PREFIX.test(e.cron.trim())) {
       throw new ScheduleConfigError(`${where}: Vercel cron runs in UTC only; remove CRON_TZ= or schedule it via QStash.`);
     }
     const { expression, timezone, cron } = parseCron(e.cron, where);
+    bufferCheck(e.overlap, e.via ?? "qstash", retries, where);
     if (cron.startsWith("CRON_TZ=")) zonedCheck(expression, timezone, where);
     const pause = e.pauseAfterFailures;
     if (pause !== undefined && (!Number.isInteger(pause) || pause < 1 || pause > 100)) {
@@ -168,6 +172,17 @@ function periodMs(s: Pick<Schedule, "expression" | "timezone">): number {
   let best = Infinity;
   for (let i = 1; i < runs.length; i++) best = Math.min(best, runs[i]!.getTime() - runs[i - 1]!.getTime());
   return Number.isFinite(best) ? best : CATCH_UP_MAX_MS;
+}
+
+/**
+ * A buffer-one tick waits by being answered 429 and delivered again: Vercel cron never delivers
+ * again, and a schedule without retries sends the first 429 to the DLQ. Refused rather than
+ * quietly skipping or dead-lettering the waiting tick. Also checked with the job's own overlap.
+ */
+export function bufferCheck(overlap: Overlap | undefined, via: "qstash" | "vercel", retries: number, where: string) {
+  if (overlap !== "buffer-one") return;
+  if (via === "vercel") throw new ScheduleConfigError(`${where}: overlap "buffer-one" waits by being delivered again, and Vercel cron never delivers again: schedule it via QStash, or use overlap "skip".`);
+  if (retries < 1) throw new ScheduleConfigError(`${where}: overlap "buffer-one" waits by being delivered again (429 + Retry-After), which takes a retry: set retries to at least 1, or use overlap "skip".`);
 }
 
 /** A zoned entry goes to QStash as UTC crons: refuse, at boot and in the CLI, one that none can express. */

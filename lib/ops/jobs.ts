@@ -1,8 +1,8 @@
-import type { Trigger } from "../auth";
 import type { Client } from "@upstash/qstash";
 import { readCron } from "../cli/cron-words";
 import { collectStats } from "../cli/stats";
 import { createCliContext } from "../cli/context";
+import type { Trigger } from "../auth";
 import type { Io } from "../cli/io";
 import { appliesIn } from "../jobs/schedules";
 import type { RunDeps } from "../jobs/run";

@@ -11,11 +11,14 @@ import type { ScheduleEntry } from "../../lib/jobs/schedules";
 import { syncSchedules } from "../../lib/qstash/sync";
 import { setJobPaused } from "../../lib/qstash/pause";
 import { Client } from "@upstash/qstash";
+import { z } from "zod";
+import { schedule } from "../../lib/qstash/messages";
 import { serveRoutes } from "../support/http-app";
 import { sql, testDeps, uniqueName } from "../support/app";
 import { VENDOR_ENV, vendors } from "../support/vendors";
 
 const MIN = 60_000;
+const DAY = 86_400_000;
 // The top of the current hour: the watchdog's :20 tick runs retention, whose cutoffs are on the
 // run's clock while rows are stamped by the database's, so a clock years ahead would prune them.
 const START = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -32,9 +35,9 @@ interface Stack {
  * The app's real routes (cron, jobs, the failure callback) behind HTTP, the local QStash server on a
  * manual clock delivering to them, and the registry's schedules synced as `pnpm qstash:schedule` does.
  */
-async function stack(jobs: ReturnType<typeof defineJob>[], entries: ScheduleEntry[]): Promise<Stack> {
+async function stack(jobs: ReturnType<typeof defineJob>[], entries: ScheduleEntry[], o: { maxDelayMs?: number } = {}): Promise<Stack> {
   const clock = new ManualClock(START);
-  const qstash = await startQStashServer({ port: 0, clock, signingNow: Date.now, log: () => {} });
+  const qstash = await startQStashServer({ port: 0, clock, signingNow: Date.now, log: () => {}, maxDelayMs: o.maxDelayMs });
   // The routes and the watchdog read the deps, which are made with them: through a reference.
   const ref: { deps?: RunDeps } = {};
   const get = async () => ref.deps!;
@@ -56,6 +59,7 @@ async function stack(jobs: ReturnType<typeof defineJob>[], entries: ScheduleEntr
     QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,
     QSTASH_NEXT_SIGNING_KEY: qstash.nextSigningKey,
     ALERT_COOLDOWN_MINUTES: "60",
+    ...(o.maxDelayMs && { QSTASH_MAX_DELAY: `${o.maxDelayMs / 86_400_000}d` }),
   });
   const deps: RunDeps = (ref.deps = { ...base, clock: () => new Date(clock.now()) });
   const client = new Client({ baseUrl: qstash.url, token: qstash.token, retry: false, enableTelemetry: false });
@@ -185,5 +189,33 @@ describe("the watchdog", () => {
     expect(digest).toContain("watchdog: slots no delivery reached in the last 24 h");
     expect(digest).toContain("the watchdog itself");
     expect(digest).toContain(`${job}: slots no delivery reached in the last 24 h: 1 caught up, 2 missed`);
+  });
+
+  it("publishes a one-time message parked past QStash's maximum delay once it comes within range", async () => {
+    vendors(); // the watchdog's own alerts, if any, go to the vendors' stand-ins
+    const job = uniqueName("reminder");
+    s = await stack([defineJob({ name: job, description: "a reminder", payload: z.object({ n: z.number() }), handler: async () => ({}) })], [], { maxDelayMs: 7 * DAY });
+    const deliverAt = new Date(START + 8 * DAY);
+    const parked = await schedule({ ...s.deps, client: s.client, clock: () => new Date(s!.clock.now()) }, { owner: `test:${job}`, job, payload: { n: 1 }, notBefore: deliverAt });
+    expect(parked.messageId).toMatch(/^parked_/);
+    const status = async () => (await sql()<{ status: string; published_id: string }[]>`select status, published_id from job_messages where owner = ${`test:${job}`}`)[0]!;
+    // Within range at 7 days less the hour's margin: the first watchdog run after that publishes it.
+    await s.clock.advanceTo(deliverAt.getTime() - 7 * DAY + 60 * MIN - MIN);
+    expect((await status()).status).toBe("parked");
+    await s.clock.advanceTo(deliverAt.getTime() - 7 * DAY + 60 * MIN + 10 * MIN);
+    const published = await status();
+    expect(published.status).toBe("scheduled");
+    expect((await s.client.messages.get(published.published_id)).notBefore).toBe(deliverAt.getTime());
+  });
+});
+
+describe("the slots a sweep counts as unseen", () => {
+  it("leave out a slot whose tick waits behind a running run (buffer-one): it is on its way, not missed", async () => {
+    const job = uniqueName("buffered");
+    const [a, b, c] = [START + 5 * MIN, START + 10 * MIN, START + 15 * MIN].map((t) => new Date(t));
+    await sql()`insert into job_runs (job, trigger, status, slot_at, started_at, lease_expires_at, buffered_message_id, buffered_slot_at, buffered_at)
+                values (${job}, 'qstash', 'running', ${a}, now(), now() + interval '30 seconds', 'msg_waiting', ${b}, now())`;
+    const unseen = await sql()<{ unseen: Record<string, string[]> }[]>`select schedule_slots_unseen(${sql().json([{ job, slots: [a, b, c].map((d) => d.toISOString()) }])}) as unseen`;
+    expect(unseen[0]!.unseen[job]!.map((t) => new Date(t).toISOString())).toEqual([c.toISOString()]);
   });
 });

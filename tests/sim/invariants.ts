@@ -40,6 +40,23 @@ export async function check(sql: postgres.Sql, s: SimState): Promise<string[]> {
     if (r?.decision === "run") out.push(`${c.proc}: job_run_open ran ${c.executedAt - c.gaveUpAt} ms after its caller gave up and opened run ${r.run_id}, which nobody runs`);
   }
 
+  // The slot key: a slot succeeds once, and its runs never overlap in time (virtual clock).
+  const twice = await sql<{ job: string; slot_at: Date; n: number }[]>`
+    select job, slot_at, count(*)::int as n from job_runs where slot_at is not null and status = 'succeeded' group by 1, 2 having count(*) > 1`;
+  for (const t of twice) out.push(`${t.job} slot ${t.slot_at.toISOString()} succeeded ${t.n} times`);
+  const overlapping = await sql<{ job: string; slot_at: Date; a: string; b: string }[]>`
+    select a.job, a.slot_at, a.id as a, b.id as b from job_runs a join job_runs b
+      on a.job = b.job and a.slot_at = b.slot_at and a.id < b.id
+     where a.status in ('succeeded', 'failed', 'running') and b.status in ('succeeded', 'failed', 'running')
+       and a.started_at < coalesce(b.finished_at, 'infinity') and b.started_at < coalesce(a.finished_at, 'infinity')`;
+  for (const o of overlapping) out.push(`${o.job} slot ${o.slot_at.toISOString()}: runs ${o.a} and ${o.b} overlapped`);
+  // buffer-one: a waiting tick runs for the slot it first arrived for.
+  const moved = await sql<{ message_id: string; slot_at: Date; buffered_slot_at: Date }[]>`
+    select r.message_id, r.slot_at, h.buffered_slot_at from job_runs r join job_runs h
+      on h.job = r.job and h.buffered_message_id = r.message_id
+     where r.status in ('succeeded', 'failed', 'running') and r.slot_at is distinct from h.buffered_slot_at`;
+  for (const m of moved) out.push(`${m.message_id} waited for slot ${m.buffered_slot_at.toISOString()} but ran for ${m.slot_at?.toISOString()}`);
+
   for (const o of s.outcomes) {
     // A one-time message carries its own work: never acknowledged without running.
     if (!o.d.tick && o.outcome?.status === "skipped") out.push(`${o.proc.name}: a message was answered skipped`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineJob } from "../../lib/jobs/define";
+import type { ScheduleEntry } from "../../lib/jobs/schedules";
 import { runEffects } from "../../lib/jobs/effects";
 import { simVendors } from "./providers";
 
@@ -76,6 +77,15 @@ export const emailJob = defineJob({
 });
 
 export const SIM_JOBS = [callJob, postJob, emailJob];
+
+/**
+ * The ticks' schedules, a slot a minute. sim-call's ticks may overlap (`allow`): only the slot key
+ * keeps two ticks of one slot apart. sim-post's overlap is buffer-one (one tick waits, later ones skip).
+ */
+export const SIM_SCHEDULES: ScheduleEntry[] = [
+  { job: "sim-call", cron: "* * * * *", overlap: "allow" },
+  { job: "sim-post", cron: "* * * * *", overlap: "buffer-one" },
+];
 
 /** Every effect key the simulation expects to end made once, by provider. */
 export const EXPECTED = [

@@ -5,7 +5,7 @@ import { createRegistry } from "../../lib/jobs/registry";
 import { createLogger } from "../../lib/log";
 import type { Env } from "../../lib/env";
 import { simDb, type DbCallRecord, type DbFault } from "./db";
-import { EMAIL_ITEMS, EXPECTED, SIM_JOBS } from "./jobs";
+import { EMAIL_ITEMS, EXPECTED, SIM_JOBS, SIM_SCHEDULES } from "./jobs";
 import { Edge, simProviders, type ProviderAnswer } from "./providers";
 import { World, type Proc } from "./world";
 
@@ -48,7 +48,9 @@ export async function simulate(sql: postgres.Sql, env: Env, draw: Draw, opts: { 
   let faultsOn = opts.faults;
   const world = new World(START, (n) => draw.int(n - 1), () => faultsOn && draw.chance(0.2));
   const s: SimState = { world, edge: new Edge(), calls: [], outcomes: [], faulted: new Set(), heardBy: new Map(), violations: [] };
-  const registry = createRegistry(SIM_JOBS, []);
+  // Ticks have slots (each minute), so two ticks of one minute are one slot: the slot key decides.
+  // sim-post buffers one waiting tick; sim-call skips.
+  const registry = createRegistry(SIM_JOBS, SIM_SCHEDULES);
   let procs = 0;
 
   const deliver = (d: Delivery) => {
@@ -100,7 +102,9 @@ export async function simulate(sql: postgres.Sql, env: Env, draw: Draw, opts: { 
         entry.outcome = outcome;
         // QStash retries what was not answered 2xx, after Retry-After when given.
         const retry = outcome.status === "failed" ? 12_000 : outcome.status === "in_flight" || outcome.status === "waiting" ? outcome.retryAfterMs : undefined;
-        if (retry !== undefined && !d.tick && d.attempt < 3) later(retry, { ...d, attempt: d.attempt + 1, crashAfter: undefined });
+        // A tick is left to the next tick, except buffer-one's waiting tick: QStash delivers it again.
+        const again = !d.tick || (outcome.status === "waiting" && outcome.buffered !== undefined);
+        if (retry !== undefined && again && d.attempt < 3) later(retry, { ...d, attempt: d.attempt + 1, crashAfter: undefined });
       },
       (error: unknown) => {
         entry.error = error;
@@ -114,14 +118,21 @@ export async function simulate(sql: postgres.Sql, env: Env, draw: Draw, opts: { 
   // The fault phase: a schedule's ticks a few seconds apart (they overlap when a run is slow),
   // one-time messages with duplicates, some processes dying or losing the database.
   const plan: Omit<Delivery, "attempt" | "crashAfter">[] = [];
-  for (const [job, most] of [["sim-call", 4], ["sim-post", 2]] as const) {
+  for (const [job, most] of [["sim-call", 4], ["sim-post", 3]] as const) {
     for (let i = 0, n = 1 + draw.int(most); i < n; i++) plan.push({ job, tick: true, payload: {}, messageId: `${job}-tick-${i}` });
   }
   for (let i = 0, n = 2 + draw.int(3); i < n; i++) {
     const item = EMAIL_ITEMS[draw.int(EMAIL_ITEMS.length - 1)]!;
     plan.push({ job: "sim-email", tick: false, payload: { item }, messageId: `msg-${item}` });
   }
-  for (const p of plan) later(draw.int(120) * 1000, { ...p, attempt: 0, crashAfter: opts.faults && draw.chance(0.15) ? draw.int(12) : undefined });
+  for (const p of plan) {
+    // sim-post's ticks straddle a minute's end: a tick of the next slot finds the last one's run (buffer-one).
+    const at = (p.job === "sim-post" ? 45 + draw.int(30) : draw.int(120)) * 1000;
+    later(at, { ...p, attempt: 0, crashAfter: opts.faults && draw.chance(0.15) ? draw.int(12) : undefined });
+    // A faulty transport fires a tick twice for its slot: another message id, later in the same
+    // minute (START is on a minute), while the first runs or after it ended.
+    if (p.tick && draw.chance(0.3)) later(at + draw.int(59 - ((at / 1000) % 60)) * 1000, { ...p, messageId: `${p.messageId}-twin`, attempt: 0 });
+  }
   await world.run({ maxSteps: 4000, until: START + 30 * 60_000 });
 
   // The faults stop. Every due item must now end done once, or abandoned with a reason.

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { catalog, composeRegistry } from "../../config/app";
+import { defineJob } from "../../lib/jobs/define";
+import { createRegistry } from "../../lib/jobs/registry";
 import { parseSchedules, slotOf } from "../../lib/jobs/schedules";
 
 const jobs = ["a", "b"];
@@ -45,6 +47,18 @@ describe("config/qstash.ts parsing", () => {
     expect(of("CRON_TZ=Asia/Kolkata 0 18 * * *", { catchUp: { window: "2d", each: true } })).toEqual({ windowMs: 2 * 86_400_000, each: true });
     expect(of("0 * * * *", { catchUp: false })).toEqual({ windowMs: 0, each: false });
     expect(of("0 * * * *", { catchUp: { window: 0 } })).toEqual({ windowMs: 0, each: false });
+  });
+
+  it("takes overlap buffer-one only where a waiting tick is delivered again (QStash, with retries)", () => {
+    expect(parseSchedules([{ job: "a", cron: "*/5 * * * *", overlap: "buffer-one" }], jobs)[0]!.overlap).toBe("buffer-one");
+    expect(error([{ job: "a", cron: "0 6 * * *", via: "vercel", overlap: "buffer-one" }])).toMatch(/entry 1 \(job "a"\): overlap "buffer-one" waits by being delivered again, and Vercel cron never delivers again/);
+    expect(error([{ job: "a", cron: "*/5 * * * *", retries: 0, overlap: "buffer-one" }])).toMatch(/set retries to at least 1, or use overlap "skip"/);
+    expect(error([{ job: "a", cron: "*/5 * * * *", overlap: "queue" as never }])).toMatch(/unknown overlap "queue". Use skip, allow, buffer-one/);
+    // The job's own buffer-one, under an entry that does not override it, is checked the same way.
+    const job = defineJob({ name: "a", description: "t", overlap: "buffer-one", handler: async () => ({}) });
+    expect(() => createRegistry([job], [{ job: "a", cron: "*/5 * * * *", retries: 0 }])).toThrow(/entry 1 \(job "a"\): overlap "buffer-one" .*set retries to at least 1/);
+    expect(createRegistry([job], [{ job: "a", cron: "*/5 * * * *", retries: 0, overlap: "skip" }]).settingsOf("a").overlap).toBe("skip");
+    expect(() => defineJob({ name: "b", description: "t", overlap: "later" as never, handler: async () => ({}) })).toThrow(/Job "b": unknown overlap "later"/);
   });
 
   it("splits CRON_TZ and fills defaults", () => {

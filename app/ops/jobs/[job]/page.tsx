@@ -69,7 +69,8 @@ export default async function JobPage({ params, searchParams }: { params: Promis
         <section id="run">
           <h2>Run {String(run.id)}</h2>
           <dl>
-            {["status", "trigger", "attempt", "started_at", "finished_at", "duration_ms", "lag_ms", "slot_at", "message_id", "schedule_id"].map((k) => (
+            {/* buffered_*: the tick that waited for this run (overlap buffer-one), shown when there was one. */}
+            {["status", "trigger", "attempt", "started_at", "finished_at", "duration_ms", "lag_ms", "slot_at", "message_id", "schedule_id", ...(run.buffered_message_id ? ["buffered_message_id", "buffered_slot_at", "buffered_at"] : [])].map((k) => (
               <div key={k} style={{ display: "contents" }}>
                 <dt>{k}</dt>
                 <dd>{k === "status" ? <Status value={run[k]} /> : k.endsWith("_ms") ? ms(run[k]) : k.endsWith("_at") ? when(run[k]) : String(run[k] ?? "–")}</dd>
