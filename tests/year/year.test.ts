@@ -10,14 +10,14 @@
  *
  * Why windows, not 365 days. One simulated day is ~1,000 deliveries (a job every 5 minutes, two
  * every 10 with the watchdog, two every 15, five hourly, one two-hourly, one six-hourly, eight
- * daily, keep-alive), at 4-12 ms each on two cores (HTTP, signature, ~4 database round trips):
- * a year would be ~370,000 deliveries, about an hour. The sub-daily schedules do the same thing on
+ * daily, keep-alive), at 3.5-4 ms each on two idle cores (HTTP, signature, ~4 database round trips):
+ * a year would be ~370,000 deliveries, half an hour. The sub-daily schedules do the same thing on
  * every day of the year, so more of their days add time, not cases. What the calendar changes is
  * what the windows visit: the shop's zone on both sides of an offset change in four zones (New
  * York and Chatham's 45-minute offset spring forward, Sydney in the southern spring, Lisbon falls
  * back), the year's end, three firsts of a month (the monthly job), and a day of downtime: about
- * 7.6 simulated days, ~14,000 requests (half of them the day down's, refused cheaply), 60 s on
- * this machine shared at load 4-6, 100-120 s at load 8.
+ * 7.6 simulated days, ~14,000 requests (half of them the day down's, refused cheaply): 35 s on
+ * two idle cores, 60-120 s on two cores shared with other test runs (load 4-8).
  *
  * The weather of each window, from the seed: a stretch where the app answers 503, one where it
  * answers nothing (connection reset), 2% of scheduled ticks whose answer is lost after the run
@@ -57,15 +57,17 @@ const WINDOWS = [
 const SEED = process.env.YEAR_SEED === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.YEAR_SEED ?? 1);
 /**
  * The switch. `full`: the plan's accounting holds for every QStash-fired slot, whatever the weather.
- * `report`: it holds for the slots no outage or doubled tick reached; the rest is printed. Full
- * needs the slot key in the ledger (a doubled tick or a late retry answers `duplicate`), the slot
- * route (a catch-up message runs with its slot) and catch-up (merged): flip FULL_BY_DEFAULT once
- * all are in main. YEAR_MODE=full|report overrides it.
+ * `report`: the same, except that a slot reached by an outage may be missed without a decision
+ * (printed): keep-alive sweeps the 24 h before it and the watchdog its window plus an hour, so when
+ * the app is down at 06:00 (Vercel does not retry keep-alive) the slots between the outage's start
+ * and that 06:00 are never decided. Flip FULL_BY_DEFAULT once keep-alive's sweep reaches back past
+ * a lost morning (48 h, or since its last run). YEAR_MODE=full|report overrides it.
  */
 const FULL_BY_DEFAULT = false;
 const MODE = process.env.YEAR_MODE ?? (FULL_BY_DEFAULT ? "full" : "report");
-/** The faults after which today's code may run a slot twice or lose it: what the catch-up and the slot key are for. */
+/** The faults that need the watchdog: a slot they reach is caught up, covered or reported missed, not run on time. */
 const DISRUPTIVE: readonly (FaultKind | "none")[] = ["down-day", "no-answer", "unavailable", "doubled"];
+const OUTAGES: readonly (FaultKind | "none")[] = ["down-day", "no-answer", "unavailable"];
 
 describe("a year on a fast clock", () => {
   it(`every slot of the real registry runs once, inside its catch-up window, or is reported missed (seed ${SEED}, ${MODE})`, async () => {
@@ -93,12 +95,13 @@ describe("a year on a fast clock", () => {
     expect({ unavailable: sum("unavailable") > 0, drop: sum("drop") > 0, lost: sum("lose-answer") > 0, doubled: reports.some((r) => r.doubledDeliveries > 0) }).toEqual({ unavailable: true, drop: true, lost: true, doubled: true });
     expect(reports.map((r) => r.zonedOnTransport)).toEqual(reports.map(() => 0));
 
-    // Outside the faults that need catch-up, every slot (keep-alive's too) ran exactly once, in time.
+    // Outside the faults that need the watchdog, every slot (keep-alive's too) ran exactly once, in time.
     const calm = slots.filter((s) => !DISRUPTIVE.includes(s.fault));
     expect(calm.filter((s) => s.outcome !== "on time" && s.outcome !== "retried").map(show)).toEqual([]);
     // Whatever the weather, every QStash-fired slot ran once inside its catch-up window or was
     // reported missed. (Keep-alive is Vercel's: no retries, no catch-up; its lost days are printed.)
-    if (MODE === "full") expect(slots.filter((s) => s.via === "qstash" && !ACCEPTED.includes(s.outcome)).map(show)).toEqual([]);
+    const tolerated = (s: SlotResult) => MODE !== "full" && s.outcome === "missed silently" && OUTAGES.includes(s.fault);
+    expect(slots.filter((s) => s.via === "qstash" && !ACCEPTED.includes(s.outcome) && !tolerated(s)).map(show)).toEqual([]);
     // The acceptance's bound (issue 28): under 3 minutes on two cores.
   }, 180_000);
 });
