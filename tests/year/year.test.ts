@@ -8,10 +8,10 @@
  * calendars and zones, seeded faults; the seed is printed, YEAR_SEED=<n> replays it, YEAR_SEED=random
  * draws a new one.
  *
- * Why windows, not 365 days. One simulated day is ~1,000 deliveries (a job every 5 minutes, two
- * every 10 with the watchdog, two every 15, five hourly, one two-hourly, one six-hourly, eight
+ * Why windows, not 365 days. One simulated day is ~900 deliveries (a job every 5 minutes, two
+ * every 10 with the watchdog, two every 15, four hourly, one two-hourly, one six-hourly, eight
  * daily, keep-alive), at 3.5-4 ms each on two idle cores (HTTP, signature, ~4 database round trips):
- * a year would be ~370,000 deliveries, half an hour. The sub-daily schedules do the same thing on
+ * a year would be ~330,000 deliveries, half an hour. The sub-daily schedules do the same thing on
  * every day of the year, so more of their days add time, not cases. What the calendar changes is
  * what the windows visit: the shop's zone on both sides of an offset change in four zones (New
  * York and Chatham's 45-minute offset spring forward, Sydney in the southern spring, Lisbon falls
@@ -23,8 +23,9 @@
  * answers nothing (connection reset), 2% of scheduled ticks whose answer is lost after the run
  * (QStash delivers the same message again), a stretch where two frequent jobs' ticks come twice
  * (a stale second schedule 30 s behind: two messages per slot), QStash reading CRON_TZ as a
- * faulty transport would (skipping the missing hour, doubling the repeated one), and in one window
- * a whole day with the app down, keep-alive's 06:00 included.
+ * faulty transport would (skipping the missing hour, doubling the repeated one: zoned entries
+ * reach QStash as UTC crons, so it must change nothing, and no CRON_TZ schedule may reach it), and
+ * in one window a whole day with the app down, keep-alive's 06:00 included.
  */
 import { describe, expect, it } from "vitest";
 import { vendors } from "../support/vendors";
