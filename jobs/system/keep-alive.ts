@@ -122,11 +122,24 @@ async function watchedSchedules(ctx: JobContext<unknown>, all: readonly Schedule
     stats.qstash = view.status;
     return view.viewed.map((v) => watched(v, false));
   }
-  const { stats: swept, viewed } = await sweepSchedules(ctx, registry, other, DAY_MS);
+  const { stats: swept, viewed } = await sweepSchedules(ctx, registry, other, await sinceLastRun(ctx, other));
   stats.qstash = swept.qstash;
   stats.slots = { ...swept, qstash: undefined };
   other.push(...(await dayOfDecisions(ctx)));
   return viewed.map((v) => watched(v, true));
+}
+
+/**
+ * How far back the day's sweep goes: to keep-alive's previous success (a day, unless Vercel lost a
+ * run, which it never retries), at most a week. A lost run is itself a problem to report.
+ */
+async function sinceLastRun(ctx: JobContext<unknown>, other: string[]): Promise<number> {
+  const last = await ctx.db.rpc<{ at: string | null }>("job_last_success", { p_job: ctx.run.job, p_before: ctx.now });
+  // Never succeeded: back a week, which each schedule's creation in QStash bounds anyway.
+  if (!last.at) return 7 * DAY_MS;
+  const gap = ctx.now.getTime() - new Date(last.at).getTime();
+  if (gap > DAY_MS + 2 * 3_600_000) other.push(`keep-alive did not succeed since ${last.at} (Vercel does not retry a lost run): this run swept the slots since then`);
+  return Math.min(7 * DAY_MS, Math.max(DAY_MS, gap));
 }
 
 /**

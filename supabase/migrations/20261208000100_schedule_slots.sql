@@ -142,3 +142,13 @@ revoke execute on function public.schedule_slots_unpublished(timestamptz) from p
 revoke execute on function public.schedule_slots_summary(timestamptz, timestamptz) from public;
 revoke execute on function public.schedule_slots_prune(timestamptz, integer) from public;
 revoke execute on function public.schedule_failure_streak(text, integer, timestamptz) from public;
+
+-- When the job last succeeded before now: keep-alive sweeps back to its previous success, so a
+-- daily run that Vercel lost (it never retries) leaves no slot undecided.
+create or replace function public.job_last_success(p_job text, p_before timestamptz)
+returns jsonb
+language sql stable as $$
+  select jsonb_build_object('at', max(started_at)) from public.job_runs
+   where job = p_job and status = 'succeeded' and started_at < p_before
+$$;
+revoke execute on function public.job_last_success(text, timestamptz) from public;

@@ -171,6 +171,8 @@ describe("the watchdog", () => {
     await s.clock.advanceTo(START + 4 * 60 * MIN + 30 * MIN);
     expect(await watchdogRuns()).toBe(before);
 
+    // Its previous success three days ago: Vercel lost two mornings (it never retries), which the digest says.
+    await sql()`insert into job_runs (job, trigger, status, started_at, finished_at) values ('keep-alive', 'vercel', 'succeeded', ${new Date(START - 3 * DAY)}, ${new Date(START - 3 * DAY)})`;
     const out = await runJob({ job: "keep-alive", payload: {}, trigger: "vercel" }, s.deps);
     expect(out).toMatchObject({ status: "succeeded" });
     await s.clock.settle();
@@ -189,6 +191,7 @@ describe("the watchdog", () => {
     expect(digest).toContain("watchdog: slots no delivery reached in the last 24 h");
     expect(digest).toContain("the watchdog itself");
     expect(digest).toContain(`${job}: slots no delivery reached in the last 24 h: 1 caught up, 2 missed`);
+    expect(digest).toContain(`keep-alive did not succeed since ${new Date(START - 3 * DAY).toISOString().slice(0, 16)}`);
   });
 
   it("publishes a one-time message parked past QStash's maximum delay once it comes within range", async () => {
@@ -212,7 +215,7 @@ describe("the watchdog", () => {
 describe("the slots a sweep counts as unseen", () => {
   it("leave out a slot whose tick waits behind a running run (buffer-one): it is on its way, not missed", async () => {
     const job = uniqueName("buffered");
-    const [a, b, c] = [START + 5 * MIN, START + 10 * MIN, START + 15 * MIN].map((t) => new Date(t));
+    const [a, b, c] = [new Date(START + 5 * MIN), new Date(START + 10 * MIN), new Date(START + 15 * MIN)] as const;
     await sql()`insert into job_runs (job, trigger, status, slot_at, started_at, lease_expires_at, buffered_message_id, buffered_slot_at, buffered_at)
                 values (${job}, 'qstash', 'running', ${a}, now(), now() + interval '30 seconds', 'msg_waiting', ${b}, now())`;
     const unseen = await sql()<{ unseen: Record<string, string[]> }[]>`select schedule_slots_unseen(${sql().json([{ job, slots: [a, b, c].map((d) => d.toISOString()) }])}) as unseen`;

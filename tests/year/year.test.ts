@@ -57,14 +57,12 @@ const WINDOWS = [
 /** Seed 1 in `pnpm test`, as the simulation does, so CI sees one weather; YEAR_SEED=random draws another, printed. */
 const SEED = process.env.YEAR_SEED === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.YEAR_SEED ?? 1);
 /**
- * The switch. `full`: the plan's accounting holds for every QStash-fired slot, whatever the weather.
- * `report`: the same, except that a slot reached by an outage may be missed without a decision
- * (printed): keep-alive sweeps the 24 h before it and the watchdog its window plus an hour, so when
- * the app is down at 06:00 (Vercel does not retry keep-alive) the slots between the outage's start
- * and that 06:00 are never decided. Flip FULL_BY_DEFAULT once keep-alive's sweep reaches back past
- * a lost morning (48 h, or since its last run). YEAR_MODE=full|report overrides it.
+ * `full` (the default): the plan's accounting holds for every QStash-fired slot, whatever the
+ * weather. `report` (YEAR_MODE=report) only prints the slots an outage left without a decision,
+ * for looking into a failing seed. keep-alive sweeps back to its previous success, so a 06:00 lost
+ * with the app (Vercel does not retry it) leaves no slot undecided.
  */
-const FULL_BY_DEFAULT = false;
+const FULL_BY_DEFAULT = true;
 const MODE = process.env.YEAR_MODE ?? (FULL_BY_DEFAULT ? "full" : "report");
 /** The faults that need the watchdog: a slot they reach is caught up, covered or reported missed, not run on time. */
 const DISRUPTIVE: readonly (FaultKind | "none")[] = ["down-day", "no-answer", "unavailable", "doubled"];
