@@ -134,10 +134,11 @@ async function watchedSchedules(ctx: JobContext<unknown>, all: readonly Schedule
  * run, which it never retries), at most a week. A lost run is itself a problem to report.
  */
 async function sinceLastRun(ctx: JobContext<unknown>, other: string[]): Promise<number> {
-  const last = await ctx.db.rpc<{ at: string | null }>("job_last_success", { p_job: ctx.run.job, p_before: ctx.now });
+  const slot = ctx.run.slotAt ?? ctx.now;
+  const last = await ctx.db.rpc<{ at: string | null }>("job_last_success", { p_job: ctx.run.job, p_before: slot });
   // Never succeeded: back a week, which each schedule's creation in QStash bounds anyway.
   if (!last.at) return 7 * DAY_MS;
-  const gap = ctx.now.getTime() - new Date(last.at).getTime();
+  const gap = slot.getTime() - new Date(last.at).getTime();
   if (gap > DAY_MS + 2 * 3_600_000) other.push(`keep-alive did not succeed since ${last.at} (Vercel does not retry a lost run): this run swept the slots since then`);
   return Math.min(7 * DAY_MS, Math.max(DAY_MS, gap));
 }

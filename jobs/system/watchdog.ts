@@ -9,12 +9,11 @@ const RETENTION_MINUTE = 20;
 const RETENTION_BUDGET_MS = 120_000;
 
 /**
- * The layer's one QStash schedule. Every 10 minutes: slots that no delivery reached, found within 13 minutes (3 of
- * grace for a late delivery), caught up within their schedule's window or recorded missed, each
- * alerted in its job's incident. keep-alive (Vercel, daily) checks that this job runs and sweeps
- * the whole day itself, so a watchdog that stopped is not a blind spot. It also publishes the
- * one-time messages parked past QStash's maximum delay that are now within range. At :20 it also runs
- * retention (jobs/system/retention.ts).
+ * The layer's one QStash schedule. Every 10 minutes: slots that no delivery reached, found within
+ * 13 minutes (3 of grace for a late delivery), caught up within their schedule's window or
+ * recorded missed, each alerted in its job's incident; and the one-time messages parked past
+ * QStash's maximum delay that are now within range. At :20 it also runs retention. keep-alive
+ * (Vercel, daily) sweeps back to its own previous run, so a watchdog that stopped is no blind spot.
  * Problems (a schedule missing, a catch-up not published, an alert not sent) are in its stats and
  * the log, not a failure: the next run, 10 minutes later, publishes what was not, and a failing
  * watchdog would only add dead letters about itself.

@@ -172,7 +172,8 @@ describe("the watchdog", () => {
     expect(await watchdogRuns()).toBe(before);
 
     // Its previous success three days ago: Vercel lost two mornings (it never retries), which the digest says.
-    await sql()`insert into job_runs (job, trigger, status, started_at, finished_at) values ('keep-alive', 'vercel', 'succeeded', ${new Date(START - 3 * DAY)}, ${new Date(START - 3 * DAY)})`;
+    const lastMorning = new Date(Math.floor((START - 3 * DAY) / DAY) * DAY + 6 * 60 * MIN);
+    await sql()`insert into job_runs (job, trigger, status, slot_at, started_at, finished_at) values ('keep-alive', 'vercel', 'succeeded', ${lastMorning}, now(), now())`;
     const out = await runJob({ job: "keep-alive", payload: {}, trigger: "vercel" }, s.deps);
     expect(out).toMatchObject({ status: "succeeded" });
     await s.clock.settle();
@@ -191,7 +192,7 @@ describe("the watchdog", () => {
     expect(digest).toContain("watchdog: slots no delivery reached in the last 24 h");
     expect(digest).toContain("the watchdog itself");
     expect(digest).toContain(`${job}: slots no delivery reached in the last 24 h: 1 caught up, 2 missed`);
-    expect(digest).toContain(`keep-alive did not succeed since ${new Date(START - 3 * DAY).toISOString().slice(0, 16)}`);
+    expect(digest).toContain(`keep-alive did not succeed since ${lastMorning.toISOString().slice(0, 16)}`);
   });
 
   it("publishes a one-time message parked past QStash's maximum delay once it comes within range", async () => {

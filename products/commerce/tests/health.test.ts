@@ -47,17 +47,28 @@ describe("commerce jobs in the health checks", () => {
     await deps.db.close();
   });
 
-  it("the keep-alive watchdog alerts on a missing shop schedule and on a shop job that never ran", async () => {
+  it("keep-alive's sweep alerts each shop job no tick reached, catches up its latest slot, and its digest names the missing schedule", async () => {
     qstashHolding(["daily-sales-summary"]);
+    const published: string[] = [];
+    server.use(
+      http.post(`${QSTASH}/v2/publish/*`, ({ request }) => {
+        // The destination is the rest of the path, its query (a slot run's slot and trigger) included.
+        const url = new URL(request.url);
+        published.push(`${url.pathname.replace("/v2/publish/", "")}${url.search}`);
+        return HttpResponse.json({ messageId: `msg_${published.length}` });
+      }),
+    );
     const calls = vendors();
     const deps = { ...testDeps([keepAlive], [{ job: "keep-alive", via: "vercel", cron: "0 6 * * *" }], { ...VENDOR_ENV, QSTASH_URL: QSTASH }), clock: () => new Date("2017-12-01T06:00:00Z") };
     expect(await runJob({ job: "keep-alive", payload: {}, trigger: "vercel" }, deps)).toMatchObject({ status: "succeeded" });
-    expect(calls.resend).toHaveLength(1);
-    const text = calls.resend[0]!.body.text;
-    expect(text).toContain("- QStash: schedule test-daily-sales-summary is missing in QStash: run pnpm qstash:schedule");
-    // Every 10 minutes for the last day, and not one run in the ledger.
-    expect(text).toMatch(/- reconcile-stale-payments: 14[0-9] missed: /);
-    expect(text).toMatch(/- cleanup-inventory-locks: 28[0-9] missed: /);
+    const texts = calls.resend.map((c) => c.body.text);
+    // One incident per shop job that never ran (its first missed slot alerts, the rest are counted).
+    for (const job of SHOP) expect(texts.filter((t) => t.startsWith(`${job}: missed its`)), job).toHaveLength(1);
+    // Each job's latest slot within its window is caught up once, as a run for that slot.
+    expect(published.filter((u) => u.includes("/api/jobs/reconcile-stale-payments?slot=2017-12-01T05%3A50%3A00.000Z&trigger=catch-up"))).toHaveLength(1);
+    const digest = texts.find((t) => t.includes("Other problems"))!;
+    expect(digest).toContain("- QStash: schedule test-daily-sales-summary is missing in QStash: run pnpm qstash:schedule");
+    expect(digest).toMatch(/- reconcile-stale-payments: slots no delivery reached in the last 24 h: 1 caught up, \d+ missed; each alerted when found/);
     await deps.db.close();
   });
 });

@@ -34,6 +34,8 @@ language sql stable as $$
     select w.job, jsonb_agg(w.slot_at order by w.slot_at) as slots
       from wanted w
      where not exists (select 1 from public.job_runs r where r.job = w.job and r.slot_at = w.slot_at)
+       -- A tick waiting behind a running run (overlap buffer-one) is on its way, not missed.
+       and not exists (select 1 from public.job_runs r where r.job = w.job and r.buffered_slot_at = w.slot_at)
        and not exists (select 1 from public.schedule_slots d where d.job = w.job and d.slot_at = w.slot_at)
      group by w.job
   ) x
@@ -143,12 +145,13 @@ revoke execute on function public.schedule_slots_summary(timestamptz, timestampt
 revoke execute on function public.schedule_slots_prune(timestamptz, integer) from public;
 revoke execute on function public.schedule_failure_streak(text, integer, timestamptz) from public;
 
--- When the job last succeeded before now: keep-alive sweeps back to its previous success, so a
--- daily run that Vercel lost (it never retries) leaves no slot undecided.
+-- The latest slot of the job that a run succeeded for, before p_before: keep-alive sweeps back to
+-- its previous success, so a daily run that Vercel lost (it never retries) leaves no slot undecided.
+-- Slots, not start times: both are the app's clock, as the run's own slot is.
 create or replace function public.job_last_success(p_job text, p_before timestamptz)
 returns jsonb
 language sql stable as $$
-  select jsonb_build_object('at', max(started_at)) from public.job_runs
-   where job = p_job and status = 'succeeded' and started_at < p_before
+  select jsonb_build_object('at', max(slot_at)) from public.job_runs
+   where job = p_job and status = 'succeeded' and slot_at < p_before
 $$;
 revoke execute on function public.job_last_success(text, timestamptz) from public;
