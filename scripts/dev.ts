@@ -114,7 +114,9 @@ async function main() {
   // Tethered: Next ends with this process, even when it is killed outright (dev/tether.ts).
   const next = spawn(process.execPath, [...process.execArgv, "dev/tether.ts", "pnpm", ...app.args], { env: childEnv, stdio: ["pipe", "inherit", "inherit"], detached: true });
   children.push(next);
-  next.on("exit", (code) => void shutdown(code ?? 0));
+  // Next ended by SIGINT or SIGTERM (130, 143) was stopped, not crashed: a Ctrl-C that reached it
+  // before this process is the same clean stop, not a failure to report.
+  next.on("exit", (code) => void shutdown(code === 130 || code === 143 ? 0 : (code ?? 0)));
   await step("Next.js: first answer", () => waitForApp(`http://127.0.0.1:${PORT}/api/diagnostics`));
   await step("Next.js: job routes and sign-in compiled", () =>
     warmRoutes(`http://127.0.0.1:${PORT}`, ["/api/jobs/heartbeat", "/api/cron/heartbeat", "/api/jobs/failed", "GET /ops/login", "/ops/session", "GET /ops"]),

@@ -27,7 +27,7 @@ function cli(verb: "pause" | "resume", args: string[]): Promise<{ code: number; 
       "pnpm",
       ["exec", "tsx", "scripts/qstash-pause.ts", verb, ...args],
       {
-        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", APP_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: testDatabaseUrl(), APP_URL, QSTASH_URL: qstash.url, QSTASH_TOKEN: qstash.token, SCHEDULE_PREFIX: "test" },
+        env: { NODE_ENV: "test", PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", APP_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: testDatabaseUrl(), APP_URL, QSTASH_URL: qstash.url, QSTASH_TOKEN: qstash.token, SCHEDULE_PREFIX: "test" },
         timeout: 60_000,
       },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
