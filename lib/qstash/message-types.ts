@@ -22,7 +22,7 @@ export interface JobMessage {
   /** QStash's id once a parked message was published (null otherwise: message_id is QStash's). */
   published_id: string | null;
   payload: unknown;
-  options: { flowControl?: FlowControl; retries?: number } | null;
+  options: { flowControl?: FlowControl; retries?: number; retryDelay?: string } | null;
   dedup_id: string | null;
   /** When a sweeper took it to publish (status publishing). */
   publishing_since: string | null;

@@ -33,15 +33,16 @@ export type ScheduleRequest = When & {
   /** Throttles the owner's kind of work (a campaign's executions) across all its messages. */
   flowControl?: PublishOptions["flowControl"];
   retries?: PublishOptions["retries"];
+  retryDelay?: PublishOptions["retryDelay"];
 };
 
 export async function schedule(deps: MessageDeps, req: ScheduleRequest): Promise<{ messageId: string; deduplicated: boolean }> {
   const now = deps.clock?.() ?? new Date();
   const notBefore = req.notBefore ?? new Date(now.getTime() + req.delaySeconds! * 1000);
   if (notBefore > publishHorizon(deps.env, now)) {
-    return park(deps, { owner: req.owner, job: req.job, payload: req.payload, notBefore, deduplicationId: req.deduplicationId, flowControl: req.flowControl, retries: req.retries }, now);
+    return park(deps, { owner: req.owner, job: req.job, payload: req.payload, notBefore, deduplicationId: req.deduplicationId, flowControl: req.flowControl, retries: req.retries, retryDelay: req.retryDelay }, now);
   }
-  const opts = { notBefore: req.notBefore, delaySeconds: req.delaySeconds, deduplicationId: req.deduplicationId, flowControl: req.flowControl, retries: req.retries };
+  const opts = { notBefore: req.notBefore, delaySeconds: req.delaySeconds, deduplicationId: req.deduplicationId, flowControl: req.flowControl, retries: req.retries, retryDelay: req.retryDelay };
   const published = await publishJob(deps, req.job, req.payload, opts);
   // Published first, recorded second: a message whose record failed still runs, and its job's
   // own check at delivery decides; a record without a message could never be cancelled anyway.

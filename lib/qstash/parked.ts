@@ -41,12 +41,18 @@ export interface ParkRequest {
   deduplicationId?: string;
   flowControl?: FlowControl;
   retries?: number;
+  retryDelay?: string;
 }
 
 /** Records a message to publish later; the payload is checked now, where the caller can fix it. */
 export async function park(deps: MessageDeps, req: ParkRequest, now: Date): Promise<{ messageId: string; deduplicated: boolean }> {
   jobMessage(jobTarget(deps, req.job), req.payload, {});
-  const options = { ...(req.flowControl && { flowControl: req.flowControl }), ...(req.retries !== undefined && { retries: req.retries }) };
+  // Published with the message once it comes within range (publishOne spreads them into the publish).
+  const options = {
+    ...(req.flowControl && { flowControl: req.flowControl }),
+    ...(req.retries !== undefined && { retries: req.retries }),
+    ...(req.retryDelay !== undefined && { retryDelay: req.retryDelay }),
+  };
   const row = await deps.db.rpc<JobMessage & { deduplicated: boolean }>("job_messages_park", {
     p_owner: req.owner,
     p_job: req.job,

@@ -12,7 +12,13 @@ export interface PublishOptions {
   notBefore?: Date;
   /** Same id within 10 minutes: QStash keeps the first message only. */
   deduplicationId?: string;
+  /** QStash retries after the first attempt (total attempts = 1 + retries); QStash's default is 3. */
   retries?: number;
+  /**
+   * `Upstash-Retry-Delay`: milliseconds before a retry, an expression over `retried` (retries so
+   * far, 0 before the first), e.g. `pow(2, retried) * 1000`; QStash's default backoff without it.
+   */
+  retryDelay?: string;
   /** Throttle per provider: at most `parallelism` at once and `rate` per `period` seconds. */
   flowControl?: FlowControl;
 }
@@ -66,6 +72,7 @@ export function jobMessage(target: JobTarget, payload: unknown, opts: PublishOpt
     notBefore: opts.notBefore ? Math.ceil(opts.notBefore.getTime() / 1000) : undefined,
     deduplicationId: opts.deduplicationId,
     retries: opts.retries,
+    retryDelay: opts.retryDelay,
     flowControl: opts.flowControl,
   };
 }

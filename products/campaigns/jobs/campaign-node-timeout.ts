@@ -1,4 +1,5 @@
 import { campaignMessageDeps } from "../lib/deps";
+import { between, nodeLogFields } from "../lib/log";
 import { executeOwner, NodeRunIds, type NodeRun } from "../lib/types";
 import { defineJob } from "@/lib/jobs/define";
 import { cancel } from "@/lib/qstash/messages";
@@ -28,6 +29,10 @@ export default defineJob({
       p_early_ms: EARLY_MS,
     });
     if (!res.found) return { outcome: "unknown-run" };
+    if (res.changed) {
+      const r = res.run!;
+      ctx.log.info("campaign.node.timed_out", { ...nodeLogFields(r), didTimeout: true, completedAt: r.completedAt, sinceRunAtMs: between(r.runAt, r.completedAt) });
+    }
     // A retry after the transition (the cancel failed) cancels again; nothing else changes.
     if (res.run!.state === "TIMEOUT") await cancel(campaignMessageDeps(ctx), executeOwner(ids));
     return { outcome: res.changed ? "timed-out" : "ignored", state: res.run!.state };

@@ -5,7 +5,9 @@ import { DEFAULT_BUSINESS_HOURS, nextBusinessInstant } from "@/lib/time/business
 import {
   executeDedupId,
   executeOwner,
+  EXECUTE_ATTEMPTS,
   EXECUTE_JOB,
+  EXECUTE_RETRY_DELAY,
   idsOf,
   timeoutDedupId,
   timeoutOwner,
@@ -17,6 +19,13 @@ import {
 
 /** The one-time message deps, with the env's execution rate for flow control. */
 export type MessageDeps = QStashDeps & { env: Env };
+
+/**
+ * The flow-control key of every campaign's executions. QStash counts its rate per key, so one key
+ * is one limit for the whole queue (a key per campaign gave N campaigns N times the rate). Keys
+ * are per QStash account: the environment's prefix keeps staging from spending production's rate.
+ */
+export const executionFlowKey = (env: Pick<Env, "schedulePrefix">) => `${env.schedulePrefix}-campaign-executions`;
 
 /**
  * When a node runs: at a given instant; at the first business-hours instant from `from` (default
@@ -67,7 +76,7 @@ export function runAtFor(ctx: Pick<PlanContext, "zone" | "hours" | "userZone" | 
 
 /**
  * Plans one node for one user: the PENDING run (or the one planned before), its execution message
- * at the run's instant (flow control per campaign) and its timeout message. A message already
+ * at the run's instant (queue-wide flow control, EXECUTE_ATTEMPTS attempts) and its timeout message. A message already
  * recorded on the run is not published again; QStash's deduplication ids cover a crash between
  * publishing and recording for its 10 minutes, the run's unique key covers the rest for ever.
  */
@@ -97,7 +106,9 @@ async function publishMissing(deps: MessageDeps, run: NodeRun, executeId: string
       payload: ids,
       notBefore: new Date(run.runAt),
       deduplicationId: executeId,
-      flowControl: { key: `campaign-${ids.campaignId}`, rate: campaignsEnv.of(deps.env).executionRate, period: 1 },
+      flowControl: { key: executionFlowKey(deps.env), rate: campaignsEnv.of(deps.env).executionRate, period: 1 },
+      retries: EXECUTE_ATTEMPTS - 1,
+      retryDelay: EXECUTE_RETRY_DELAY,
     });
     run = await recordMessages(deps, ids, { execute: m.messageId });
   }

@@ -3,6 +3,11 @@ import { z } from "zod";
 export const EXECUTE_JOB = "campaign-node-execute";
 export const TIMEOUT_JOB = "campaign-node-timeout";
 
+/** Deliveries of a node's execution message: the first and QStash's retries (`Upstash-Retries: 2`). */
+export const EXECUTE_ATTEMPTS = 3;
+/** Milliseconds before a retry; QStash's `retried` is the retries so far (0 first): 1 s, then 2 s. */
+export const EXECUTE_RETRY_DELAY = "pow(2, retried) * 1000";
+
 /** Characters that survive an HTTP header (deduplication ids) and an owner name unchanged. */
 export const NODE_ID = /^[A-Za-z0-9_]{1,64}$/;
 export const PRODUCT_USER_ID = /^[A-Za-z0-9_.@+-]{1,128}$/;

@@ -53,8 +53,15 @@ describe("a three-node campaign", () => {
     const id = await launch(100);
     const planned = await runsOf(id);
     expect(planned).toHaveLength(100);
-    // Executions go through flow control per campaign, at the configured rate (default 1,000/s).
-    expect(await app.rig.client.messages.get(planned[0]!.executeMessageId!)).toMatchObject({ flowControlKey: `campaign-${id}`, rate: 1000 });
+    // Executions share one flow-control key for the whole queue, at the configured rate (default
+    // 1,000/s), and are attempted 3 times (2 retries), 1 s then 2 s apart.
+    expect(await app.rig.client.messages.get(planned[0]!.executeMessageId!)).toMatchObject({
+      flowControlKey: "test-campaign-executions",
+      rate: 1000,
+      period: 1,
+      maxRetries: 2,
+      retryDelayExpression: "pow(2, retried) * 1000",
+    });
 
     // The app restarts between scheduling and execution: QStash keeps the messages, the state is in PostgreSQL.
     app.restart();

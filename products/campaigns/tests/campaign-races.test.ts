@@ -47,6 +47,8 @@ describe("campaign-node-timeout racing a late campaign-node-execute", () => {
     for (const r of runs) {
       expect(["COMPLETED", "TIMEOUT"]).toContain(r.state);
       expect(r.didTimeout).toBe(r.state === "TIMEOUT");
+      // Either way the node ended, and says when: the moment the winning delivery arrived.
+      expect(r.completedAt && new Date(r.completedAt).toISOString()).toBe(new Date(at.getTime() + 120_000).toISOString());
       const events = await eventsOf(id, r.productUserId);
       const terminal = events.filter((e) => e.from !== e.to && (e.to === "COMPLETED" || e.to === "TIMEOUT"));
       expect(terminal.map((e) => e.to)).toEqual([r.state]);
@@ -69,8 +71,9 @@ describe("a failing send", () => {
 
     const runs = await runsOf(id);
     expect(runs.map((r) => r.state)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
-    // One a second from the run's instant: lags of 0, 1 and 2 s.
-    expect(runs.map((r) => r.started_at!.getTime() - at.getTime()).sort()).toEqual([0, 1000, 2000]);
+    // One a second from the run's instant. The failed one's retry is due 1 s after its failure
+    // and waits for flow control like any execution: it takes the third second, the last user the fourth.
+    expect(runs.map((r) => r.started_at!.getTime() - at.getTime()).sort()).toEqual([0, 1000, 3000]);
     const failed = sent.resend[0]!.idempotencyKey!.split(":").at(-1)!;
     const story = (await eventsOf(id, failed)).map((e) => [e.from, e.to, e.attempt, e.error_type]);
     expect(story).toEqual([

@@ -1,8 +1,10 @@
 import { campaignJobs } from "../jobs";
 import { campaignRoutes } from "../http/routes";
 import type { NodeRun } from "../lib/types";
+import { failureRoute } from "@/lib/http/failure-route";
 import { jobRoute } from "@/lib/http/job-route";
 import type { RunDeps } from "@/lib/jobs/run";
+import { createLogger } from "@/lib/log";
 import { ManualClock } from "../../../dev/qstash/server";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
 import { CRON_SECRET, KEYS, sql, testDeps } from "../../../tests/support/app";
@@ -12,13 +14,16 @@ import { VENDOR_ENV } from "../../../tests/support/vendors";
 /**
  * The campaign product as it runs: the local QStash server on a manual clock (signing with the
  * wall clock, which the app checks tokens against), delivering over HTTP to the real job route,
- * whose deps run on the QStash clock. `restart()` replaces the app's deps (a new database pool,
+ * whose deps run on the QStash clock; its failure callback reaches the real failure route (dead
+ * letters). Every log line is kept in `logs`, parsed. `restart()` replaces the app's deps (a new database pool,
  * new providers, new route handlers) while QStash keeps its messages, as a redeploy would.
  */
 export interface CampaignApp {
   rig: Rig;
   url: string;
   deps(): RunDeps;
+  /** The app's log lines (info and up), parsed, across restarts. */
+  logs: Record<string, unknown>[];
   restart(): void;
   /** The campaigns API, in-process, with the Bearer secret; tests assert the JSON field by field. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -30,10 +35,15 @@ export async function startCampaignApp(start: Date, env: Record<string, string> 
   const rig = await startRig({ clock: new ManualClock(start), currentSigningKey: KEYS.current, nextSigningKey: KEYS.next, signingNow: Date.now });
   let deps: RunDeps | undefined;
   let route = jobRoute("jobs", async () => deps!);
-  const app = await serveRoutes({ jobs: { GET: (r, c) => route.GET(r, c), POST: (r, c) => route.POST(r, c) } });
+  const failed = failureRoute(async () => deps!);
+  // As Next routes it: /api/jobs/failed is its own route, beside /api/jobs/[job].
+  const post = async (r: Request, c: { params: Promise<{ job: string }> }) => ((await c.params).job === "failed" ? failed.POST(r) : route.POST(r, c));
+  const app = await serveRoutes({ jobs: { GET: (r, c) => route.GET(r, c), POST: post } });
+  const logs: Record<string, unknown>[] = [];
   const fresh = (): RunDeps => ({
     ...testDeps(campaignJobs, [], { ...VENDOR_ENV, ...env, APP_URL: app.url, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token }),
     clock: () => new Date(rig.clock.now()),
+    log: createLogger("info", {}, (line) => void logs.push(JSON.parse(line) as Record<string, unknown>)),
   });
   deps = fresh();
   let api = campaignRoutes(async () => deps!);
@@ -41,6 +51,7 @@ export async function startCampaignApp(start: Date, env: Record<string, string> 
     rig,
     url: app.url,
     deps: () => deps!,
+    logs,
     restart() {
       const old = deps!;
       deps = fresh();
