@@ -78,16 +78,17 @@ describe("a message due past the maximum delay", () => {
     expect(await rows(owner)).toEqual([]);
   });
 
-  it("is published by the sweep once within range, at its notBefore, and delivered then", async () => {
+  it("is published by the sweep once within range, at its notBefore, with its retry settings, and delivered then", async () => {
     const owner = uniqueName("form");
     const at = daysFromNow(30);
-    const { messageId } = await schedule(deps, { owner, job: job.name, payload: { formId: "f2" }, notBefore: at, flowControl: { key: "calls", parallelism: 2 } });
+    const retry = { retries: 2, retryDelay: "pow(2, retried) * 1000" };
+    const { messageId } = await schedule(deps, { owner, job: job.name, payload: { formId: "f2" }, notBefore: at, flowControl: { key: "calls", parallelism: 2 }, ...retry });
     await rig.clock.advanceTo(at.getTime() - 7 * DAY + 3_600_000 - 60_000);
     expect(await publishParked(deps, now())).toEqual({ published: 0, late: 0, errors: [] });
 
     expect(await sweepAt(at)).toEqual({ published: 1, late: 0, errors: [] });
     const [m] = messages();
-    expect(m).toMatchObject({ notBefore: at.getTime(), flow: { key: "calls", parallelism: 2 } });
+    expect(m).toMatchObject({ notBefore: at.getTime(), flow: { key: "calls", parallelism: 2 }, ...retry });
     const [row] = await rows(owner);
     expect(row).toMatchObject({ message_id: messageId, status: "scheduled", published_id: m!.messageId });
     expect((await find(deps, owner, "scheduled")).map((r) => r.message_id)).toEqual([messageId]);
