@@ -47,7 +47,7 @@ export interface ParkRequest {
 /** Records a message to publish later; the payload is checked now, where the caller can fix it. */
 export async function park(deps: MessageDeps, req: ParkRequest, now: Date): Promise<{ messageId: string; deduplicated: boolean }> {
   jobMessage(jobTarget(deps, req.job), req.payload, {});
-  // Published with the message once it comes within range (publishOne spreads them into the publish).
+  // What the message is published with once it comes within range.
   const options = {
     ...(req.flowControl && { flowControl: req.flowControl }),
     ...(req.retries !== undefined && { retries: req.retries }),

@@ -76,9 +76,10 @@ export function runAtFor(ctx: Pick<PlanContext, "zone" | "hours" | "userZone" | 
 
 /**
  * Plans one node for one user: the PENDING run (or the one planned before), its execution message
- * at the run's instant (queue-wide flow control, EXECUTE_ATTEMPTS attempts) and its timeout message. A message already
- * recorded on the run is not published again; QStash's deduplication ids cover a crash between
- * publishing and recording for its 10 minutes, the run's unique key covers the rest for ever.
+ * at the run's instant (queue-wide flow control, EXECUTE_ATTEMPTS attempts) and its timeout
+ * message. A message already recorded on the run is not published again; QStash's deduplication
+ * ids cover a crash between publishing and recording for its 10 minutes, the run's unique key
+ * covers the rest for ever.
  */
 export async function scheduleNode(deps: MessageDeps, ids: NodeRunIds, when: When, opts: PlanOptions): Promise<Planned> {
   const ctx = await planContext(deps, ids);
