@@ -102,7 +102,7 @@ end $$;
 
 -- A change the shop reports (POST /api/commerce/orders/:id/status, the courier's webhook). Outcomes:
 --   changed        this call moved the order
---   already        the order is at that status (a repeat): nothing changes
+--   already        the order reached that status before (a repeat): nothing changes
 --   conflict       the move is impossible from where the order is (`reason`, `order_status`)
 --   unknown_order
 -- placed changes nothing (an order exists once it is placed) and is always `already`. confirmed is
@@ -113,6 +113,7 @@ language plpgsql as $$
 declare
   v_order public.commerce_orders;
   v_from text[];
+  v_reached boolean;
   v_restocked integer := 0;
 begin
   select * into v_order from public.commerce_orders where id = p_order_id for update;
@@ -130,7 +131,14 @@ begin
   if v_from is null then
     raise exception 'commerce_order_transition: unknown status %', p_status using errcode = '22023';
   end if;
-  if v_order.status = p_status then
+  -- A status the order has reached, even if it has moved on since (a late retry of "shipped"
+  -- after the delivery), is a repeat: 200 and nothing new.
+  v_reached := case p_status
+    when 'shipped' then v_order.shipped_at is not null
+    when 'delivered' then v_order.delivered_at is not null
+    when 'cancelled' then v_order.cancelled_at is not null
+    when 'return_approved' then v_order.return_approved_at is not null end;
+  if v_reached then
     if p_status = 'shipped' and v_order.tracking_number is distinct from p_tracking_number then
       return jsonb_build_object('outcome', 'conflict', 'order_id', v_order.id, 'order_status', v_order.status,
                                 'reason', format('the order already shipped with tracking number %s', v_order.tracking_number));
