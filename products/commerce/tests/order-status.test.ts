@@ -1,78 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startQStashServer, type QStashServer } from "../../../dev/qstash/server";
-import alertOrderAttention from "../jobs/alert-order-attention";
-import reconcile from "../jobs/reconcile-stale-payments";
+import { describe, expect, it } from "vitest";
 import sendOrderEmail from "../jobs/send-order-email";
-import { courierWebhookRoute } from "../http/courier-webhook";
-import { orderStatusRoute } from "../http/order-status";
-import { razorpayWebhookRoute } from "../http/razorpay-webhook";
 import { courierSignature } from "../lib/courier-signature";
-import { razorpaySignature } from "../lib/razorpay-signature";
-import { jobRoute } from "@/lib/http/job-route";
-import type { RunDeps } from "@/lib/jobs/run";
-import { KEYS, sql, testDeps } from "../../../tests/support/app";
-import { serveRoutes } from "../../../tests/support/http-app";
-import { COMMERCE_ENV, COURIER_SECRET, insertOrder, insertPayment, insertProduct, insertUser, locksOf, minutes, orderRow, SHOP_KEY, shopVendors, stockOf, WEBHOOK_SECRET } from "./support";
+import { sql, testDeps } from "../../../tests/support/app";
+import { checkout, orderFlow } from "./order-flow";
+import { COMMERCE_ENV, COURIER_SECRET, locksOf, orderRow, shopVendors, stockOf } from "./support";
 
 /**
  * Every order status through its own trigger: the shop's status route (placed, shipped, cancelled,
- * return approved), Razorpay's webhook (confirmed), the courier's webhook (delivered). Emails go
- * the whole way: published to the local QStash server, delivered to the job route over HTTP, sent
- * to the Resend mock and counted there.
+ * return approved), Razorpay's webhook (confirmed), the courier's webhook (delivered); each
+ * counted where it ends, in the notifications table and at the Resend mock.
  */
-let qstash: QStashServer;
-let app: Awaited<ReturnType<typeof serveRoutes>>;
-let deps: RunDeps;
-beforeAll(async () => {
-  app = await serveRoutes({ jobs: jobRoute("jobs", async () => deps) });
-  qstash = await startQStashServer({ port: 0, currentSigningKey: KEYS.current, nextSigningKey: KEYS.next });
-  deps = testDeps([reconcile, sendOrderEmail, alertOrderAttention], [], { ...COMMERCE_ENV, APP_URL: app.url, QSTASH_URL: qstash.url, QSTASH_TOKEN: qstash.token });
-});
-afterAll(async () => {
-  await qstash?.close();
-  await app?.close();
-});
-
-const answer = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> });
-
-function report(order: string, body: unknown, o: { key?: string | null; d?: RunDeps } = {}) {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (o.key !== null) headers.authorization = `Bearer ${o.key ?? SHOP_KEY}`;
-  const req = new Request(`http://127.0.0.1:3000/api/commerce/orders/${order}/status`, { method: "POST", headers, body: JSON.stringify(body) });
-  return orderStatusRoute(async () => o.d ?? deps).POST(req, { params: Promise.resolve({ id: order }) }).then(answer);
-}
-
-function courier(body: unknown, o: { secret?: string; signature?: string | null; d?: RunDeps } = {}) {
-  const raw = JSON.stringify(body);
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  const signature = o.signature === undefined ? courierSignature(raw, o.secret ?? COURIER_SECRET) : o.signature;
-  if (signature !== null) headers["x-courier-signature"] = signature;
-  return courierWebhookRoute(async () => o.d ?? deps).POST(new Request("http://127.0.0.1:3000/api/commerce/courier-webhook", { method: "POST", headers, body: raw })).then(answer);
-}
-
-function captured(transactionId: string, amount = 250_000) {
-  const raw = JSON.stringify({ event: "payment.captured", payload: { payment: { entity: { id: transactionId, amount, status: "captured" } } } });
-  const req = new Request("http://127.0.0.1:3000/api/commerce/razorpay-webhook", {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-razorpay-signature": razorpaySignature(raw, WEBHOOK_SECRET) },
-    body: raw,
-  });
-  return razorpayWebhookRoute(async () => deps).POST(req).then(answer);
-}
-
-async function checkout(o: { stock?: number; quantity?: number; lockedFor?: number } = {}) {
-  const user = await insertUser({ name: "Meera" });
-  const product = await insertProduct({ stock: o.stock ?? 10, name: "Emerald ring" });
-  const order = await insertOrder({ user: user.id, items: [{ product: product.id, quantity: o.quantity ?? 1 }], lockedUntil: new Date(Date.now() + (o.lockedFor ?? minutes(30))) });
-  const payment = await insertPayment({ order, createdAt: new Date(), amount: 250_000 * (o.quantity ?? 1) });
-  return { order, user, product: product.id, number: (await orderRow(order)).order_number, ...payment };
-}
-
-/** Waits until QStash has delivered everything and no run of the shop's event jobs is open. */
-async function settled() {
-  await expect.poll(() => Object.keys(qstash.state.messages).length, { timeout: 15_000, interval: 50 }).toBe(0);
-  await expect.poll(async () => (await sql()`select 1 from job_runs where job in (${sendOrderEmail.name}, ${alertOrderAttention.name}) and status = 'running'`).length, { timeout: 15_000 }).toBe(0);
-}
+const { report, courier, captured, settled } = orderFlow();
 
 const notifications = (user: string) =>
   sql()<{ kind: string; title: string; body: string; metadata: unknown }[]>`select kind, title, body, metadata from commerce_notifications where user_id = ${user} order by id`;
@@ -216,47 +154,5 @@ describe("POST /api/commerce/courier-webhook", () => {
     expect(prefixed).toEqual({ status: 200, body: { trackingNumber: "XPB-42", orders: [{ orderId: p.order, outcome: "changed" }] } });
     expect(await orderRow(p.order)).toMatchObject({ status: "delivered" });
     await settled();
-  });
-});
-
-describe("a payment confirmed after its hold expired, with the stock gone", () => {
-  it("leaves stock at what is really there, confirms the order as needs_attention, alerts the admins once", async () => {
-    const v = shopVendors();
-    // The ring's last unit; the order is for 3, and its 30-minute hold lapsed before Razorpay called.
-    const p = await checkout({ stock: 1, quantity: 3, lockedFor: -minutes(5) });
-    expect(await captured(p.transactionId, 750_000)).toEqual({ status: 200, body: { outcome: "confirmed", orderId: p.order } });
-    expect(await captured(p.transactionId, 750_000)).toEqual({ status: 200, body: { outcome: "already", orderId: p.order } });
-    expect(await stockOf(p.product)).toBe(0);
-    const row = await orderRow(p.order);
-    expect(row).toMatchObject({ status: "processing", attention_reason: "paid without its stock (its hold had expired): Emerald ring: 2 of 3 not in stock" });
-    expect(row.needs_attention_at).not.toBeNull();
-    expect(await sql()`select short_quantity from commerce_order_items where order_id = ${p.order}`).toEqual([{ short_quantity: 2 }]);
-    await settled();
-    const admin = v.resend.filter((c) => c.idempotencyKey === `order:${p.order}:needs-attention`);
-    expect(admin).toHaveLength(1);
-    expect(admin[0]!.body).toMatchObject({ to: [COMMERCE_ENV.ALERT_EMAIL], subject: `Order ${row.order_number} is paid but short of stock` });
-    expect(admin[0]!.body.text).toContain("Emerald ring");
-    expect(v.slack.filter((c) => JSON.stringify(c).includes(row.order_number))).toHaveLength(1);
-    const customer = v.resend.filter((c) => c.idempotencyKey === `order:${p.order}:confirmed`);
-    expect(customer).toHaveLength(1);
-    expect(customer[0]!.body.text).not.toContain("Estimated delivery");
-  });
-
-  it("does not take stock another live checkout holds: that checkout still confirms in full", async () => {
-    const v = shopVendors();
-    const user = await insertUser();
-    const product = await insertProduct({ stock: 2 });
-    const lapsed = await insertOrder({ user: user.id, items: [{ product: product.id, quantity: 1 }], lockedUntil: new Date(Date.now() - minutes(5)) });
-    const held = await insertOrder({ user: user.id, items: [{ product: product.id, quantity: 2 }], lockedUntil: new Date(Date.now() + minutes(20)) });
-    const late = await insertPayment({ order: lapsed, createdAt: new Date() });
-    const onTime = await insertPayment({ order: held, createdAt: new Date(), amount: 500_000 });
-    expect(await captured(late.transactionId)).toMatchObject({ status: 200, body: { outcome: "confirmed" } });
-    expect(await stockOf(product.id)).toBe(2);
-    expect(await orderRow(lapsed)).toMatchObject({ status: "processing", needs_attention_at: expect.any(Date) });
-    expect(await captured(onTime.transactionId, 500_000)).toMatchObject({ status: 200, body: { outcome: "confirmed" } });
-    expect(await stockOf(product.id)).toBe(0);
-    expect(await orderRow(held)).toMatchObject({ status: "processing", needs_attention_at: null });
-    await settled();
-    expect(v.resend.filter((c) => c.idempotencyKey?.endsWith(":needs-attention")).map((c) => c.idempotencyKey)).toEqual([`order:${lapsed}:needs-attention`]);
   });
 });
