@@ -4,10 +4,19 @@ import { defineProductEnv } from "@/lib/products";
 
 /** Public test value of the local stack: the webhook's secret when RAZORPAY_WEBHOOK_SECRET is unset in local mode. */
 export const LOCAL_RAZORPAY_WEBHOOK_SECRET = "local-razorpay-webhook-secret-not-for-production";
+/** Public test value of the local stack: the shop's key for its order-status route when COMMERCE_API_KEY is unset in local mode. */
+export const LOCAL_COMMERCE_API_KEY = "local-commerce-api-key-not-for-production";
+/** Public test value of the local stack: the courier webhook's secret when COURIER_WEBHOOK_SECRET is unset in local mode. */
+export const LOCAL_COURIER_WEBHOOK_SECRET = "local-courier-webhook-secret-not-for-production";
+/** Business days from confirmation to the estimated delivery when DELIVERY_BUSINESS_DAYS is unset. */
+export const DEFAULT_DELIVERY_BUSINESS_DAYS = 5;
 /** The shop's zone when STORE_TIME_ZONE is unset (its schedules use the same). */
 export const DEFAULT_STORE_TIME_ZONE = "Asia/Kolkata";
 
-/** The shop's settings: Razorpay (payments read with key id and secret; webhooks signed), its zone. */
+/**
+ * The shop's settings: Razorpay (payments read with key id and secret; webhooks signed), its zone,
+ * the key of its order-status route, the courier webhook's secret, the delivery estimate.
+ */
 export const commerceEnv = defineProductEnv(
   "commerce",
   {
@@ -15,6 +24,9 @@ export const commerceEnv = defineProductEnv(
     RAZORPAY_KEY_SECRET: optional,
     RAZORPAY_BASE_URL: url.optional(),
     RAZORPAY_WEBHOOK_SECRET: optional,
+    COMMERCE_API_KEY: optional,
+    COURIER_WEBHOOK_SECRET: optional,
+    DELIVERY_BUSINESS_DAYS: z.coerce.number().int().min(0).max(60).optional(),
     STORE_TIME_ZONE: z.string().trim().refine(isZone, "must be an IANA time zone such as Asia/Kolkata or Europe/London").optional(),
   },
   (e, mode) => ({
@@ -25,6 +37,11 @@ export const commerceEnv = defineProductEnv(
     storeTimeZone: e.STORE_TIME_ZONE ?? DEFAULT_STORE_TIME_ZONE,
     /** None outside local mode when unset: the webhook refuses. */
     razorpayWebhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? (mode === "local" ? LOCAL_RAZORPAY_WEBHOOK_SECRET : undefined),
+    /** None outside local mode when unset: POST /api/commerce/orders/:id/status refuses. */
+    apiKey: e.COMMERCE_API_KEY ?? (mode === "local" ? LOCAL_COMMERCE_API_KEY : undefined),
+    /** None outside local mode when unset: the courier webhook refuses. */
+    courierWebhookSecret: e.COURIER_WEBHOOK_SECRET ?? (mode === "local" ? LOCAL_COURIER_WEBHOOK_SECRET : undefined),
+    deliveryBusinessDays: e.DELIVERY_BUSINESS_DAYS ?? DEFAULT_DELIVERY_BUSINESS_DAYS,
   }),
   (e) =>
     Boolean(e.RAZORPAY_KEY_ID) !== Boolean(e.RAZORPAY_KEY_SECRET)

@@ -1,5 +1,6 @@
 import { defineProduct } from "@/lib/products";
 import { commerceEnv } from "./env";
+import alertOrderAttention from "./jobs/alert-order-attention";
 import checkStockLevels from "./jobs/check-stock-levels";
 import cleanupInventoryLocks from "./jobs/cleanup-inventory-locks";
 import cleanupNotifications from "./jobs/cleanup-notifications";
@@ -12,12 +13,12 @@ import { commerceProviders } from "./providers";
 import { schedules } from "./schedules";
 import { seed } from "./seed";
 
-/** A jewellery shop on Razorpay: inventory holds, stale payments, order emails, stock alerts, a daily summary. */
+/** A jewellery shop on Razorpay: inventory holds, stale payments, order emails, stock alerts, a daily summary, oversold orders. */
 export default defineProduct({
   name: "commerce",
   title: "Shop",
   summary: "A jewellery shop on Razorpay: inventory holds released, stale payments reconciled, order emails, stock alerts, a daily sales summary",
-  jobs: [cleanupInventoryLocks, checkStockLevels, reconcileStalePayments, sendOrderEmail, cleanupNotifications, cleanupPasswordResets, cleanupUnverifiedUsers, dailySalesSummary],
+  jobs: [cleanupInventoryLocks, checkStockLevels, reconcileStalePayments, sendOrderEmail, alertOrderAttention, cleanupNotifications, cleanupPasswordResets, cleanupUnverifiedUsers, dailySalesSummary],
   schedules,
   env: commerceEnv,
   providers: commerceProviders,

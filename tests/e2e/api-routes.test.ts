@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
 import { signJwt } from "../../dev/qstash/sign";
+import { courierSignature } from "../../products/commerce/lib/courier-signature";
 import { claimsFor } from "../support/app";
 import { testDatabaseUrl } from "../support/db";
 import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextApp } from "./support";
@@ -16,6 +17,8 @@ import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextA
  * A route file with no case here fails the last test.
  */
 const SECRET = `routes-e2e-secret-${randomUUID()}`;
+const SHOP_KEY = `routes-e2e-shop-${randomUUID()}`;
+const COURIER_SECRET = `routes-e2e-courier-${randomUUID()}`;
 let db: E2eDatabase;
 let qstash: QStashServer;
 let app: NextApp | undefined;
@@ -37,6 +40,8 @@ beforeAll(async () => {
       OPS_PASSWORD: `ops-${randomUUID()}`,
       SCHEDULE_PREFIX: `routes${randomUUID().slice(0, 6)}`,
       RAZORPAY_WEBHOOK_SECRET: `whsec-${randomUUID()}`,
+      COMMERCE_API_KEY: SHOP_KEY,
+      COURIER_WEBHOOK_SECRET: COURIER_SECRET,
       LOG_LEVEL: "warn",
     },
     { port, warmUp: [], distDir: ".next-routes-e2e", readyTimeoutMs: 90_000 },
@@ -170,6 +175,25 @@ describe("every route through next dev", { timeout: 90_000 }, () => {
     expect(hook.status, hook.text).toBe(401);
     const unsub = await call("/api/engagement/unsubscribe", "GET", "/api/engagement/unsubscribe?token=nope");
     expect([400, 404], unsub.text).toContain(unsub.status);
+  });
+
+  it("the shop's order-status route takes only its key and finds no such order; the courier webhook takes only signed events", async () => {
+    const order = randomUUID();
+    const status = (headers: Record<string, string>) =>
+      call("/api/commerce/orders/[id]/status", "POST", `/api/commerce/orders/${order}/status`, { headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ status: "cancelled" }) });
+    const unkeyed = await status(bearer);
+    expect(unkeyed.status, unkeyed.text).toBe(401);
+    const keyed = await status({ authorization: `Bearer ${SHOP_KEY}` });
+    expect(keyed.status, keyed.text).toBe(404);
+    expect(keyed.json()).toEqual({ error: `id: no order ${order}`, field: "id" });
+
+    const body = JSON.stringify({ event: "delivered", trackingNumber: "E2E-NONE" });
+    const courier = (headers: Record<string, string>) => call("/api/commerce/courier-webhook", "POST", "/api/commerce/courier-webhook", { headers: { "content-type": "application/json", ...headers }, body });
+    const unsigned = await courier({});
+    expect(unsigned.status, unsigned.text).toBe(401);
+    const signed = await courier({ "x-courier-signature": courierSignature(body, COURIER_SECRET) });
+    expect(signed.status, signed.text).toBe(404);
+    expect(signed.json()).toMatchObject({ field: "trackingNumber" });
   });
 
   it("the console's forms: a wrong password goes back to the sign-in; actions and sign-out without a session are refused", async () => {

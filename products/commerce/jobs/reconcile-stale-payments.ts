@@ -4,6 +4,7 @@ import { defineJob } from "@/lib/jobs/define";
 import { runEffects } from "@/lib/jobs/effects";
 import { createRegistry } from "@/lib/jobs/registry";
 import { commerceProviders } from "../providers";
+import alertOrderAttention from "./alert-order-attention";
 import sendOrderEmail from "./send-order-email";
 
 interface Stale {
@@ -18,8 +19,8 @@ type Outcome = { outcome: "confirmed" | "already" | "failed" | "left"; razorpay:
 
 /** A payment still pending this long after it was created has probably lost its webhook. */
 export const STALE_AFTER_MS = 10 * 60_000;
-/** What publishing needs to know of the one job it publishes (send-order-email has no schedule). */
-const publishable = createRegistry([sendOrderEmail], []);
+/** What publishing needs to know of the jobs it publishes (neither has a schedule). */
+const publishable = createRegistry([sendOrderEmail, alertOrderAttention], []);
 
 /**
  * Payments pending for more than 10 minutes are looked up at Razorpay: captured -> the order is

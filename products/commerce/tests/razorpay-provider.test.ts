@@ -65,7 +65,16 @@ describe("the Razorpay provider", () => {
     })();
     expect(bad).toBeInstanceOf(EnvError);
     expect(bad?.problems).toEqual(["STORE_TIME_ZONE: must be an IANA time zone such as Asia/Kolkata or Europe/London (product commerce)"]);
-    expect(commerceEnv.of(testEnv())).toEqual({ razorpay: undefined, storeTimeZone: "Asia/Kolkata", razorpayWebhookSecret: undefined });
-    expect(commerceEnv.of(loadEnv({ APP_ENV: "local" })).razorpayWebhookSecret).toMatch(/not-for-production$/);
+    expect(commerceEnv.of(testEnv())).toEqual({
+      razorpay: undefined,
+      storeTimeZone: "Asia/Kolkata",
+      razorpayWebhookSecret: undefined,
+      apiKey: undefined,
+      courierWebhookSecret: undefined,
+      deliveryBusinessDays: 5,
+    });
+    const local = commerceEnv.of(loadEnv({ APP_ENV: "local" }));
+    for (const secret of [local.razorpayWebhookSecret, local.apiKey, local.courierWebhookSecret]) expect(secret).toMatch(/not-for-production$/);
+    expect(() => commerceEnv.of(testEnv({ DELIVERY_BUSINESS_DAYS: "-1" }))).toThrow(/DELIVERY_BUSINESS_DAYS/);
   });
 });

@@ -9,16 +9,17 @@ import { COMMERCE_ENV, insertOrder, insertProduct, insertUser, shopVendors } fro
 
 let clock = new Date("2017-08-01T10:00:00Z");
 const deps = { ...testDeps([job], [], COMMERCE_ENV), clock: () => clock };
-type Status = "confirmed" | "shipped" | "delivered" | "cancelled" | "return_approved";
+type Status = "placed" | "confirmed" | "shipped" | "delivered" | "cancelled" | "return_approved";
 const run = (orderId: string, status: Status) => runJob({ job: job.name, payload: { orderId, status }, trigger: "qstash", messageId: `msg_${randomUUID()}` }, deps);
-const notifications = (user: string) => sql()<{ key: string; kind: string; title: string }[]>`select key, kind, title from commerce_notifications where user_id = ${user} order by id`;
+const notifications = (user: string) => sql()<{ key: string; kind: string; title: string; metadata: unknown }[]>`select key, kind, title, metadata from commerce_notifications where user_id = ${user} order by id`;
 
 async function order(o: { status: string; set?: string }) {
   const user = await insertUser({ name: "Meera" });
   const product = await insertProduct({ name: "Emerald ring", price: 1_250_000 });
   const id = await insertOrder({ user: user.id, status: o.status, items: [{ product: product.id, quantity: 1, price: 1_250_000 }] });
   if (o.set) await sql().unsafe(`update commerce_orders set ${o.set} where id = $1`, [id]);
-  return { id, user, ref: `#${id.slice(0, 8).toUpperCase()}` };
+  const [row] = await sql()<{ order_number: string }[]>`select order_number from commerce_orders where id = ${id}`;
+  return { id, user, ref: row!.order_number };
 }
 
 describe("send-order-email", () => {
@@ -31,12 +32,34 @@ describe("send-order-email", () => {
       idempotencyKey: `order:${o.id}:confirmed`,
       body: { to: o.user.email, from: COMMERCE_ENV.EMAIL_FROM, subject: `Your order ${o.ref} is confirmed` },
     });
-    expect(v.resend[0]!.body.text).toContain("1 x Emerald ring (₹12,500.00)");
-    expect(await notifications(o.user.id)).toEqual([{ key: `order:${o.id}:confirmed`, kind: "order-confirmed", title: `Your order ${o.ref} is confirmed` }]);
+    expect(o.ref).toMatch(/^ORD-\d{6,}$/);
+    expect(v.resend[0]!.body.text).toContain("1 x Emerald ring (₹12,500.00)\nTotal: ₹12,500.00");
+    expect(await notifications(o.user.id)).toEqual([
+      { key: `order:${o.id}:confirmed`, kind: "order-confirmed", title: `Your order ${o.ref} is confirmed`, metadata: { orderId: o.id, orderNumber: o.ref } },
+    ]);
 
     expect(await run(o.id, "confirmed")).toMatchObject({ status: "succeeded", stats: { sent: 0, skipped: 1 } });
     expect(v.resend).toHaveLength(1);
     expect(await notifications(o.user.id)).toHaveLength(1);
+  });
+
+  it("dates the confirmation's delivery 5 business days after its day in the store's zone; promises none when the order is short", async () => {
+    const v = shopVendors();
+    // Sunday 3 January 2027 at 20:00 UTC is Monday 01:30 in Asia/Kolkata: counted from the Monday (from the Sunday it would be Friday the 8th).
+    const o = await order({ status: "processing", set: "confirmed_at = '2027-01-03T20:00:00Z'" });
+    expect(await run(o.id, "confirmed")).toMatchObject({ status: "succeeded", stats: { sent: 1 } });
+    expect(v.resend[0]!.body.text).toContain("Total: ₹12,500.00\nEstimated delivery: Monday, 11 January 2027");
+    expect(v.resend[0]!.body.html).toContain("Estimated delivery: Monday, 11 January 2027");
+
+    const short = await order({ status: "processing", set: "confirmed_at = '2027-01-03T20:00:00Z', needs_attention_at = now()" });
+    expect(await run(short.id, "confirmed")).toMatchObject({ status: "succeeded", stats: { sent: 1 } });
+    expect(v.resend[1]!.body.text).not.toContain("Estimated delivery");
+    expect(v.resend[1]!.body.text).toContain("Part of your order is not in stock right now");
+
+    expect(await run(o.id, "placed")).toMatchObject({ status: "succeeded", stats: { sent: 1 } });
+    expect(v.resend[2]!.body).toMatchObject({ subject: `We have received your order ${o.ref}` });
+    expect(v.resend[2]!.body.text).toContain("1 x Emerald ring (₹12,500.00)\nTotal: ₹12,500.00");
+    expect(v.resend[2]!.body.text).not.toContain("Estimated delivery");
   });
 
   it("tells the tracking number of a shipped order; sends nothing for a status the order never reached", async () => {

@@ -7,8 +7,17 @@ import { sql } from "../../../tests/support/app";
 import { VENDOR_ENV } from "../../../tests/support/vendors";
 
 export const WEBHOOK_SECRET = "whsec_commerce_test_0123456789";
+export const COURIER_SECRET = "courier_commerce_test_0123456789";
+export const SHOP_KEY = "shop_commerce_test_0123456789";
 /** Every vendor the shop uses, configured and pointed at the msw handlers. */
-export const COMMERCE_ENV = { ...VENDOR_ENV, ...RAZORPAY_ENV, RAZORPAY_WEBHOOK_SECRET: WEBHOOK_SECRET, EMAIL_FROM: "Shop <shop@mail.example.test>" };
+export const COMMERCE_ENV = {
+  ...VENDOR_ENV,
+  ...RAZORPAY_ENV,
+  RAZORPAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+  COURIER_WEBHOOK_SECRET: COURIER_SECRET,
+  COMMERCE_API_KEY: SHOP_KEY,
+  EMAIL_FROM: "Shop <shop@mail.example.test>",
+};
 
 type Opts<F extends (...a: never[]) => unknown> = Parameters<F>[0];
 
@@ -77,7 +86,8 @@ export async function insertPayment(o: { order: string; createdAt: Date; amount?
 }
 
 export async function orderRow(id: string) {
-  const [o] = await sql()<{ status: string; confirmed_at: Date | null }[]>`select status, confirmed_at from commerce_orders where id = ${id}`;
+  const [o] = await sql()<{ status: string; confirmed_at: Date | null; order_number: string; needs_attention_at: Date | null; attention_reason: string | null }[]>`
+    select status, confirmed_at, order_number, needs_attention_at, attention_reason from commerce_orders where id = ${id}`;
   return o!;
 }
 
