@@ -5,9 +5,12 @@ import { jobRoute } from "@/lib/http/job-route";
 import type { RunDeps } from "@/lib/jobs/run";
 import { ManualClock } from "../../../dev/qstash/server";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
-import { CRON_SECRET, KEYS, sql, testDeps } from "../../../tests/support/app";
+import { KEYS, sql, testDeps } from "../../../tests/support/app";
 import { serveRoutes } from "../../../tests/support/http-app";
 import { VENDOR_ENV } from "../../../tests/support/vendors";
+
+/** The campaigns API's key in these tests (CRON_SECRET is refused). */
+export const CAMPAIGNS_KEY = "test-campaigns-api-key-0123456789";
 
 /**
  * The campaign product as it runs: the local QStash server on a manual clock (signing with the
@@ -20,7 +23,7 @@ export interface CampaignApp {
   url: string;
   deps(): RunDeps;
   restart(): void;
-  /** The campaigns API, in-process, with the Bearer secret; tests assert the JSON field by field. */
+  /** The campaigns API, in-process, with its key (CAMPAIGNS_KEY); tests assert the JSON field by field. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
@@ -32,7 +35,7 @@ export async function startCampaignApp(start: Date, env: Record<string, string> 
   let route = jobRoute("jobs", async () => deps!);
   const app = await serveRoutes({ jobs: { GET: (r, c) => route.GET(r, c), POST: (r, c) => route.POST(r, c) } });
   const fresh = (): RunDeps => ({
-    ...testDeps(campaignJobs, [], { ...VENDOR_ENV, ...env, APP_URL: app.url, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token }),
+    ...testDeps(campaignJobs, [], { ...VENDOR_ENV, CAMPAIGNS_API_KEY: CAMPAIGNS_KEY, ...env, APP_URL: app.url, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token }),
     clock: () => new Date(rig.clock.now()),
   });
   deps = fresh();
@@ -54,7 +57,7 @@ export async function startCampaignApp(start: Date, env: Record<string, string> 
       const [, id, sub, user] = m;
       const req = new Request(`http://127.0.0.1:3000${path}`, {
         method,
-        headers: { authorization: `Bearer ${CRON_SECRET}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${CAMPAIGNS_KEY}`, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const params = { params: Promise.resolve({ ...(id && { id }), ...(user && { productUserId: user }) }) };
