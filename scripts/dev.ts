@@ -127,7 +127,8 @@ async function main() {
   stopTicker = () => ticker.stop();
   // The registry loads every job (and its SDKs): only now, so the steps above start at once.
   const { composeRegistry, loadAppEnv } = await import("../config/app");
-  const registry = composeRegistry(loadAppEnv(env.source).products);
+  const { products } = loadAppEnv(env.source);
+  const registry = composeRegistry(products);
   const sync = await step("schedules", () => syncSchedules(qstashClient(env), env, registry));
   const synced =
     sync.status === "applied" || sync.status === "in-sync"
@@ -147,6 +148,8 @@ async function main() {
       `  schedules    ${synced}; the heartbeat job runs every minute`,
       `  vercel cron  ${ticker.jobs.map((j) => `${j.path} next ${j.cron.nextRun()?.toISOString()}`).join(", ")}`,
       `  run a job    curl -H "Authorization: Bearer ${secret}" ${env.appUrl}/api/cron/cleanup-expired-reservations`,
+      // A product API takes its own key, never CRON_SECRET; a key of the user's own is named, not printed.
+      ...products.flatMap(({ api }) => (api ? [`  api          ${env.appUrl}${api.path}  Authorization: Bearer ${env.source[api.key.variable] ? `$${api.key.variable}` : api.key.localValue}`] : [])),
       `  Ctrl-C stops everything${process.stdin.isTTY ? "; b prints this banner again" : ""}.`,
       "",
     ].join("\n");

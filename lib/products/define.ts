@@ -1,3 +1,4 @@
+import type { ApiKeySpec } from "../auth/api-key";
 import type { JobDefinition } from "../jobs/define";
 import type { ScheduleEntry } from "../jobs/schedules";
 import type { ProductEnv } from "./env";
@@ -24,8 +25,16 @@ export interface Product extends ProductParts {
   env: ProductEnv<unknown> | undefined;
   seed: ProductSeed | undefined;
   commands: readonly ProductCommand[];
+  /** The product's HTTP API and the key it takes, for `pnpm dev`'s banner. */
+  api: ProductApi | undefined;
   /** The vendors and the env variables it needs, for the README's table and `pnpm qstash:schedule`'s plan. */
   needs: { vendors: readonly string[]; variables: readonly string[] };
+}
+
+/** A product API under app/api/<path> that takes its own Bearer key (lib/auth/api-key.ts). */
+export interface ProductApi {
+  path: string;
+  key: ApiKeySpec;
 }
 
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -48,6 +57,7 @@ export function defineProduct(p: {
   maintenance?: readonly MaintenanceStep[];
   diagnostics?: readonly DiagnosticsSection[];
   commands?: readonly ProductCommand[];
+  api?: ProductApi;
 }): Product {
   if (!NAME.test(p.name)) throw new Error(`Product name "${p.name}" must be lower-case letters, digits and '-': it is what PRODUCTS lists.`);
   const own = new Set(p.jobs.map((j) => j.name));
@@ -65,6 +75,7 @@ export function defineProduct(p: {
     env: p.env,
     seed: p.seed,
     commands: p.commands ?? [],
+    api: p.api,
     maintenance: p.maintenance ?? [],
     diagnostics: p.diagnostics ?? [],
     providerModes: (all) => (providers ? providers.modes(all) : {}),

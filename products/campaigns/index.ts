@@ -1,5 +1,5 @@
 import { defineProduct } from "@/lib/products";
-import { campaignsEnv } from "./env";
+import { CAMPAIGNS_API, campaignsEnv } from "./env";
 import { campaignJobs } from "./jobs";
 import { campaignStatsSection } from "./http/diagnostics";
 import { seed } from "./seed";
@@ -11,6 +11,7 @@ export default defineProduct({
   summary: "Multi-step campaigns: each user walks email, wait and notification nodes in business hours, each node run once, with timeouts",
   jobs: campaignJobs,
   env: campaignsEnv,
+  api: { path: "/api/campaigns", key: CAMPAIGNS_API },
   diagnostics: [campaignStatsSection],
   commands: [
     {

@@ -1,5 +1,5 @@
 import { defineProduct } from "@/lib/products";
-import { formsEnv } from "./env";
+import { FORMS_API, formsEnv } from "./env";
 import callForm from "./jobs/call-form";
 import checkForms from "./jobs/check-forms";
 import { formsProviders } from "./providers";
@@ -14,6 +14,7 @@ export default defineProduct({
   jobs: [checkForms, callForm],
   schedules,
   env: formsEnv,
+  api: { path: "/api/forms", key: FORMS_API },
   providers: formsProviders,
   vendors: ["Vapi"],
   seed,

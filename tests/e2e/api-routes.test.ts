@@ -19,6 +19,9 @@ import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextA
 const SECRET = `routes-e2e-secret-${randomUUID()}`;
 const SHOP_KEY = `routes-e2e-shop-${randomUUID()}`;
 const COURIER_SECRET = `routes-e2e-courier-${randomUUID()}`;
+// Each product API takes its own key; CRON_SECRET (which runs every job) is refused there.
+const FORMS_KEY = `routes-e2e-forms-${randomUUID()}`;
+const CAMPAIGNS_KEY = `routes-e2e-campaigns-${randomUUID()}`;
 let db: E2eDatabase;
 let qstash: QStashServer;
 let app: NextApp | undefined;
@@ -42,6 +45,8 @@ beforeAll(async () => {
       RAZORPAY_WEBHOOK_SECRET: `whsec-${randomUUID()}`,
       COMMERCE_API_KEY: SHOP_KEY,
       COURIER_WEBHOOK_SECRET: COURIER_SECRET,
+      FORMS_API_KEY: FORMS_KEY,
+      CAMPAIGNS_API_KEY: CAMPAIGNS_KEY,
       LOG_LEVEL: "warn",
     },
     { port, warmUp: [], distDir: ".next-routes-e2e", readyTimeoutMs: 90_000 },
@@ -56,6 +61,10 @@ afterAll(async () => {
 
 const bearer = { authorization: `Bearer ${SECRET}` };
 const jsonHeaders = { ...bearer, "content-type": "application/json" };
+const forms = { authorization: `Bearer ${FORMS_KEY}` };
+const formsJson = { ...forms, "content-type": "application/json" };
+const campaigns = { authorization: `Bearer ${CAMPAIGNS_KEY}` };
+const campaignsJson = { ...campaigns, "content-type": "application/json" };
 /** Which route file (as its folder under app/) and method each request exercised. */
 const covered = new Set<string>();
 
@@ -71,7 +80,7 @@ const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOS
 describe("every route through next dev", { timeout: 90_000 }, () => {
   it("campaigns: the docs' example creates a campaign (201), which reads back, plans a user and tells their story", async () => {
     const created = await call("/api/campaigns", "POST", "/api/campaigns", {
-      headers: jsonHeaders,
+      headers: campaignsJson,
       body: JSON.stringify({
         name: "welcome",
         zone: "Europe/Lisbon",
@@ -86,45 +95,60 @@ describe("every route through next dev", { timeout: 90_000 }, () => {
     const { id } = created.json() as { id: string };
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
-    const read = await call("/api/campaigns/[id]", "GET", `/api/campaigns/${id}`, { headers: bearer });
+    const read = await call("/api/campaigns/[id]", "GET", `/api/campaigns/${id}`, { headers: campaigns });
     expect(read.status, read.text).toBe(200);
     expect(read.json()).toMatchObject({ id, name: "welcome" });
 
     const users = [{ userId: "42", productUserId: "user_42", email: "ana@example.com", zone: "Asia/Kolkata" }];
-    const planned = await call("/api/campaigns/[id]/runs", "POST", `/api/campaigns/${id}/runs`, { headers: jsonHeaders, body: JSON.stringify({ nodeId: "welcome_email", businessHours: true, users }) });
+    const planned = await call("/api/campaigns/[id]/runs", "POST", `/api/campaigns/${id}/runs`, { headers: campaignsJson, body: JSON.stringify({ nodeId: "welcome_email", businessHours: true, users }) });
     expect(planned.status, planned.text).toBe(202);
     expect(planned.json()).toMatchObject({ planned: 1 });
 
-    const moved = await call("/api/campaigns/[id]/runs", "PATCH", `/api/campaigns/${id}/runs`, { headers: jsonHeaders, body: JSON.stringify({ nodeId: "welcome_email", productUserId: "user_42", at: future(3) }) });
+    const moved = await call("/api/campaigns/[id]/runs", "PATCH", `/api/campaigns/${id}/runs`, { headers: campaignsJson, body: JSON.stringify({ nodeId: "welcome_email", productUserId: "user_42", at: future(3) }) });
     expect(moved.status, moved.text).toBe(200);
 
-    const story = await call("/api/campaigns/[id]/users/[productUserId]", "GET", `/api/campaigns/${id}/users/user_42`, { headers: bearer });
+    const story = await call("/api/campaigns/[id]/users/[productUserId]", "GET", `/api/campaigns/${id}/users/user_42`, { headers: campaigns });
     expect(story.status, story.text).toBe(200);
 
-    const cancelled = await call("/api/campaigns/[id]/runs", "DELETE", `/api/campaigns/${id}/runs?nodeId=welcome_email&productUserId=user_42`, { headers: bearer });
+    const cancelled = await call("/api/campaigns/[id]/runs", "DELETE", `/api/campaigns/${id}/runs?nodeId=welcome_email&productUserId=user_42`, { headers: campaigns });
     expect(cancelled.status, cancelled.text).toBe(200);
   });
 
   it("campaigns: a bad id is a 400 naming the field, not a 500", async () => {
-    const r = await call("/api/campaigns/[id]", "GET", "/api/campaigns/not-a-uuid", { headers: bearer });
+    const r = await call("/api/campaigns/[id]", "GET", "/api/campaigns/not-a-uuid", { headers: campaigns });
     expect(r.status, r.text).toBe(400);
     expect(r.json()).toMatchObject({ field: "id" });
   });
 
   it("forms: the docs' calls create, read, move and submit a form", async () => {
     const created = await call("/api/forms", "POST", "/api/forms", {
-      headers: jsonHeaders,
+      headers: formsJson,
       body: JSON.stringify({ patient: { name: "Maria Garcia", phone: "+15550100101", zone: "America/Los_Angeles" }, title: "New patient intake", deadline: future(5) }),
     });
     expect(created.status, created.text).toBe(201);
     const { id } = created.json() as { id: string };
-    const read = await call("/api/forms/[id]", "GET", `/api/forms/${id}`, { headers: bearer });
+    const read = await call("/api/forms/[id]", "GET", `/api/forms/${id}`, { headers: forms });
     expect(read.status, read.text).toBe(200);
     expect(read.json()).toMatchObject({ id, status: "pending" });
-    const moved = await call("/api/forms/[id]", "PATCH", `/api/forms/${id}`, { headers: jsonHeaders, body: JSON.stringify({ deadline: future(6) }) });
+    const moved = await call("/api/forms/[id]", "PATCH", `/api/forms/${id}`, { headers: formsJson, body: JSON.stringify({ deadline: future(6) }) });
     expect(moved.status, moved.text).toBe(200);
-    const submitted = await call("/api/forms/[id]/submit", "POST", `/api/forms/${id}/submit`, { headers: bearer });
+    const submitted = await call("/api/forms/[id]/submit", "POST", `/api/forms/${id}/submit`, { headers: forms });
     expect(submitted.status, submitted.text).toBe(200);
+  });
+
+  it("the forms and campaigns APIs refuse CRON_SECRET with 401 naming their own key, and store nothing", async () => {
+    const before = await db.sql<{ n: number }[]>`select (select count(*)::int from forms) + (select count(*)::int from campaigns) as n`;
+    const form = await call("/api/forms", "POST", "/api/forms", {
+      headers: jsonHeaders,
+      body: JSON.stringify({ patient: { name: "Ada Lovelace", phone: "+15550100102" }, title: "Consent", deadline: future(5) }),
+    });
+    expect(form.status, form.text).toBe(401);
+    expect(form.json()).toEqual({ error: "the forms API does not take CRON_SECRET (it can run every job): send Authorization: Bearer <FORMS_API_KEY>" });
+    const campaign = await call("/api/campaigns", "POST", "/api/campaigns", { headers: jsonHeaders, body: JSON.stringify({ name: "x", nodes: [] }) });
+    expect(campaign.status, campaign.text).toBe(401);
+    expect(campaign.json()).toEqual({ error: "the campaigns API does not take CRON_SECRET (it can run every job): send Authorization: Bearer <CAMPAIGNS_API_KEY>" });
+    const after = await db.sql<{ n: number }[]>`select (select count(*)::int from forms) + (select count(*)::int from campaigns) as n`;
+    expect(after).toEqual(before);
   });
 
   it("jobs: a job runs by hand with the Bearer secret on both job routes; HEAD is refused without running it", async () => {

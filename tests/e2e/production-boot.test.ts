@@ -135,9 +135,10 @@ describe("a production server that runs one product (PRODUCTS=forms)", () => {
     expect(unsubscribe.status).toBe(404);
   });
 
-  it("runs the enabled product's routes (a bad form is refused by the forms API itself, not 404)", async () => {
+  it("runs the enabled product's routes: without FORMS_API_KEY the forms API itself refuses (503 naming it), not 404", async () => {
     const res = await fetch(`${one!.url}/api/forms`, { method: "POST", headers: { authorization: `Bearer ${SECRET}`, "content-type": "application/json" }, body: "{}" });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^the forms API is closed: FORMS_API_KEY is not set/);
   });
 
   it("lists only the layer's and the enabled product's schedules on its home page", async () => {

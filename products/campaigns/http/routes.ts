@@ -1,9 +1,11 @@
-import { bearerRefusal } from "@/lib/http/bearer-guard";
+import type { ApiKey } from "@/lib/auth/api-key";
+import { apiKeyRefusal } from "@/lib/http/bearer-guard";
 import { describeError } from "@/lib/errors";
 import { refuseMisconfigured } from "@/lib/http/misconfigured";
 import { json } from "@/lib/http/respond";
 import type { RunDeps } from "@/lib/jobs/run";
 import { operatorClient } from "@/lib/qstash/client";
+import { CAMPAIGNS_API, campaignsEnv } from "../env";
 import type { MessageDeps } from "../lib/schedule";
 import { BusinessHoursError } from "@/lib/time/business-hours";
 import { CampaignId, CreateCampaign, parseInput, RescheduleRun, RunKey, ScheduleRuns } from "../lib/input";
@@ -17,20 +19,23 @@ type Handler = (req: Request, ctx?: Ctx) => Promise<Response>;
 type Deps = MessageDeps & { now: Date };
 
 /**
- * The campaigns API (app/api/campaigns): JSON in and out, Bearer CRON_SECRET. Bad input is a 400
- * naming the field (an unknown zone names the zone); nothing is stored or scheduled for it.
+ * The campaigns API (app/api/campaigns): JSON in and out, Bearer CAMPAIGNS_API_KEY (its callers
+ * never hold CRON_SECRET, which can run every job). Bad input is a 400 naming the field (an unknown
+ * zone names the zone); nothing is stored or scheduled for it.
  */
 export function campaignRoutes(getDeps: () => Promise<RunDeps>) {
   const guarded =
     (fn: (req: Request, deps: Deps, params: Params) => Promise<Response>): Handler =>
     async (req, ctx) => {
       let run: RunDeps;
+      let key: ApiKey;
       try {
         run = await getDeps();
+        key = campaignsEnv.of(run.env).apiKey;
       } catch (err) {
         return refuseMisconfigured(err);
       }
-      const refused = bearerRefusal(req, run.env.cronSecret);
+      const refused = apiKeyRefusal(req, CAMPAIGNS_API, key, run.env.cronSecret, (problem) => run.log.error("campaigns.api_closed", { problem }));
       if (refused) return refused;
       const clock = run.clock ?? (() => new Date());
       const deps: Deps = { env: run.env, db: run.db, registry: run.registry, client: operatorClient(run.env), clock, now: clock() };

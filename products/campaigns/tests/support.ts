@@ -7,9 +7,12 @@ import type { RunDeps } from "@/lib/jobs/run";
 import { createLogger } from "@/lib/log";
 import { ManualClock } from "../../../dev/qstash/server";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
-import { CRON_SECRET, KEYS, sql, testDeps } from "../../../tests/support/app";
+import { KEYS, sql, testDeps } from "../../../tests/support/app";
 import { serveRoutes } from "../../../tests/support/http-app";
 import { VENDOR_ENV } from "../../../tests/support/vendors";
+
+/** The campaigns API's key in these tests (CRON_SECRET is refused). */
+export const CAMPAIGNS_KEY = "test-campaigns-api-key-0123456789";
 
 /**
  * The campaign product as it runs: the local QStash server on a manual clock (signing with the
@@ -25,7 +28,7 @@ export interface CampaignApp {
   /** The app's log lines (info and up), parsed, across restarts. */
   logs: Record<string, unknown>[];
   restart(): void;
-  /** The campaigns API, in-process, with the Bearer secret; tests assert the JSON field by field. */
+  /** The campaigns API, in-process, with its key (CAMPAIGNS_KEY); tests assert the JSON field by field. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
@@ -41,7 +44,7 @@ export async function startCampaignApp(start: Date, env: Record<string, string> 
   const app = await serveRoutes({ jobs: { GET: (r, c) => route.GET(r, c), POST: post } });
   const logs: Record<string, unknown>[] = [];
   const fresh = (): RunDeps => ({
-    ...testDeps(campaignJobs, [], { ...VENDOR_ENV, ...env, APP_URL: app.url, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token }),
+    ...testDeps(campaignJobs, [], { ...VENDOR_ENV, CAMPAIGNS_API_KEY: CAMPAIGNS_KEY, ...env, APP_URL: app.url, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token }),
     clock: () => new Date(rig.clock.now()),
     log: createLogger("info", {}, (line) => void logs.push(JSON.parse(line) as Record<string, unknown>)),
   });
@@ -65,7 +68,7 @@ export async function startCampaignApp(start: Date, env: Record<string, string> 
       const [, id, sub, user] = m;
       const req = new Request(`http://127.0.0.1:3000${path}`, {
         method,
-        headers: { authorization: `Bearer ${CRON_SECRET}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${CAMPAIGNS_KEY}`, "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const params = { params: Promise.resolve({ ...(id && { id }), ...(user && { productUserId: user }) }) };

@@ -1,7 +1,9 @@
-import { bearerRefusal } from "@/lib/http/bearer-guard";
+import type { ApiKey } from "@/lib/auth/api-key";
+import { apiKeyRefusal } from "@/lib/http/bearer-guard";
 import { describeError } from "@/lib/errors";
 import { refuseMisconfigured } from "@/lib/http/misconfigured";
 import { json } from "@/lib/http/respond";
+import { FORMS_API, formsEnv } from "../env";
 import { CreateFormInput, deadlineProblem, FormId, MoveDeadlineInput, parseInput } from "../lib/input";
 import { createForm, getForm, moveDeadline, submitForm, type FormDeps, type Outcome } from "../lib/service";
 
@@ -9,20 +11,23 @@ type Ctx = { params: Promise<{ id: string }> };
 type Handler = (req: Request, ctx?: Ctx) => Promise<Response>;
 
 /**
- * The forms API (app/api/forms): JSON in and out, Bearer CRON_SECRET. Bad input is a 400 that
- * names the field, and nothing is stored or scheduled for it.
+ * The forms API (app/api/forms): JSON in and out, Bearer FORMS_API_KEY (the clinic's app never holds
+ * CRON_SECRET, which can run every job). Bad input is a 400 that names the field, and nothing is
+ * stored or scheduled for it.
  */
 export function formsRoutes(getDeps: () => Promise<FormDeps>) {
   const guarded =
     (fn: (req: Request, deps: FormDeps, id: string) => Promise<Response>): Handler =>
     async (req, ctx) => {
       let deps: FormDeps;
+      let key: ApiKey;
       try {
         deps = await getDeps();
+        key = formsEnv.of(deps.env).apiKey;
       } catch (err) {
         return refuseMisconfigured(err);
       }
-      const refused = bearerRefusal(req, deps.env.cronSecret);
+      const refused = apiKeyRefusal(req, FORMS_API, key, deps.env.cronSecret, (problem) => deps.log.error("forms.api_closed", { problem }));
       if (refused) return refused;
       try {
         return await fn(req, deps, ctx ? (await ctx.params).id : "");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { server } from "../../../tests/mocks/server";
 import { vapiCalls } from "../../../tests/mocks/vapi";
-import { sql } from "../../../tests/support/app";
+import { CRON_SECRET, sql } from "../../../tests/support/app";
 import { startFormsApp, uniquePhone, type FormsApp } from "./support";
 
 /** The forms API's answers to bad input: a 400 (or 404) that names the field, and nothing scheduled. */
@@ -49,9 +49,10 @@ describe("POST /api/forms with bad input", () => {
     await nothingScheduled();
   });
 
-  it("no or a wrong Bearer secret: 401, nothing stored", async () => {
+  it("no key, a wrong one or CRON_SECRET: 401, nothing stored", async () => {
     expect((await app.api("POST", "/api/forms", valid(), null)).status).toBe(401);
     expect((await app.api("POST", "/api/forms", valid(), "Bearer not-the-secret")).status).toBe(401);
+    expect(await app.api("POST", "/api/forms", valid(), `Bearer ${CRON_SECRET}`)).toMatchObject({ status: 401, body: { error: expect.stringMatching(/does not take CRON_SECRET.*FORMS_API_KEY/) } });
     expect((await app.api("GET", "/api/forms/7d0b6a3e-8f5e-4b52-9d7e-2a4c1f0e9b11", undefined, null)).status).toBe(401);
     await nothingScheduled();
   });

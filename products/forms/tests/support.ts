@@ -10,8 +10,11 @@ import type { RunDeps } from "@/lib/jobs/run";
 import type { QStashServerOptions } from "../../../dev/qstash/server";
 import { startRig, type Rig } from "../../../tests/dev/qstash-harness";
 import { VAPI_ENV } from "../../../tests/mocks/vapi";
-import { CRON_SECRET, KEYS, sql, testEnv } from "../../../tests/support/app";
+import { KEYS, sql, testEnv } from "../../../tests/support/app";
 import { registryOf } from "../../../tests/support/registry";
+
+/** The forms API's key in these tests (the clinic's app holds it; CRON_SECRET is refused). */
+export const FORMS_KEY = "test-forms-api-key-0123456789";
 
 type Handler = (req: Request, ctx?: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -39,7 +42,7 @@ export interface FormsApp {
   rig: Rig;
   url: string;
   deps: RunDeps;
-  /** The forms API with the Bearer secret (or `auth` instead). */
+  /** The forms API with its key, FORMS_KEY (or `auth` instead). */
   api(method: string, path: string, body?: unknown, auth?: string | null): Promise<{ status: number; body: Record<string, unknown> }>;
   /** A fresh app process: new deps and database pool, same URL; QStash and PostgreSQL keep everything. */
   restart(): Promise<void>;
@@ -80,7 +83,7 @@ export async function startFormsApp(env: Record<string, string | undefined> = VA
     port = (server.address() as AddressInfo).port;
   };
   const open = () => {
-    const base = createDeps(testEnv({ APP_URL: `http://127.0.0.1:${port}`, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token, ...env }), registryOf(formsProduct));
+    const base = createDeps(testEnv({ APP_URL: `http://127.0.0.1:${port}`, QSTASH_URL: rig.server.url, QSTASH_TOKEN: rig.server.token, FORMS_API_KEY: FORMS_KEY, ...env }), registryOf(formsProduct));
     deps = { ...base, clock: () => new Date(rig.clock.now()) };
   };
   const stop = async () => {
@@ -98,7 +101,7 @@ export async function startFormsApp(env: Record<string, string | undefined> = VA
     get deps() {
       return deps!;
     },
-    async api(method, path, body, auth = `Bearer ${CRON_SECRET}`) {
+    async api(method, path, body, auth = `Bearer ${FORMS_KEY}`) {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (auth !== null) headers.authorization = auth;
       const res = await fetch(`${app.url}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
