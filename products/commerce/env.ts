@@ -1,11 +1,14 @@
 import { z } from "zod";
+import { apiKeyOf, apiKeyVariable, type ApiKeySpec } from "@/lib/auth/api-key";
 import { isZone, optional, url } from "@/lib/env";
 import { defineProductEnv } from "@/lib/products";
 
 /** Public test value of the local stack: the webhook's secret when RAZORPAY_WEBHOOK_SECRET is unset in local mode. */
 export const LOCAL_RAZORPAY_WEBHOOK_SECRET = "local-razorpay-webhook-secret-not-for-production";
-/** Public test value of the local stack: the shop's key for its order-status route when COMMERCE_API_KEY is unset in local mode. */
+/** Public value of the local stack and the tests: the shop's key for its order-status route when COMMERCE_API_KEY is unset outside production. */
 export const LOCAL_COMMERCE_API_KEY = "local-commerce-api-key-not-for-production";
+/** The shop's app holds this key, not CRON_SECRET (which can run every job). */
+export const COMMERCE_API: ApiKeySpec = { variable: "COMMERCE_API_KEY", api: "the shop's order-status API", localValue: LOCAL_COMMERCE_API_KEY };
 /** Public test value of the local stack: the courier webhook's secret when COURIER_WEBHOOK_SECRET is unset in local mode. */
 export const LOCAL_COURIER_WEBHOOK_SECRET = "local-courier-webhook-secret-not-for-production";
 /** Business days from confirmation to the estimated delivery when DELIVERY_BUSINESS_DAYS is unset. */
@@ -24,7 +27,7 @@ export const commerceEnv = defineProductEnv(
     RAZORPAY_KEY_SECRET: optional,
     RAZORPAY_BASE_URL: url.optional(),
     RAZORPAY_WEBHOOK_SECRET: optional,
-    COMMERCE_API_KEY: optional,
+    COMMERCE_API_KEY: apiKeyVariable,
     COURIER_WEBHOOK_SECRET: optional,
     DELIVERY_BUSINESS_DAYS: z.coerce.number().int().min(0).max(60).optional(),
     STORE_TIME_ZONE: z.string().trim().refine(isZone, "must be an IANA time zone such as Asia/Kolkata or Europe/London").optional(),
@@ -37,8 +40,8 @@ export const commerceEnv = defineProductEnv(
     storeTimeZone: e.STORE_TIME_ZONE ?? DEFAULT_STORE_TIME_ZONE,
     /** None outside local mode when unset: the webhook refuses. */
     razorpayWebhookSecret: e.RAZORPAY_WEBHOOK_SECRET ?? (mode === "local" ? LOCAL_RAZORPAY_WEBHOOK_SECRET : undefined),
-    /** None outside local mode when unset: POST /api/commerce/orders/:id/status refuses. */
-    apiKey: e.COMMERCE_API_KEY ?? (mode === "local" ? LOCAL_COMMERCE_API_KEY : undefined),
+    /** POST /api/commerce/orders/:id/status: the same key rules as the forms and campaigns APIs. */
+    apiKey: apiKeyOf(COMMERCE_API, e.COMMERCE_API_KEY, mode),
     /** None outside local mode when unset: the courier webhook refuses. */
     courierWebhookSecret: e.COURIER_WEBHOOK_SECRET ?? (mode === "local" ? LOCAL_COURIER_WEBHOOK_SECRET : undefined),
     deliveryBusinessDays: e.DELIVERY_BUSINESS_DAYS ?? DEFAULT_DELIVERY_BUSINESS_DAYS,

@@ -1,5 +1,5 @@
 import { defineProduct } from "@/lib/products";
-import { commerceEnv } from "./env";
+import { COMMERCE_API, commerceEnv } from "./env";
 import alertOrderAttention from "./jobs/alert-order-attention";
 import checkStockLevels from "./jobs/check-stock-levels";
 import cleanupInventoryLocks from "./jobs/cleanup-inventory-locks";
@@ -21,6 +21,7 @@ export default defineProduct({
   jobs: [cleanupInventoryLocks, checkStockLevels, reconcileStalePayments, sendOrderEmail, alertOrderAttention, cleanupNotifications, cleanupPasswordResets, cleanupUnverifiedUsers, dailySalesSummary],
   schedules,
   env: commerceEnv,
+  api: { path: "/api/commerce/orders/<id>/status", key: COMMERCE_API },
   providers: commerceProviders,
   vendors: ["Razorpay"],
   seed,

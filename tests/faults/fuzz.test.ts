@@ -13,7 +13,8 @@ import { startRig, type Rig } from "./support/rig";
 const ROUTES = [
   "/api/cron/keep-alive", "/api/cron/process-expert-transfers", "/api/jobs/send-order-email", "/api/jobs/heartbeat", "/api/jobs/failed",
   "/api/diagnostics", "/api/schedules/sync", "/api/forms", "/api/forms/1", "/api/forms/1/submit", "/api/campaigns", "/api/campaigns/1",
-  "/api/campaigns/1/runs", "/api/campaigns/1/users", "/api/commerce/razorpay-webhook", "/api/engagement/unsubscribe",
+  "/api/campaigns/1/runs", "/api/campaigns/1/users", "/api/commerce/razorpay-webhook", "/api/commerce/courier-webhook", "/api/commerce/orders/1/status",
+  "/api/engagement/unsubscribe",
 ];
 const JOB_NAMES = ["..%2F..%2Fetc%2Fpasswd", "../../etc/passwd", "%00heartbeat", "heartbeat%00", "HEARTBEAT", "heart%0d%0abeat", "a".repeat(3_000), "%E2%80%AE", "%ff%fe", "failed/..", "keep-alive;rm", "__proto__", "constructor"];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE", "PROPFIND", "G\u0000T"];
@@ -22,8 +23,8 @@ const CONTENT_TYPES = ["application/json", "text/plain", "multipart/form-data; b
 
 let rig: Rig;
 beforeAll(async () => {
-  // The webhook's secret is set so it checks signatures instead of answering "not configured".
-  rig = await startRig("fuzz", { RAZORPAY_WEBHOOK_SECRET: "whsec_faults_0123456789" });
+  // The webhooks' secrets are set so they check signatures instead of answering "not configured".
+  rig = await startRig("fuzz", { RAZORPAY_WEBHOOK_SECRET: "whsec_faults_0123456789", COURIER_WEBHOOK_SECRET: "courier_faults_0123456789" });
 });
 afterAll(() => rig?.close());
 

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { describeError } from "@/lib/errors";
+import { apiKeyRefusal } from "@/lib/http/bearer-guard";
 import { refuseMisconfigured } from "@/lib/http/misconfigured";
 import { json } from "@/lib/http/respond";
 import type { RunDeps } from "@/lib/jobs/run";
-import { commerceEnv } from "../env";
+import { COMMERCE_API, commerceEnv } from "../env";
 import { reportOrderStatus, REPORTED_STATUSES } from "../lib/order-status";
-import { shopKeyRefusal } from "./shop-key";
 
 const body = z
   .object({
@@ -32,7 +32,7 @@ export function orderStatusRoute(getDeps: () => Promise<RunDeps>) {
     } catch (err) {
       return refuseMisconfigured(err);
     }
-    const refused = shopKeyRefusal(req, commerceEnv.of(deps.env).apiKey);
+    const refused = apiKeyRefusal(req, COMMERCE_API, commerceEnv.of(deps.env).apiKey, deps.env.cronSecret, (problem) => deps.log.error("commerce.api_closed", { problem }));
     if (refused) return refused;
     const id = (await ctx.params).id;
     if (!z.uuid().safeParse(id).success) return json(400, { error: "id: must be the order's UUID", field: "id" });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import sendOrderEmail from "../jobs/send-order-email";
 import { courierSignature } from "../lib/courier-signature";
-import { sql, testDeps } from "../../../tests/support/app";
+import { CRON_SECRET, sql, testDeps } from "../../../tests/support/app";
 import { checkout, orderFlow } from "./order-flow";
 import { COMMERCE_ENV, COURIER_SECRET, locksOf, orderRow, shopVendors, stockOf } from "./support";
 
@@ -107,14 +107,19 @@ describe("POST /api/commerce/orders/:id/status", () => {
     expect(await orderRow(p.order)).toMatchObject({ status: "pending" });
   });
 
-  it("takes only Bearer COMMERCE_API_KEY, and refuses everything while it is not set", async () => {
+  it("takes only Bearer COMMERCE_API_KEY (CRON_SECRET refused by name), and in production refuses everything while it is not set", async () => {
     const p = await checkout();
     expect(await report(p.order, { status: "cancelled" }, { key: null })).toEqual({ status: 401, body: { error: "missing or wrong Authorization: Bearer <COMMERCE_API_KEY>" } });
     expect((await report(p.order, { status: "cancelled" }, { key: "another-key" })).status).toBe(401);
-    const unset = testDeps([sendOrderEmail], [], { ...COMMERCE_ENV, COMMERCE_API_KEY: undefined });
+    expect(await report(p.order, { status: "cancelled" }, { key: CRON_SECRET })).toEqual({
+      status: 401,
+      body: { error: "the shop's order-status API does not take CRON_SECRET (it can run every job): send Authorization: Bearer <COMMERCE_API_KEY>" },
+    });
+    const unset = testDeps([sendOrderEmail], [], { ...COMMERCE_ENV, APP_ENV: "production", SCHEDULE_PREFIX: "prod", COMMERCE_API_KEY: undefined });
     const refused = await report(p.order, { status: "cancelled" }, { d: unset });
+    await unset.db.close();
     expect(refused.status).toBe(503);
-    expect(refused.body.error).toMatch(/^COMMERCE_API_KEY is not set/);
+    expect(refused.body.error).toMatch(/^the shop's order-status API is closed: COMMERCE_API_KEY is not set/);
     expect(await orderRow(p.order)).toMatchObject({ status: "pending" });
   });
 
