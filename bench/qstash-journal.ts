@@ -26,12 +26,14 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
  * `dev/qstash` of another commit, extracted with `git archive` (which reads the repository and
  * changes nothing in it) into the temp folder, with this tree's node_modules linked in.
  */
-function qstashOf(ref: string): { dir: string; sha: string } {
+export function qstashOf(ref: string): { dir: string; sha: string } {
   const sha = execFileSync("git", ["rev-parse", "--short=12", `${ref}^{commit}`], { cwd: ROOT, encoding: "utf8" }).trim();
   const dir = path.join(os.tmpdir(), `cronlayer-qstash-${sha}`);
   if (!existsSync(path.join(dir, "dev/qstash/server.ts"))) {
     mkdirSync(dir, { recursive: true });
-    const tar = execFileSync("git", ["archive", "--format=tar", sha, "dev/qstash"], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    // Later servers share the duration parser with the app (lib/time); older ones have none.
+    const shared = execFileSync("git", ["ls-tree", "--name-only", sha, "lib/time"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const tar = execFileSync("git", ["archive", "--format=tar", sha, "dev/qstash", ...(shared ? ["lib/time"] : [])], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
     execFileSync("tar", ["-x", "-C", dir], { input: tar });
   }
   if (!existsSync(path.join(dir, "node_modules"))) symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");

@@ -12,6 +12,7 @@ import { fanOutBench, fanOutReport } from "./fan-out";
 import { ledgerBench } from "./ledger";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
+import { qstashFlowBench, qstashFlowReport } from "./qstash-flow";
 import { qstashJournalBench, qstashJournalReport } from "./qstash-journal";
 
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
@@ -97,6 +98,11 @@ if (only === "cli") {
 // Needs no database: the local QStash server's state file against its journal.
 if (only === "qstash-journal") {
   console.log(qstashJournalReport(await qstashJournalBench(flags.before)));
+  process.exit(0);
+}
+// Needs no database: 100,000 messages held under flow control (a few minutes with --before).
+if (only === "qstash-flow") {
+  console.log(qstashFlowReport(await qstashFlowBench(flags.before)));
   process.exit(0);
 }
 // Seeds databases of its own (10 million runs: minutes), so it runs only when named.

@@ -2,10 +2,12 @@ import { setMaxListeners } from "node:events";
 import type { Clock, TimerHandle } from "./clock";
 import { deliveryHeaders, sendAttempt, type AttemptResult } from "./deliver";
 import { Gates } from "./gates";
+import { MinHeap } from "./heap";
 import { randomId } from "./ids";
 import { callbackBody, callbackSpec, isNonRetryable, isSuccess, nextRetryDelay } from "./outcome";
 import type { Store } from "./store";
 import type { EventRecord, EventState, MessageKind, MessageSpec, StoredMessage } from "./types";
+import { WaitList } from "./wait-list";
 
 /** Without Upstash-Timeout an attempt may take as long as QStash's free plan allows. */
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
@@ -33,9 +35,12 @@ export class Engine {
   readonly #gates: Gates;
   // Every attempt in flight listens on this one shutdown signal; hundreds at once are normal here.
   readonly #abort = withoutListenerLimit(new AbortController());
-  /** Due messages waiting for a slot, in creation order (FIFO for queues). */
-  #ready: StoredMessage[] = [];
+  /** Due messages waiting for a queue or flow-control slot (FIFO by creation within each). */
+  readonly #waiting = new WaitList();
   readonly #active = new Set<string>();
+  /** When each rate-limited key's window reopens, earliest first; one timer for the earliest. */
+  readonly #reopens = new MinHeap<{ at: number; key: string }>((a, b) => a.at < b.at);
+  readonly #reopenAt = new Map<string, number>();
   #wake: { at: number; handle: TimerHandle } | undefined;
   #closed = false;
   /** While held, due messages wait: `pnpm dev` holds them until the app answers. */
@@ -56,9 +61,9 @@ export class Engine {
     return this.#gates;
   }
 
-  /** Due messages waiting for a queue or flow-control slot that match `pred`. */
-  waiting(pred: (m: StoredMessage) => boolean): number {
-    return this.#ready.filter(pred).length;
+  /** Due messages waiting for a slot under a flow-control key. */
+  waitListSize(key: string): number {
+    return this.#waiting.sizeForKey(key);
   }
 
   /** Attempts in flight, all keys and queues. */
@@ -68,6 +73,7 @@ export class Engine {
 
   /** Re-checks the waiting messages: a resume, unpin or larger parallelism may let some start. */
   kick(): void {
+    this.#waiting.markAll();
     this.#pump();
   }
 
@@ -99,6 +105,7 @@ export class Engine {
 
   release(): void {
     this.#held = false;
+    this.#waiting.markAll();
     this.#pump();
   }
 
@@ -117,7 +124,11 @@ export class Engine {
     };
     this.#state.messages[msg.messageId] = msg;
     this.#o.store.touch("messages", msg.messageId);
-    if (msg.flow) this.#gates.configure(msg.flow);
+    // New settings for a key may let its waiting messages start (a larger parallelism or rate).
+    if (msg.flow && this.#gates.configure(msg.flow)) {
+      this.#waiting.markKey(msg.flow.key);
+      this.#pump();
+    }
     // Large bodies stay out of the event log, which is kept (and saved) 5000 events deep.
     this.#event(msg, "CREATED", { header: flat(msg), ...(msg.bodyBase64.length <= MAX_EVENT_BODY && { body: msg.bodyBase64 }) });
     this.#arm(msg);
@@ -140,7 +151,7 @@ export class Engine {
     const timer = this.#timers.get(msg.messageId);
     if (timer !== undefined) this.#o.clock.clearTimer(timer);
     this.#timers.delete(msg.messageId);
-    this.#ready = this.#ready.filter((m) => m !== msg);
+    this.#waiting.remove(msg);
     delete this.#state.messages[msg.messageId];
     this.#o.store.touch("messages", msg.messageId);
     this.#event(msg, "CANCELLED");
@@ -151,8 +162,7 @@ export class Engine {
     const handle = this.#o.clock.setTimer(msg.deliverAt, () => {
       this.#timers.delete(msg.messageId);
       if (this.#closed || this.#state.messages[msg.messageId] !== msg) return;
-      const at = this.#ready.findIndex((m) => m.seq > msg.seq);
-      this.#ready.splice(at === -1 ? this.#ready.length : at, 0, msg);
+      this.#waiting.add(msg);
       this.#pump();
     });
     this.#timers.set(msg.messageId, handle);
@@ -161,29 +171,45 @@ export class Engine {
   #pump() {
     if (this.#closed || this.#held) return;
     const now = this.#o.clock.now();
-    let wake = Infinity;
-    for (const msg of [...this.#ready]) {
-      const gate = this.#gates.check(msg, now);
-      if (gate !== true) {
-        wake = Math.min(wake, gate);
-        continue;
-      }
-      this.#ready.splice(this.#ready.indexOf(msg), 1);
-      this.#gates.acquire(msg, now);
-      this.#active.add(msg.messageId);
-      this.#o.clock.setTimer(now, () => this.#attempt(msg));
-    }
-    // A rate window that reopens needs a wake-up of its own: nothing else would call pump.
-    if (wake !== Infinity && (!this.#wake || this.#wake.at > wake)) {
-      if (this.#wake) this.#o.clock.clearTimer(this.#wake.handle);
-      this.#wake = {
-        at: wake,
-        handle: this.#o.clock.setTimer(wake, () => {
-          this.#wake = undefined;
-          this.#pump();
-        }),
-      };
-    }
+    this.#waiting.drain(
+      (msg) => this.#gates.check(msg, now),
+      (msg) => {
+        this.#gates.acquire(msg, now);
+        this.#active.add(msg.messageId);
+        this.#o.clock.setTimer(now, () => this.#attempt(msg));
+      },
+      (key, at) => this.#reopenLater(key, at),
+    );
+  }
+
+  /** A rate window that reopens needs a wake-up of its own: nothing else would look at its key. */
+  #reopenLater(key: string, at: number) {
+    const known = this.#reopenAt.get(key);
+    if (known !== undefined && known <= at) return;
+    this.#reopenAt.set(key, at);
+    this.#reopens.push({ at, key });
+    this.#armWake();
+  }
+
+  #armWake() {
+    const first = this.#reopens.peek();
+    if (!first || (this.#wake && this.#wake.at <= first.at)) return;
+    if (this.#wake) this.#o.clock.clearTimer(this.#wake.handle);
+    this.#wake = {
+      at: first.at,
+      handle: this.#o.clock.setTimer(first.at, () => {
+        this.#wake = undefined;
+        const now = this.#o.clock.now();
+        for (let r = this.#reopens.peek(); r && r.at <= now; r = this.#reopens.peek()) {
+          this.#reopens.pop();
+          if (this.#reopenAt.get(r.key) !== r.at) continue;
+          this.#reopenAt.delete(r.key);
+          this.#waiting.markKey(r.key);
+        }
+        this.#pump();
+        this.#armWake();
+      }),
+    };
   }
 
   async #attempt(msg: StoredMessage) {
@@ -201,6 +227,7 @@ export class Engine {
     if (this.#closed) return;
     this.#active.delete(msg.messageId);
     this.#gates.release(msg);
+    this.#waiting.markFor(msg);
     this.#settle(msg, result);
     this.#pump();
   }

@@ -33,11 +33,16 @@ export class Gates {
     private readonly adminOf: (key: string) => FlowAdmin | undefined,
   ) {}
 
-  /** Called when a message with flow control is created, so its settings take effect. */
-  configure(spec: FlowSpec): void {
+  /** Called when a message with flow control is created, so its settings take effect; true when they changed. */
+  configure(spec: FlowSpec): boolean {
     const f = this.flows.get(spec.key);
-    if (f) f.spec = spec;
-    else this.flows.set(spec.key, { active: 0, windowStart: -Infinity, started: 0, spec });
+    if (!f) {
+      this.flows.set(spec.key, { active: 0, windowStart: -Infinity, started: 0, spec });
+      return true;
+    }
+    const changed = f.spec.parallelism !== spec.parallelism || f.spec.rate !== spec.rate || f.spec.period !== spec.period;
+    f.spec = spec;
+    return changed;
   }
 
   /** Deliveries in flight for a queue. */

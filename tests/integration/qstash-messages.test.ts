@@ -105,6 +105,16 @@ describe("cancel", () => {
     expect(deletes).toHaveLength(1);
   });
 
+  it("cancels every one of an owner's messages past the 100 a bulk call used to take, one by id each", async () => {
+    const owner = uniqueName("form");
+    const ids = [];
+    for (let i = 0; i < 150; i++) ids.push((await schedule(deps, { owner, job: job.name, payload: { formId: `m${i}` }, notBefore: hourFromNow() })).messageId);
+    expect(await cancel(deps, owner)).toEqual({ cancelled: 150, delivered: 0 });
+    expect(deletes.sort()).toEqual(ids.map((id) => `/v2/messages/${id}`).sort());
+    expect(Object.keys(rig.server.state.messages)).toEqual([]);
+    expect(new Set((await rows(owner)).map((r) => r.status))).toEqual(new Set(["cancelled"]));
+  });
+
   it("takes QStash's 404 for a message already delivered as delivered", async () => {
     const owner = uniqueName("form");
     const { messageId } = await schedule(deps, { owner, job: job.name, payload: { formId: "f5" }, delaySeconds: 60 });

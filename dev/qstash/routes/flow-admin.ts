@@ -28,7 +28,7 @@ function info(ctx: Ctx, key: string) {
   const windowOpen = f !== undefined && now < f.windowStart + eff.period * 1000;
   return {
     flowControlKey: key,
-    waitListSize: ctx.engine.waiting((m) => m.flow?.key === key),
+    waitListSize: ctx.engine.waitListSize(key),
     parallelismMax: eff.parallelism ?? 0,
     parallelismCount: f?.active ?? 0,
     rateMax: eff.rate ?? 0,

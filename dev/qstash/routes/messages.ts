@@ -32,8 +32,10 @@ const messageSubject = (m: StoredMessage): Subject => ({
 
 /**
  * `DELETE /v2/messages?messageIds=...`, or filters, or nothing (the SDK's `{all: true}` sends only
- * `count`) -> `{cancelled}`. `count` is accepted and ignored: the SDK documents it as "ignored by
- * the server, a bulk cancel processes all matching messages".
+ * `count`) -> `{cancelled}`. `count` is accepted and ignored, as on QStash since its bulk cancel
+ * became a background bulk action: the SDK documents it as "ignored by the server, a bulk cancel
+ * processes all matching messages", and its tests that expected `count: 1` to cancel one were
+ * skipped and rewritten to expect every match cancelled (docs/local-qstash.md).
  */
 export const cancelMessages: Handler = (ctx, req) => {
   checkFilterKeys(req.query, MESSAGE_FILTERS, "DELETE /v2/messages");
