@@ -4,6 +4,7 @@ import { cliProgram } from "@/lib/cli/program";
 await cliProgram("pnpm job:run", "Run a job in this process: same context and ledger as the routes (trigger cli).")
   .argument("<job>", "the job's name (a product's `jobs` in products/<name>/index.ts, or the layer's in jobs/system)")
   .option("--payload <json>", "the job's payload as JSON, checked with its schema")
+  .option("--in-process", "run what the job fans out in this process (no QStash, no app), at the same flow control; also CRONLAYER_FANOUT=inline")
   .option("--dry-run", "show the job, the parsed payload and its settings; open no run")
   .option("--json", "machine-readable output")
   .addHelpText("after", "\nExit codes: 0 succeeded (or skipped: another run holds the lease), 1 failed, 2 bad job name or payload.")
