@@ -9,7 +9,7 @@ import { createProviders } from "../../providers";
 import { describeOutboxEntry, recentOutbox } from "../../providers/outbox";
 import type { CliContext } from "../context";
 import { describeEffects } from "../effects";
-import { fanOutMode, runInProcess } from "../in-process";
+import { fanOutMode, runInProcess, timeoutOf, withTimeout } from "../in-process";
 import { EXIT, UsageError } from "../errors";
 import { duration, statsLine } from "../format";
 
@@ -33,10 +33,11 @@ export function payloadOrUsage(job: JobDefinition, text: string | undefined): un
  * when it succeeded or was skipped (another run holds the lease), 1 when it failed. In-process, what
  * the job fans out runs here too (lib/qstash/inline.ts) instead of being published to QStash.
  */
-export async function jobRunCommand(ctx: CliContext, name: string, opts: { payload?: string; dryRun?: boolean; json?: boolean; inProcess?: boolean } = {}): Promise<number> {
+export async function jobRunCommand(ctx: CliContext, name: string, opts: { payload?: string; dryRun?: boolean; json?: boolean; inProcess?: boolean; timeout?: string } = {}): Promise<number> {
   const job = jobOrUsage(ctx.registry, name);
   const payload = payloadOrUsage(job, opts.payload);
-  const settings = ctx.registry.settingsOf(name);
+  const timeoutMs = timeoutOf(opts.timeout);
+  const settings = { ...ctx.registry.settingsOf(name), ...(timeoutMs ? { timeoutMs } : {}) };
   const schedule = ctx.registry.scheduleOf(name);
   const fanOut = fanOutMode(ctx.env, opts.inProcess);
   const { io } = ctx;
@@ -57,7 +58,7 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
   const recorded = new Set<string>();
   let outcome: Awaited<ReturnType<typeof runJob>>;
   try {
-    const deps = watchOutbox(ctx, recorded);
+    const deps = withTimeout(watchOutbox(ctx, recorded), name, timeoutMs);
     const open = () => runJob({ job: name, payload, trigger: "cli" }, deps);
     outcome = await (fanOut === "inline" ? runInProcess(deps, settings.timeoutMs, open) : open());
   } catch (err) {

@@ -12,8 +12,8 @@ import { insertLearner, resetEngagement } from "./support";
 
 /**
  * The deployment of deploy/: the bundled runner alone in a folder (no node_modules above it, no
- * tsx), `node runner.mjs plan-founder-emails --in-process`, nothing listening where QStash and the
- * app would be. Resend is a recording HTTP server (a separate process cannot see msw).
+ * tsx), `node runner.mjs plan-founder-emails --in-process` in production mode with no QStash
+ * variable and no app. Resend is a recording HTTP server (a separate process cannot see msw).
  */
 interface Received {
   to: string;
@@ -78,15 +78,15 @@ function runner(args: string[], env: Record<string, string> = {}): Promise<{ cod
         cwd: dir,
         timeout: 60_000,
         env: {
-          // As the image runs it (deploy/runner/Dockerfile).
+          // As the image and the manifests run it (deploy/): production, no QStash variable at all.
           NODE_ENV: "production",
           PATH: process.env.PATH!,
-          APP_ENV: "test",
+          APP_ENV: "production",
+          PRODUCTS: "engagement",
           LOG_LEVEL: "silent",
           DATABASE_URL: testDatabaseUrl(),
-          // Port 9 (discard): nothing listens, so a publish to QStash would fail the run.
-          QSTASH_URL: "http://127.0.0.1:9",
-          APP_URL: "http://127.0.0.1:9",
+          APP_URL: "https://learn.example.test",
+          UNSUBSCRIBE_SECRET: "a-test-secret-of-at-least-32-characters",
           RESEND_API_KEY: "re_test_sending_only_0123456789",
           RESEND_BASE_URL: resendUrl,
           EMAIL_FROM: "Lingo <hello@mail.example.test>",
@@ -112,11 +112,13 @@ describe("the bundled runner (node runner.mjs, no node_modules, no QStash)", { t
     const day2 = await insertLearner({ signedUpAt: new Date(Date.now() - 2 * DAY) });
     const day3 = await insertLearner({ signedUpAt: new Date(Date.now() - 3 * DAY) });
 
-    const r = await runner(["plan-founder-emails", "--in-process"]);
+    const r = await runner(["plan-founder-emails", "--in-process", "--timeout", "10m"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const plans = await runs("plan-founder-emails");
     expect(r.stdout).toBe(`plan-founder-emails succeeded in ${r.stdout.match(/in (\S+ m?s)/)?.[1]} (run ${plans[0]!.id}): Day1 1, Day2 1, Day3 1, deduplicated 0\n`);
+    // --timeout: the planner's run is given the sends' time, not the job's 280 s.
+    expect((plans[0] as unknown as { timeout_ms: number }).timeout_ms).toBe(600_000);
     expect(received.map((e) => e.to).sort()).toEqual([day1.email, day2.email, day3.email].sort());
     expect(received.map((e) => e.idempotencyKey).sort()).toEqual([`founder:${day1.id}:1`, `founder:${day2.id}:2`, `founder:${day3.id}:3`].sort());
     // Each send is a run of its own in the ledger, as a delivery would be.
@@ -144,15 +146,18 @@ describe("the bundled runner (node runner.mjs, no node_modules, no QStash)", { t
     expect(received).toHaveLength(1);
   });
 
-  it("without --in-process it still publishes to QStash (here: unreachable, exit 1)", async () => {
+  it("without --in-process it still publishes to QStash (here: unreachable, exit 1), and sends nothing itself", async () => {
     await insertLearner({ signedUpAt: new Date(Date.now() - DAY) });
-    const r = await runner(["plan-founder-emails"]);
+    // Port 9 (discard): nothing listens there.
+    const qstash = { QSTASH_URL: "http://127.0.0.1:9", QSTASH_TOKEN: "t", QSTASH_CURRENT_SIGNING_KEY: "c", QSTASH_NEXT_SIGNING_KEY: "n", CRON_SECRET: "0123456789abcdef", SCHEDULE_PREFIX: "prod" };
+    const r = await runner(["plan-founder-emails"], qstash);
     expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: plan-founder-emails failed after /);
     expect(received).toHaveLength(0);
   });
 
   it("refuses an unknown CRONLAYER_FANOUT with exit 2, naming the values", async () => {
-    const r = await runner(["plan-founder-emails"], { CRONLAYER_FANOUT: "inprocess" });
+    const r = await runner(["plan-founder-emails"], { APP_ENV: "test", APP_URL: "http://127.0.0.1:9", CRONLAYER_FANOUT: "inprocess" });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('CRONLAYER_FANOUT must be qstash or inline, got "inprocess"');
   });
