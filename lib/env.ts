@@ -254,7 +254,7 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   const vercelUrl = e.VERCEL_PROJECT_PRODUCTION_URL ? `https://${e.VERCEL_PROJECT_PRODUCTION_URL}` : undefined;
   const appUrl = e.APP_URL ?? vercelUrl;
   need("APP_URL", appUrl);
-  // A runner that sends in its own process (a container scheduler, docs/runner.md) receives no
+  // A runner that sends in its own process (a container scheduler, docs/containers.md) receives no
   // request and publishes no fan-out: it needs neither QStash's keys nor the cron secret.
   const inline = isInlineRunner(cleaned);
   if (!inline) {
