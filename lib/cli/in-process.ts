@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { runJob, type RunDeps } from "../jobs/run";
 import { parseDuration } from "../time/duration";
-import { withInlineFanOut } from "../qstash/inline";
+import { inlinePublisher, withInlineFanOut } from "../qstash/inline";
 import { UsageError } from "./errors";
 
 export type FanOutMode = "qstash" | "inline";
@@ -21,17 +21,23 @@ export function fanOutMode(env: Pick<Env, "source">, inProcess: boolean | undefi
 
 /**
  * `run` with its fan-outs in this process: each item is a run of its job through runJob with the
- * same deps (ledger, effects, providers, outbox), as a one-time delivery would be. No item starts
- * after `timeoutMs`, the planner's own timeout.
+ * same deps (ledger, effects, providers, outbox), its body parsed with the job's schema as the
+ * route parses a delivery's. What a run asks to run later (runAgainAt) is run here too, while the
+ * run's `timeoutMs` lasts; no item starts after it.
  */
-export function runInProcess<T>(deps: RunDeps, timeoutMs: number, run: () => Promise<T>): Promise<T> {
-  const item = (job: string, payload: unknown, attempt: number) => runJob({ job, payload, trigger: "cli", oneTime: true, attempt }, deps);
-  return withInlineFanOut({ run: item, signal: AbortSignal.timeout(timeoutMs) }, run);
+export function runInProcess<T>(deps: RunDeps, timeoutMs: number, run: (deps: RunDeps) => Promise<T>): Promise<T> {
+  const here: RunDeps = { ...deps, qstash: inlinePublisher };
+  const item = (job: string, body: unknown, attempt: number) => {
+    const def = here.registry.get(job);
+    if (!def) throw new Error(`unknown job "${job}"`);
+    return runJob({ job, payload: def.payload.parse(body), trigger: "cli", oneTime: true, attempt }, here);
+  };
+  return withInlineFanOut({ run: item, timeoutMs }, () => run(here));
 }
 
 /**
  * `--timeout <duration>`: this run's timeout instead of the job's. In-process, a planner's run lasts
- * as long as its sends (10,000 emails at 2 a second: 84 minutes), longer than the few minutes a
+ * as long as its sends (10,000 emails at 2 a second: 83 minutes), longer than the few minutes a
  * planner that only publishes is given.
  */
 export function timeoutOf(text: string | undefined): number | undefined {

@@ -41,8 +41,8 @@ export async function fanOut<T>(deps: PublishDeps, job: string, items: readonly 
   });
   const messages = items.map((item, i) => jobMessage(target, item, { ...publish, deduplicationId: keys[i] }, `item ${i}, key ${keys[i]}`));
   if (inline) {
-    // As a delivery would get it: the body through JSON, then the job's schema (its defaults, its transforms).
-    const runs = items.map((item, i) => ({ payload: target.def.payload.parse(JSON.parse(JSON.stringify(item))), key: keys[i]! }));
+    // The body as a delivery would carry it (JSON); the run parses it with the job's schema, as the route does.
+    const runs = items.map((item, i) => ({ payload: JSON.parse(JSON.stringify(item)) as unknown, key: keys[i]! }));
     const r = await runInline(job, runs, publish);
     return { messageIds: r.ids, requests: 0, deduplicated: r.deduplicated };
   }

@@ -12,7 +12,8 @@ export const realGateClock: GateClock = {
       if (signal.aborted) return reject(signal.reason as Error);
       const done = () => (clearTimeout(t), signal.removeEventListener("abort", abort));
       const abort = () => (done(), reject(signal.reason as Error));
-      const t = setTimeout(() => (done(), resolve()), ms);
+      // setTimeout takes at most 2^31-1 ms (24.8 days); longer would fire at once.
+      const t = setTimeout(() => (done(), resolve()), Math.min(ms, 2 ** 31 - 1));
       signal.addEventListener("abort", abort, { once: true });
     }),
 };

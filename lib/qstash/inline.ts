@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { FlowControl } from "@upstash/qstash";
+import { randomUUID } from "node:crypto";
+import type { Client, FlowControl, PublishRequest } from "@upstash/qstash";
 import { ConfigError, NonRetryableError, RetryAfterError } from "../errors";
 import { parseDuration } from "../time/duration";
 import { Gate, realGateClock, type GateClock } from "./gate";
@@ -12,8 +13,11 @@ export interface InlineOutcome {
   retryAfterMs?: number;
 }
 
-/** Runs one message's work in this process: the job's run through the same pipeline a delivery takes (`attempt` as QStash's retried count). */
-export type InlineRun = (job: string, payload: unknown, attempt: number) => Promise<InlineOutcome>;
+/**
+ * Runs one message's work in this process: the job's run through the same pipeline a delivery
+ * takes. `body` is the message's body as it would arrive (JSON); `attempt` is QStash's retried count.
+ */
+export type InlineRun = (job: string, body: unknown, attempt: number) => Promise<InlineOutcome>;
 
 /** QStash's retries when a message sets none. */
 export const DEFAULT_RETRIES = 3;
@@ -25,6 +29,10 @@ interface InlineFanOut {
   run: InlineRun;
   /** The planner's time: past it no new run starts. */
   signal: AbortSignal;
+  /** When `signal` aborts (ms): a run asked for later than this is not taken. */
+  deadline: number;
+  /** Runs asked for later (a run's runAgainAt), run once the fan-outs are done. */
+  later: { job: string; body: unknown; at: number }[];
   clock: GateClock;
   /** One gate per flow-control key, shared by every fan-out of the process, as QStash shares a key between publishers. */
   gates: Map<string, Gate>;
@@ -36,10 +44,25 @@ const current = new AsyncLocalStorage<InlineFanOut>();
 
 /**
  * Runs `fn` with fan-outs in this process: every fanOut inside it (however deep, e.g. in the job
- * the CLI runs) runs each item as `run(job, item)` instead of publishing it to QStash.
+ * the CLI runs) runs each item as `run(job, item)` instead of publishing it to QStash. Then the
+ * runs asked for later through `inlinePublisher` (a send's runAgainAt) run at their time, while the
+ * deadline allows, before `fn`'s answer is given.
  */
-export function withInlineFanOut<T>(opts: { run: InlineRun; signal: AbortSignal; clock?: GateClock }, fn: () => Promise<T>): Promise<T> {
-  return current.run({ run: opts.run, signal: opts.signal, clock: opts.clock ?? realGateClock, gates: new Map(), seen: new Map() }, fn);
+export function withInlineFanOut<T>(opts: { run: InlineRun; timeoutMs: number; clock?: GateClock }, fn: () => Promise<T>): Promise<T> {
+  const clock = opts.clock ?? realGateClock;
+  const ac = new AbortController();
+  const store: InlineFanOut = { run: opts.run, signal: ac.signal, deadline: clock.now() + opts.timeoutMs, clock, gates: new Map(), seen: new Map(), later: [] };
+  // On the gate's clock, so a virtual clock runs the deadline too; the timer never holds the process open.
+  void clock.sleep(opts.timeoutMs, ac.signal).then(() => ac.abort(new Error(`the run's time (${opts.timeoutMs} ms) is over`)), () => {});
+  return current.run(store, async () => {
+    try {
+      const answer = await fn();
+      await runLater(store);
+      return answer;
+    } finally {
+      ac.abort();
+    }
+  });
 }
 
 /** Whether fan-outs run in this process here (inside withInlineFanOut). */
@@ -135,4 +158,41 @@ function periodOf(period: number | string): number {
   const ms = typeof period === "number" ? period * 1000 : parseDuration(period);
   if (ms === undefined || ms <= 0) throw new ConfigError(`flow control period "${String(period)}" is not a duration (e.g. 1s, 1m)`);
   return ms;
+}
+
+/**
+ * What a run publishes in this process (RunDeps.qstash): its runAgainAt, a one-time run of its own
+ * job at a later time. Taken when due before the deadline, run by withInlineFanOut after the
+ * fan-outs; past it, refused (the caller logs it, and the job's next run sees the effects due).
+ */
+export const inlinePublisher = {
+  publishJSON: async (req: PublishRequest<unknown>) => {
+    const inline = current.getStore();
+    const job = new URL(req.url ?? "http://invalid/").pathname.split("/").pop() ?? "";
+    if (!inline) throw new Error(`cannot run ${job} later in this process: no in-process run is going on`);
+    const delayMs = typeof req.delay === "number" ? req.delay * 1000 : req.delay ? (parseDuration(req.delay) ?? 0) : 0;
+    const at = req.notBefore ? req.notBefore * 1000 : inline.clock.now() + delayMs;
+    if (at > inline.deadline) {
+      throw new Error(`cannot run ${job} at ${new Date(at).toISOString()} in this process: it ends before then (--timeout); the job's next run takes up what is due`);
+    }
+    inline.later.push({ job, body: JSON.parse(JSON.stringify(req.body ?? {})) as unknown, at });
+    return { messageId: `inline_${randomUUID()}`, url: req.url ?? "" };
+  },
+} as unknown as Pick<Client, "publishJSON">;
+
+/** The runs asked for later, each at its time (earliest first), until none is left or the deadline passes. */
+async function runLater(inline: InlineFanOut): Promise<void> {
+  const gate = gateOf(inline, undefined);
+  while (inline.later.length) {
+    inline.later.sort((a, b) => a.at - b.at);
+    const next = inline.later.shift()!;
+    try {
+      const wait = next.at - inline.clock.now();
+      if (wait > 0) await inline.clock.sleep(wait, inline.signal);
+      // Its own failure is recorded by its run, as a retry run's delivery would be; the answer is the planner's.
+      await runOne(inline, gate, next.job, next.body, DEFAULT_RETRIES).catch(() => undefined);
+    } catch {
+      return; // the deadline passed while waiting
+    }
+  }
 }

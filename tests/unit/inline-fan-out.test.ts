@@ -5,7 +5,7 @@ import { defineJob } from "@/lib/jobs/define";
 import { createRegistry } from "@/lib/jobs/registry";
 import { fanOut } from "@/lib/qstash/fan-out";
 import type { GateClock } from "@/lib/qstash/gate";
-import { withInlineFanOut, type InlineOutcome } from "@/lib/qstash/inline";
+import { inlinePublisher, withInlineFanOut, type InlineOutcome } from "@/lib/qstash/inline";
 import { LOCAL_QSTASH } from "@/lib/env";
 
 /**
@@ -36,7 +36,7 @@ function virtualClock() {
   return { clock, settle };
 }
 
-const send = defineJob({ name: "send-page", description: "a page of recipients", payload: z.object({ to: z.array(z.string()), at: z.string(), kind: z.string().default("founder") }), handler: async () => ({}) });
+const send = defineJob({ name: "send-page", description: "a page of recipients", payload: z.object({ to: z.array(z.string()), at: z.string() }), handler: async () => ({}) });
 const deps = { env: { qstash: { ...LOCAL_QSTASH, maxDelayMs: 0 }, appUrl: "http://127.0.0.1:9" }, registry: createRegistry([send], []) };
 const item = (n: number) => ({ to: [`a${n}@example.test`, `b${n}@example.test`], at: new Date(Date.UTC(2026, 0, n)).toISOString() });
 
@@ -46,7 +46,7 @@ interface Start {
   attempt: number;
 }
 
-function harness(answer: (s: Start, n: number) => InlineOutcome | Promise<InlineOutcome> = () => ({ status: "succeeded" }), runMs = 0) {
+function harness(answer: (s: Start, n: number) => InlineOutcome | Promise<InlineOutcome> = () => ({ status: "succeeded" }), runMs = 0, timeoutMs = 1e9) {
   const { clock, settle } = virtualClock();
   const starts: Start[] = [];
   const run = async (job: string, payload: unknown, attempt: number) => {
@@ -55,16 +55,16 @@ function harness(answer: (s: Start, n: number) => InlineOutcome | Promise<Inline
     if (runMs) await clock.sleep(runMs, new AbortController().signal);
     return { runId: `run-${starts.length}`, ...(await answer(s, starts.length)) };
   };
-  const inline = <T>(fn: () => Promise<T>) => settle(withInlineFanOut({ run, signal: new AbortController().signal, clock }, fn));
+  const inline = <T>(fn: () => Promise<T>) => settle(withInlineFanOut({ run, timeoutMs, clock }, fn));
   return { starts, inline };
 }
 
 describe("fanOut in this process (withInlineFanOut)", () => {
-  it("runs each item once with its payload as a delivery gets it (JSON, then the schema), at the flow control's rate", async () => {
+  it("runs each item once with its body as a delivery carries it (JSON), at the flow control's rate", async () => {
     const h = harness();
     const r = await h.inline(() => fanOut(deps, "send-page", [1, 2, 3, 4, 5].map(item), { key: (i) => i.to[0]!, flowControl: { key: "resend", rate: 2, period: 1 } }));
     expect(h.starts.map((s) => s.at)).toEqual([0, 500, 1000, 1500, 2000]);
-    expect(h.starts[0]!.payload).toEqual({ to: ["a1@example.test", "b1@example.test"], at: "2026-01-01T00:00:00.000Z", kind: "founder" });
+    expect(h.starts[0]!.payload).toEqual({ to: ["a1@example.test", "b1@example.test"], at: "2026-01-01T00:00:00.000Z" });
     expect(r).toEqual({ messageIds: ["run-1", "run-2", "run-3", "run-4", "run-5"], requests: 0, deduplicated: 0 });
   });
 
@@ -122,5 +122,27 @@ describe("fanOut in this process (withInlineFanOut)", () => {
     const h = harness();
     await expect(h.inline(() => fanOut(deps, "send-page", [item(1)], { key: (i) => i.to[0]!, delaySeconds: 60 }))).rejects.toThrow(/due later .* without --in-process/);
     expect(h.starts).toEqual([]);
+  });
+
+  it("runs what a run asks to run later (its runAgainAt) at that time, in the same process; past the deadline it is refused", async () => {
+    const refused: string[] = [];
+    const h = harness(
+      async (s, n) => {
+        if (n === 1) {
+          const url = "http://127.0.0.1:9/api/jobs/send-page";
+          await inlinePublisher.publishJSON({ url, body: s.payload, notBefore: Math.ceil((s.at + 30_000) / 1000) });
+          await inlinePublisher.publishJSON({ url, body: s.payload, notBefore: Math.ceil((s.at + 120_000) / 1000) }).catch((e: Error) => refused.push(e.message));
+        }
+        return { status: "succeeded" };
+      },
+      0,
+      60_000,
+    );
+    await h.inline(() => fanOut(deps, "send-page", [item(1)], { key: (i) => i.to[0]! }));
+    expect(h.starts.map((s) => [s.at, s.payload])).toEqual([
+      [0, item(1)],
+      [30_000, item(1)],
+    ]);
+    expect(refused).toEqual([expect.stringMatching(/^cannot run send-page at .* in this process: it ends before then/)]);
   });
 });

@@ -59,8 +59,8 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
   let outcome: Awaited<ReturnType<typeof runJob>>;
   try {
     const deps = withTimeout(watchOutbox(ctx, recorded), name, timeoutMs);
-    const open = () => runJob({ job: name, payload, trigger: "cli" }, deps);
-    outcome = await (fanOut === "inline" ? runInProcess(deps, settings.timeoutMs, open) : open());
+    const open = (d: typeof deps) => runJob({ job: name, payload, trigger: "cli" }, d);
+    outcome = await (fanOut === "inline" ? runInProcess(deps, settings.timeoutMs, open) : open(deps));
   } catch (err) {
     // Nothing ran: the ledger could not be reached (runJob records handler failures itself).
     io.err(`error: could not open a run of ${name}: ${(err as Error).message}. Is the database up, and DATABASE_URL (or SUPABASE_URL) right?`);
