@@ -14,7 +14,7 @@ const COMMANDS: [string, string[]][] = [
   ["job:run plan-founder-emails --in-process --dry-run", ["plan-founder-emails", "--in-process", "--dry-run"]],
 ];
 
-const ENV = { PATH: process.env.PATH, APP_ENV: "test", DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres", LOG_LEVEL: "silent" };
+const ENV: NodeJS.ProcessEnv = { NODE_ENV: "production", PATH: process.env.PATH, APP_ENV: "test", DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres", LOG_LEVEL: "silent" };
 
 function timeOnce(cmd: string, args: string[], cwd: string): number {
   const t = process.hrtime.bigint();

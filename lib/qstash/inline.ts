@@ -52,7 +52,7 @@ export function withInlineFanOut<T>(opts: { run: InlineRun; timeoutMs: number; c
   const clock = opts.clock ?? realGateClock;
   const ac = new AbortController();
   const store: InlineFanOut = { run: opts.run, signal: ac.signal, deadline: clock.now() + opts.timeoutMs, clock, gates: new Map(), seen: new Map(), later: [] };
-  // On the gate's clock, so a virtual clock runs the deadline too; the timer never holds the process open.
+  // On the gate's clock, so a virtual clock runs the deadline too; cleared when fn settles, so it never holds the process open.
   void clock.sleep(opts.timeoutMs, ac.signal).then(() => ac.abort(new Error(`the run's time (${opts.timeoutMs} ms) is over`)), () => {});
   return current.run(store, async () => {
     try {
