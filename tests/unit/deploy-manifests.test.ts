@@ -120,7 +120,7 @@ describe("deploy/runner/Dockerfile", () => {
     expect(JSON.parse(final.find((s) => s.op === "ENTRYPOINT")!.args)).toEqual(["node", `/app/${RUNNER_FILE}`]);
     expect(final.find((s) => s.op === "USER")!.args).toMatch(/^\d+(:\d+)?$/);
     expect(final.find((s) => s.op === "ENV")!.args.split(/\s+/)).toEqual(expect.arrayContaining(["NODE_ENV=production", "CRONLAYER_FANOUT=inline"]));
-    expect(read("deploy/runner/Dockerfile.dockerignore").split("\n")).toContain("node_modules");
+    expect(read(".dockerignore").split("\n")).toContain("node_modules");
   });
 });
 
