@@ -58,6 +58,7 @@ export class Gate {
     try {
       signal.throwIfAborted();
       if (at > now) await this.clock.sleep(at - now, signal);
+      signal.throwIfAborted();
     } catch (err) {
       release();
       throw err;

@@ -15,7 +15,25 @@ import { LOCAL_QSTASH } from "@/lib/env";
 function virtualClock() {
   let t = 0;
   const timers: { at: number; resolve: () => void }[] = [];
-  const clock: GateClock = { now: () => t, sleep: (ms) => new Promise<void>((resolve) => timers.push({ at: t + ms, resolve })) };
+  // As the real clock: a sleep ends early, rejected, when its signal aborts.
+  const clock: GateClock = {
+    now: () => t,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason as Error);
+        const timer = { at: t + ms, resolve };
+        timers.push(timer);
+        signal.addEventListener(
+          "abort",
+          () => {
+            const i = timers.indexOf(timer);
+            if (i >= 0) timers.splice(i, 1);
+            reject(signal.reason as Error);
+          },
+          { once: true },
+        );
+      }),
+  };
   /** Runs `p` to its end, moving time to the next timer whenever nothing else can happen. */
   async function settle<T>(p: Promise<T>): Promise<T> {
     let done = false;
@@ -144,5 +162,13 @@ describe("fanOut in this process (withInlineFanOut)", () => {
       [30_000, item(1)],
     ]);
     expect(refused).toEqual([expect.stringMatching(/^cannot run send-page at .* in this process: it ends before then/)]);
+  });
+
+  it("starts no item after the run's time is over, and fails the fan-out", async () => {
+    const h = harness(undefined, 0, 1500);
+    await expect(h.inline(() => fanOut(deps, "send-page", [1, 2, 3, 4].map(item), { key: (i) => i.to[0]!, flowControl: { key: "resend", rate: 1, period: 1 } }))).rejects.toThrow(
+      "the run's time (1500 ms) is over",
+    );
+    expect(h.starts.map((s) => s.at)).toEqual([0, 1000]);
   });
 });
