@@ -14,6 +14,7 @@ import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
 import { qstashFlowBench, qstashFlowReport } from "./qstash-flow";
 import { qstashJournalBench, qstashJournalReport } from "./qstash-journal";
+import { runnerBench } from "./runner";
 
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -93,6 +94,11 @@ const { values: flags, positionals } = parseArgs({ allowPositionals: true, optio
 const only = positionals[0];
 if (only === "cli") {
   console.log(cliBench(flags.before));
+  process.exit(0);
+}
+// Needs no database: the bundle's build and the runner's start-up, bundled and from the sources.
+if (only === "runner") {
+  console.log(await runnerBench());
   process.exit(0);
 }
 // Needs no database: the local QStash server's state file against its journal.

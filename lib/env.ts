@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { isPrivateHost } from "./qstash/destinations";
 import { formatDuration, parseDuration } from "./time/duration";
@@ -234,6 +235,12 @@ function parseFields(source: Record<string, string | undefined>): { data: Partia
   return { data: data as Partial<z.infer<typeof raw>>, problems, bad };
 }
 
+/** CRONLAYER_FANOUT=inline: this process runs its jobs' fan-outs itself (lib/cli/in-process.ts). */
+export const isInlineRunner = (source: Record<string, string | undefined>): boolean => source.CRONLAYER_FANOUT?.trim().toLowerCase() === "inline";
+
+/** A signing key nobody holds: a request signed with anything fails to verify. */
+const unverifiable = () => `sig_unset_${randomBytes(24).toString("hex")}`;
+
 export function loadEnv(source: Record<string, string | undefined>): Env {
   // Empty strings are how unset variables arrive from many dashboards and .env files.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
@@ -247,11 +254,19 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   const vercelUrl = e.VERCEL_PROJECT_PRODUCTION_URL ? `https://${e.VERCEL_PROJECT_PRODUCTION_URL}` : undefined;
   const appUrl = e.APP_URL ?? vercelUrl;
   need("APP_URL", appUrl);
-  need("QSTASH_TOKEN", e.QSTASH_TOKEN);
-  need("QSTASH_CURRENT_SIGNING_KEY", e.QSTASH_CURRENT_SIGNING_KEY);
-  need("QSTASH_NEXT_SIGNING_KEY", e.QSTASH_NEXT_SIGNING_KEY);
-  need("CRON_SECRET", e.CRON_SECRET);
-  need("SCHEDULE_PREFIX", e.SCHEDULE_PREFIX);
+  // A runner that sends in its own process (a container scheduler, docs/containers.md) receives no
+  // request and publishes no fan-out: it needs neither QStash's keys nor the cron secret.
+  const inline = isInlineRunner(cleaned);
+  if (!inline) {
+    need("QSTASH_TOKEN", e.QSTASH_TOKEN);
+    need("QSTASH_CURRENT_SIGNING_KEY", e.QSTASH_CURRENT_SIGNING_KEY);
+    need("QSTASH_NEXT_SIGNING_KEY", e.QSTASH_NEXT_SIGNING_KEY);
+    need("CRON_SECRET", e.CRON_SECRET);
+    need("SCHEDULE_PREFIX", e.SCHEDULE_PREFIX);
+  }
+  if (inline && (cleaned.VERCEL_ENV === "production" || cleaned.VERCEL_ENV === "preview")) {
+    problems.push("CRONLAYER_FANOUT=inline is for the runner in a container (pnpm job:run, deploy/); on Vercel the fan-out goes through QStash: remove CRONLAYER_FANOUT");
+  }
   const supabase = e.SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY;
   need("DATABASE", supabase || e.DATABASE_URL || bad.has("DATABASE_URL") || bad.has("SUPABASE_URL"));
   if (e.SUPABASE_URL && !e.SUPABASE_SERVICE_ROLE_KEY) problems.push("SUPABASE_SERVICE_ROLE_KEY is required when SUPABASE_URL is set");
@@ -277,9 +292,10 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
     appUrl: (appUrl ?? "http://localhost:3000").replace(/\/+$/, ""),
     qstash: {
       url: e.QSTASH_URL ?? (prod ? "https://qstash.upstash.io" : LOCAL_QSTASH.url),
-      token: e.QSTASH_TOKEN ?? LOCAL_QSTASH.token,
-      currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY ?? LOCAL_QSTASH.currentSigningKey,
-      nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY ?? LOCAL_QSTASH.nextSigningKey,
+      // Unset only for an inline runner in production: never the public local keys there, so no signature verifies.
+      token: e.QSTASH_TOKEN ?? (prod ? "" : LOCAL_QSTASH.token),
+      currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY ?? (prod ? unverifiable() : LOCAL_QSTASH.currentSigningKey),
+      nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY ?? (prod ? unverifiable() : LOCAL_QSTASH.nextSigningKey),
       plan: e.QSTASH_PLAN,
       maxDelayMs: e.QSTASH_MAX_DELAY ?? DEFAULT_MAX_DELAY_MS,
     },

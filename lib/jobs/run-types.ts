@@ -47,6 +47,11 @@ export interface RunRequest {
    */
   slotAt?: Date;
   /**
+   * The work of one message run in this process instead of delivered (`job:run --in-process`):
+   * never skipped and held to the job's concurrency, as a QStash one-time delivery is.
+   */
+  oneTime?: boolean;
+  /**
    * Given (the HTTP routes): a run that passes its timeout is answered at once, as failed with a
    * TimeoutError, and its settlement is handed over here (keep it alive: `after()` on Vercel); the
    * run keeps its lease until the handler settles and is closed then. Absent (`pnpm job:run`):

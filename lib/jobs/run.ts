@@ -31,7 +31,8 @@ const SKIP_REASONS: Record<string, string> = {
  * schedule id is a one-time or event message that carries its own work: never skipped; so are
  * catch-up and backfill runs, each the one run of its slot.
  */
-export function isTick(req: Pick<RunRequest, "trigger" | "scheduleId">): boolean {
+export function isTick(req: Pick<RunRequest, "trigger" | "scheduleId" | "oneTime">): boolean {
+  if (req.oneTime) return false;
   switch (req.trigger) {
     case "qstash":
       return req.scheduleId !== undefined;

@@ -1,5 +1,6 @@
-import { NonRetryableError } from "../errors";
-import { jobMessage, jobTarget, qstashClient, type PublishDeps, type PublishOptions } from "./publish";
+import { ConfigError, NonRetryableError } from "../errors";
+import { isInline, runInline } from "./inline";
+import { jobMessage, jobTarget, qstashClient, type JobTarget, type PublishDeps, type PublishOptions } from "./publish";
 
 /** Messages per batch request: one request carries a page of work, not one message. */
 export const BATCH_SIZE = 100;
@@ -25,15 +26,26 @@ export interface FanOutResult {
  * One one-time run of `job` per item (the item is its payload), published in batches of 100.
  * Every item is checked before the first request, so a bad item publishes nothing. A request that
  * fails leaves the batches before it published: run the fan-out again, their keys make them no-ops.
+ *
+ * Inside withInlineFanOut (`pnpm job:run --in-process`) nothing is published: each item runs here,
+ * through the same run pipeline a delivery takes, at the flow control its message would have had.
  */
 export async function fanOut<T>(deps: PublishDeps, job: string, items: readonly T[], opts: FanOutOptions<T>): Promise<FanOutResult> {
   const { key, ...publish } = opts;
-  const target = jobTarget(deps, job);
-  const messages = items.map((item, i) => {
+  const inline = isInline();
+  const target = inline ? inlineTarget(deps, job) : jobTarget(deps, job);
+  const keys = items.map((item, i) => {
     const id = key(item);
     if (!id) throw new NonRetryableError(`cannot publish ${job} (item ${i}): its key is empty, and a message without a deduplication id could be sent twice`);
-    return jobMessage(target, item, { ...publish, deduplicationId: id }, `item ${i}, key ${id}`);
+    return id;
   });
+  const messages = items.map((item, i) => jobMessage(target, item, { ...publish, deduplicationId: keys[i] }, `item ${i}, key ${keys[i]}`));
+  if (inline) {
+    // The body as a delivery would carry it (JSON); the run parses it with the job's schema, as the route does.
+    const runs = items.map((item, i) => ({ payload: JSON.parse(JSON.stringify(item)) as unknown, key: keys[i]! }));
+    const r = await runInline(job, runs, publish);
+    return { messageIds: r.ids, requests: 0, deduplicated: r.deduplicated };
+  }
   const client = deps.client ?? qstashClient(deps.env);
   const out: FanOutResult = { messageIds: [], requests: 0, deduplicated: 0 };
   for (let i = 0; i < messages.length; i += BATCH_SIZE) {
@@ -46,4 +58,11 @@ export async function fanOut<T>(deps: PublishDeps, job: string, items: readonly 
     }
   }
   return out;
+}
+
+/** Run here, a message needs no URL and QStash need not reach the app: only the job must exist. */
+function inlineTarget(deps: Pick<PublishDeps, "registry">, job: string): JobTarget {
+  const def = deps.registry.get(job);
+  if (!def) throw new ConfigError(`cannot run unknown job "${job}": list it in its product's jobs (products/<name>/index.ts), and its product in PRODUCTS`);
+  return { def, fields: { url: "", timeout: 0, failureCallback: "", label: job } };
 }

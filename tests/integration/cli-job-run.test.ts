@@ -120,12 +120,22 @@ describe("pnpm job:run (in-process)", () => {
         `would run ${name}: calls a form`,
         '  payload   {"formId":"6f1c2a4e-8b7d-4c3e-9a1f-2b3c4d5e6f70","attempt":1}',
         "  timeout   1m 0s, overlap allow",
+        "  fan-out   published to QStash",
         "  ledger    a run with trigger cli in job_runs on DATABASE_URL",
         "Dry run: no run was opened.",
         "",
       ].join("\n"),
     );
     expect((await ledger(name)).length).toBe(before);
+  });
+
+  it("--dry-run with --in-process and --timeout shows where the fan-out goes and the run's own timeout; a bad timeout is exit 2", async () => {
+    const { ctx, io } = cli();
+    const payload = '{"formId":"6f1c2a4e-8b7d-4c3e-9a1f-2b3c4d5e6f70"}';
+    expect(await jobRunCommand(ctx, n.typed, { payload, dryRun: true, inProcess: true, timeout: "90m" })).toBe(0);
+    expect(io.stdout()).toContain("  timeout   1h 30m");
+    expect(io.stdout()).toContain("  fan-out   in this process (each item a run here, at its flow control)");
+    await expect(jobRunCommand(ctx, n.typed, { payload, timeout: "soon" })).rejects.toThrow('--timeout must be a duration of at least 1s, such as 30m or 2h, got "soon"');
   });
 
   it("says skipped (exit 0) while another run of the job holds the lease", async () => {

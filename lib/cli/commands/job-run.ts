@@ -9,6 +9,7 @@ import { createProviders } from "../../providers";
 import { describeOutboxEntry, recentOutbox } from "../../providers/outbox";
 import type { CliContext } from "../context";
 import { describeEffects } from "../effects";
+import { fanOutMode, runInProcess, timeoutOf, withTimeout } from "../in-process";
 import { EXIT, UsageError } from "../errors";
 import { duration, statsLine } from "../format";
 
@@ -27,23 +28,27 @@ export function payloadOrUsage(job: JobDefinition, text: string | undefined): un
 }
 
 /**
- * `pnpm job:run <job> [--payload '<json>'] [--dry-run] [--json]`: the job in this process, through
- * the same runJob as the routes (same context, same ledger; trigger `cli`). Exit 0 when it
- * succeeded or was skipped (another run holds the lease), 1 when it failed.
+ * `pnpm job:run <job> [--payload '<json>'] [--in-process] [--dry-run] [--json]`: the job in this
+ * process, through the same runJob as the routes (same context, same ledger; trigger `cli`). Exit 0
+ * when it succeeded or was skipped (another run holds the lease), 1 when it failed. In-process, what
+ * the job fans out runs here too (lib/qstash/inline.ts) instead of being published to QStash.
  */
-export async function jobRunCommand(ctx: CliContext, name: string, opts: { payload?: string; dryRun?: boolean; json?: boolean } = {}): Promise<number> {
+export async function jobRunCommand(ctx: CliContext, name: string, opts: { payload?: string; dryRun?: boolean; json?: boolean; inProcess?: boolean; timeout?: string } = {}): Promise<number> {
   const job = jobOrUsage(ctx.registry, name);
   const payload = payloadOrUsage(job, opts.payload);
-  const settings = ctx.registry.settingsOf(name);
+  const timeoutMs = timeoutOf(opts.timeout);
+  const settings = { ...ctx.registry.settingsOf(name), ...(timeoutMs ? { timeoutMs } : {}) };
   const schedule = ctx.registry.scheduleOf(name);
+  const fanOut = fanOutMode(ctx.env, opts.inProcess);
   const { io } = ctx;
   if (opts.dryRun) {
-    const plan = { job: name, description: job.description, payload, trigger: "cli", timeoutMs: settings.timeoutMs, overlap: settings.overlap, schedule: schedule?.cron ?? null };
+    const plan = { job: name, description: job.description, payload, trigger: "cli", timeoutMs: settings.timeoutMs, overlap: settings.overlap, schedule: schedule?.cron ?? null, fanOut };
     if (opts.json) io.out(JSON.stringify({ dryRun: true, ...plan }, null, 2));
     else {
       io.out(`would run ${name}: ${job.description}`);
       io.out(`  payload   ${JSON.stringify(payload)}`);
       io.out(`  timeout   ${duration(settings.timeoutMs)}, overlap ${settings.overlap}${schedule ? `, scheduled ${schedule.cron}` : ""}`);
+      io.out(`  fan-out   ${fanOut === "inline" ? "in this process (each item a run here, at its flow control)" : "published to QStash"}`);
       io.out(`  ledger    a run with trigger cli in job_runs on ${ctx.env.database.kind === "postgres" ? "DATABASE_URL" : "Supabase"}`);
       io.out("Dry run: no run was opened.");
     }
@@ -53,7 +58,9 @@ export async function jobRunCommand(ctx: CliContext, name: string, opts: { paylo
   const recorded = new Set<string>();
   let outcome: Awaited<ReturnType<typeof runJob>>;
   try {
-    outcome = await runJob({ job: name, payload, trigger: "cli" }, watchOutbox(ctx, recorded));
+    const deps = withTimeout(watchOutbox(ctx, recorded), name, timeoutMs);
+    const open = (d: typeof deps) => runJob({ job: name, payload, trigger: "cli" }, d);
+    outcome = await (fanOut === "inline" ? runInProcess(deps, settings.timeoutMs, open) : open(deps));
   } catch (err) {
     // Nothing ran: the ledger could not be reached (runJob records handler failures itself).
     io.err(`error: could not open a run of ${name}: ${(err as Error).message}. Is the database up, and DATABASE_URL (or SUPABASE_URL) right?`);
