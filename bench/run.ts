@@ -8,10 +8,12 @@ import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
 import { checkoutOf } from "./before";
 import { cliBench } from "./cli";
+import { deliveriesBench } from "./deliveries";
 import { fanOutBench, fanOutReport } from "./fan-out";
 import { ledgerBench } from "./ledger";
 import { pipelineBench } from "./pipeline";
 import { qstashBench, qstashReport } from "./qstash";
+import { settleBench } from "./settle";
 import { qstashJournalBench, qstashJournalReport } from "./qstash-journal";
 
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
@@ -88,7 +90,7 @@ async function productBenches(): Promise<{ name: string; run(db: string): Promis
   return mods.flatMap((m) => (m.bench ? [m.bench] : []));
 }
 
-const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { before: { type: "string" } } });
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { before: { type: "string" }, "reuse-build": { type: "boolean" } } });
 const only = positionals[0];
 if (only === "cli") {
   console.log(cliBench(flags.before));
@@ -105,6 +107,12 @@ if (only === "ledger") {
   process.exit(0);
 }
 const db = await benchDatabase();
+if (only === "settle") {
+  console.log(await settleBench(benchDatabase, flags.before));
+  process.exit(0);
+}
+// Builds the app (and with --before that commit's) and serves it with `next start`: minutes.
+if (!only || only === "deliveries") console.log(await deliveriesBench(benchDatabase, { before: flags.before, reuseBuild: flags["reuse-build"] ?? false }));
 if ((!only || only === "pipeline") && flags.before) await pipelineBeforeAfter(flags.before);
 else if (!only || only === "pipeline") report("Pipeline overhead per delivery (local PostgreSQL)", await pipelineBench(db));
 if (!only || only === "qstash") console.log(qstashReport(await qstashBench()));
