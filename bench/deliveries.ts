@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, lstatSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
@@ -46,7 +47,7 @@ function build(dir: string, reuse: boolean) {
   }
   const r = spawnSync(process.execPath, [path.join(dir, "node_modules/next/dist/bin/next"), "build"], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "production" as const, NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST },
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`next build in ${dir} failed:\n${r.stdout}\n${r.stderr}`);
@@ -64,7 +65,7 @@ export async function start(name: string, dir: string, port: number, databaseUrl
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      NODE_ENV: "production",
+      NODE_ENV: "production" as const,
       NEXT_TELEMETRY_DISABLED: "1",
       NEXT_DIST_DIR: DIST,
       APP_ENV: "test",
@@ -168,7 +169,8 @@ export async function phase(s: Server, signed: boolean, seconds: number): Promis
   const per = (a: number, b: number) => (b - a) / Math.max(1, lat.length);
   lat.sort((a, b) => a - b);
   const mean = lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length);
-  const db0 = [...cpu1.db].reduce((t, [pid, ms]) => t + ms - (cpu0.db.get(pid) ?? ms), 0);
+  // A backend that connected during the phase (the pool reconnects after its idle timeout) counts whole.
+  const db0 = [...cpu1.db].reduce((t, [pid, ms]) => t + ms - (cpu0.db.get(pid) ?? 0), 0);
   return { rps: lat.length / elapsed, appCpu: per(cpu0.app, cpu1.app), dbCpu: db0 / Math.max(1, lat.length), mean, p99: lat[Math.floor(lat.length * 0.99)] ?? 0, errors, firstError };
 }
 
@@ -176,7 +178,7 @@ export async function phase(s: Server, signed: boolean, seconds: number): Promis
  * `pnpm bench deliveries [--before <ref>]`: signed deliveries to a job route of a production Next
  * server (`next build` + `next start`) at concurrency 20, against its floor: anonymous requests to
  * the same route on the same server (answered 401 before any database work), in turns (anonymous,
- * signed, twice), and with --before the same on that commit's build, in turns with this tree's.
+ * signed, three times), and with --before the same on that commit's build, in turns with this tree's.
  */
 export async function deliveriesBench(database: (name?: string, migrations?: string) => Promise<string>, o: { before?: string; reuseBuild: boolean }): Promise<string> {
   const sides: { name: string; dir: string; db: string }[] = [];
@@ -192,21 +194,23 @@ export async function deliveriesBench(database: (name?: string, migrations?: str
     for (const s of servers) for (const signed of [false, true]) await phase(s, signed, 1); // warm-up
     const rows: string[] = [];
     const ratios = new Map<string, number[]>();
-    for (const round of [1, 2]) {
+    for (const round of [1, 2, 3]) {
       for (const s of servers) {
         const anon = await phase(s, false, SECONDS);
         const signed = await phase(s, true, SECONDS);
         const ratio = signed.rps / anon.rps;
         ratios.set(s.name, [...(ratios.get(s.name) ?? []), ratio]);
         const err = signed.errors + anon.errors ? ` (${signed.firstError ?? anon.firstError})` : "";
-        rows.push(`| ${s.name}, round ${round} | ${anon.rps.toFixed(0)} | ${anon.mean.toFixed(2)} | ${signed.rps.toFixed(0)} | ${signed.mean.toFixed(2)} | ${signed.p99.toFixed(2)} | ${signed.errors + anon.errors}${err} | ${ratio.toFixed(2)}x |`);
+        const cpu = `${anon.appCpu.toFixed(2)} | ${signed.appCpu.toFixed(2)} | ${signed.dbCpu.toFixed(2)}`;
+        rows.push(`| ${s.name}, round ${round} | ${anon.rps.toFixed(0)} | ${anon.mean.toFixed(1)} | ${signed.rps.toFixed(0)} | ${signed.mean.toFixed(1)} | ${signed.p99.toFixed(1)} | ${cpu} | ${signed.errors + anon.errors}${err} | ${ratio.toFixed(2)}x |`);
       }
     }
-    const summary = [...ratios].map(([n, r]) => `- ${n}: signed / anonymous ${r.map((x) => x.toFixed(2)).join(", ")}`);
+    const load = os.loadavg().map((l) => l.toFixed(1)).join(", ");
+    const summary = [...ratios].map(([n, r]) => `- ${n}: signed / anonymous ${r.map((x) => x.toFixed(2)).join(", ")}`).concat(`- load average at the end: ${load}`);
     return [
       `\n## Signed deliveries at concurrency ${CONCURRENCY}, production server (next start), ${SECONDS} s per phase`,
-      "| code | anonymous 401/s | anonymous mean (ms) | signed deliveries/s | signed mean (ms) | signed p99 (ms) | errors | signed / anonymous |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|",
+      "| code | anonymous 401/s | anonymous mean (ms) | signed deliveries/s | signed mean (ms) | signed p99 (ms) | server CPU per 401 (ms) | server CPU per delivery (ms) | database CPU per delivery (ms) | errors | signed / anonymous |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...rows,
       ...summary,
     ].join("\n");
