@@ -8,6 +8,7 @@ import type { Bench } from "tinybench";
 import { migrate } from "../lib/db/migrate";
 import { checkoutOf } from "./before";
 import { cliBench } from "./cli";
+import { closeFlushBench } from "./close-flush";
 import { deliveriesBench } from "./deliveries";
 import { fanOutBench, fanOutReport } from "./fan-out";
 import { ledgerBench } from "./ledger";
@@ -107,6 +108,10 @@ if (only === "ledger") {
   process.exit(0);
 }
 const db = await benchDatabase();
+if (only === "close-flush") {
+  console.log(await closeFlushBench(await benchDatabase()));
+  process.exit(0);
+}
 if (only === "settle") {
   console.log(await settleBench(benchDatabase, flags.before));
   process.exit(0);
