@@ -90,10 +90,20 @@ export async function alertPaused(deps: AlertDeps, job: string, streak: string, 
   return { decision: "alert", key, ...(await deliver(deps, job, key, pausedMessage({ job, what, console: consoleUrl(deps.env, job) }), now)) };
 }
 
-/** The job succeeded: if it had an open incident, one recovery notice (one caller wins the close). */
-export async function alertRecovery(deps: AlertDeps, job: string, now = new Date()): Promise<AlertOutcome> {
-  const r = await deps.db.rpc<{ decision: "recovered" | "none"; key?: string; opened_at: string; failures: number; alerts: number }>("alert_recover", { p_job: job, p_now: now });
-  if (r.decision !== "recovered" || !r.key) return { decision: "none", channels: {}, retry: false };
+/** What job_run_close (or alert_recover) answers when a success closed the job's open incident. */
+export interface Recovered {
+  decision: "recovered";
+  key: string;
+  opened_at: string;
+  failures: number;
+  alerts: number;
+}
+
+/**
+ * The job succeeded and its close ended the job's open incident (job_run_close decides it, in the
+ * same call: exactly one close wins an incident): its one recovery notice.
+ */
+export async function alertRecovery(deps: AlertDeps, job: string, r: Recovered, now = new Date()): Promise<AlertOutcome> {
   return { decision: "recovered", key: r.key, ...(await deliver(deps, job, r.key, recoveryMessage(job, r, consoleUrl(deps.env, job)), now)) };
 }
 

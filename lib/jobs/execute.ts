@@ -1,5 +1,5 @@
 import { Client } from "@upstash/qstash";
-import { alertRecovery, safely } from "../alerts/incidents";
+import { alertRecovery, safely, type Recovered } from "../alerts/incidents";
 import { describeError, TimeoutError } from "../errors";
 import type { Logger } from "../log";
 import { createProviders } from "../providers";
@@ -125,7 +125,7 @@ async function settleLate(r: Run, settled: Promise<Settled>, timeout: TimeoutErr
  * row stays 'running' until its lease lapses and the next open records it as failed; the log says so.
  */
 async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | null, error: unknown) {
-  let closed: { duration_ms?: number } | undefined;
+  let closed: { duration_ms?: number; recovered?: Recovered } | undefined;
   try {
     closed = await r.deps.db.rpc("job_run_close", { p_run_id: r.runId, p_status: status, p_stats: stats, p_error: error });
   } catch (err) {
@@ -134,9 +134,10 @@ async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | n
   // Every ending passes here once; off unless POSTHOG_KEY is set, and it never throws.
   const e = { job: r.job.name, runId: r.runId, trigger: r.req.trigger, status, stats, durationMs: closed?.duration_ms, error: error as RunCompleted["error"] };
   await jobCompleted(r.deps.env, e, r.log);
-  // A success closes the job's open alert incident, if any, with one recovery notice (never throws);
-  // not a catch-up or backfill run, which says nothing of whether the schedule fires again.
-  if (status === "succeeded" && r.req.trigger !== "catch-up" && r.req.trigger !== "backfill") await safely(r.log, "recovery", r.job.name, () => alertRecovery(r.deps, r.job.name));
+  // The close ended the job's open alert incident (a success, not a catch-up or backfill run, which
+  // says nothing of whether the schedule fires again): its one recovery notice (never throws).
+  const recovered = closed?.recovered;
+  if (recovered) await safely(r.log, "recovery", r.job.name, () => alertRecovery(r.deps, r.job.name, recovered));
 }
 
 /** Best effort: a publish that fails is not retried here, the job's next tick retries the effects anyway. */

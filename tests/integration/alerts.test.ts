@@ -182,6 +182,72 @@ describe("failure alerts: one per incident, a cooldown, one recovery notice", ()
   });
 });
 
+describe("recovery is decided by the run's close", () => {
+  /** The names of the database calls a delivery makes, in order. */
+  function countCalls(db: { rpc: (fn: string, ...rest: never[]) => Promise<unknown> }): string[] {
+    const calls: string[] = [];
+    const rpc = db.rpc.bind(db);
+    db.rpc = (fn: string, ...rest: never[]) => {
+      calls.push(fn);
+      return rpc(fn, ...rest);
+    };
+    return calls;
+  }
+
+  it("a successful delivery is one open and one close: no third call to ask whether an incident was open", async () => {
+    const name = uniqueName("steady");
+    const a = app(name);
+    a.state.failing = false;
+    const calls = countCalls(a.deps.db as never);
+    expect((await a.deliver(`msg_${randomUUID()}`)).status).toBe(200);
+    expect(calls).toEqual(["job_run_open", "job_run_close"]);
+    // With an incident open, the same two calls end it; the notice's sends are the only others.
+    a.state.failing = true;
+    await a.exhaust();
+    a.state.failing = false;
+    calls.length = 0;
+    expect((await a.deliver(`msg_${randomUUID()}`)).status).toBe(200);
+    expect(calls.filter((fn) => !fn.startsWith("effects_"))).toEqual(["job_run_open", "job_run_close"]);
+    expect(slack.calls.map((c) => c.body.text as string).filter((t) => t.includes(`${name} recovered`))).toHaveLength(1);
+  });
+
+  it("ten concurrent successes after an incident send one recovery notice per channel", async () => {
+    const name = uniqueName("flaky");
+    const a = app(name);
+    await a.exhaust();
+    a.state.failing = false;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => a.deliver(`msg_${randomUUID()}`)));
+    expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(slack.calls.filter((c) => (c.body.text as string).includes(`${name} recovered`))).toHaveLength(1);
+    expect(resend.calls.filter((c) => c.body.subject === `[cronlayer] ${name} recovered`)).toHaveLength(1);
+    expect(await sql()`select count(*)::int as n from alert_incidents where job = ${name} and recovered_at is null`).toEqual([{ n: 0 }]);
+  });
+
+  it("the close of a catch-up or backfill success leaves the incident open; a plain run's close ends it, once", async () => {
+    const name = uniqueName("cron");
+    const a = app(name);
+    const db = a.deps.db;
+    await db.rpc("alert_note", { p_job: name, p_reason: "missed:2035-01-01T10:00:00.000Z", p_now: new Date(), p_cooldown_ms: 60_000 });
+    const runOf = async (trigger: string, slot?: Date) =>
+      ((await db.rpc<{ decision: string; run_id: string }>("job_run_open", { p_job: name, p_trigger: trigger, p_message_id: `msg_${randomUUID()}`, p_kind: "message", p_overlap: "allow", p_slot_at: slot ?? null })).run_id);
+    const close = (runId: string) => db.rpc<{ closed: boolean; recovered?: { decision: string; key: string; failures: number } }>("job_run_close", { p_run_id: runId, p_status: "succeeded" });
+    for (const [trigger, slot] of [["catch-up", new Date("2035-01-01T10:00:00Z")], ["backfill", new Date("2035-01-01T09:00:00Z")]] as const) {
+      const closed = await close(await runOf(trigger, slot));
+      expect(closed).toMatchObject({ closed: true });
+      expect(closed.recovered).toBeUndefined();
+    }
+    expect(await sql()`select count(*)::int as n from alert_incidents where job = ${name} and recovered_at is null`).toEqual([{ n: 1 }]);
+    const ended = await close(await runOf("qstash"));
+    expect(ended.recovered).toMatchObject({ decision: "recovered", failures: 1 });
+    expect(ended.recovered!.key).toMatch(new RegExp(`^alert:${name}:[0-9a-f-]{36}:recovered$`));
+    expect((await close(await runOf("qstash"))).recovered).toBeUndefined();
+    // A failed run's close ends nothing.
+    await db.rpc("alert_note", { p_job: name, p_reason: "missed:2035-01-01T11:00:00.000Z", p_now: new Date(), p_cooldown_ms: 60_000 });
+    const failed = await db.rpc<{ recovered?: unknown }>("job_run_close", { p_run_id: await runOf("qstash"), p_status: "failed", p_error: { name: "Error", message: "x" } });
+    expect(failed.recovered).toBeUndefined();
+  });
+});
+
 describe("alert channels and the watchdog's missed slots", () => {
   it("triggers the Novu workflow when NOVU_ALERT_WORKFLOW is set, with the alert key as transaction id", async () => {
     const name = uniqueName("flaky");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defineJob, type JobDefinition } from "../../lib/jobs/define";
 import { jobRoute } from "../../lib/http/job-route";
-import { ledger, params, qstashRequest, testDeps, uniqueName } from "../support/app";
+import { ledger, params, qstashRequest, sql, testDeps, uniqueName } from "../support/app";
 
 /** A handler that counts its calls and stays busy until released, so deliveries overlap for sure. */
 function gatedJob(name: string, overlap: "skip" | "allow") {
@@ -178,5 +178,51 @@ describe("run ledger on the real PostgreSQL", () => {
     ]);
     expect(rows[0]!.error).toMatchObject({ name: "Error", message: "provider hiccup" });
     expect(rows[1]!.stats).toEqual({ sent: 3 });
+  });
+});
+
+describe("which opens wait for which", () => {
+  /** An open left uncommitted in a transaction of its own: it holds whatever lock it took until rollback. */
+  async function holdOpen(args: Record<string, unknown>) {
+    const conn = await sql().reserve();
+    await conn`begin`;
+    const [row] = await conn<{ r: { decision: string } }[]>`select job_run_open(${args.p_job as string}, 'qstash', p_message_id => ${args.p_message_id as string}, p_kind => ${args.p_kind as string}, p_overlap => 'allow', p_slot_at => ${(args.p_slot_at as Date | null) ?? null}::timestamptz) as r`;
+    expect(row!.r.decision).toBe("run");
+    return { rollback: async () => (await conn`rollback`, conn.release()) };
+  }
+  /** Another open on its own connection: its decision, or "blocked" if it waited for a lock (lock_timeout). */
+  async function tryOpen(job: string, messageId: string, kind: "message" | "tick", slotAt: Date | null = null): Promise<string> {
+    const conn = await sql().reserve();
+    try {
+      await conn`begin`;
+      await conn`set local lock_timeout = '1s'`;
+      const [row] = await conn<{ r: { decision: string } }[]>`select job_run_open(${job}, 'qstash', p_message_id => ${messageId}, p_kind => ${kind}, p_overlap => 'allow', p_slot_at => ${slotAt}::timestamptz) as r`;
+      return row!.r.decision;
+    } catch (err) {
+      return (err as { code?: string }).code === "55P03" ? "blocked" : String(err);
+    } finally {
+      await conn`rollback`;
+      conn.release();
+    }
+  }
+
+  it("one-time messages of one job open side by side; two deliveries of one message, and slot runs, still serialize", async () => {
+    const job = uniqueName("fan");
+    const held = await holdOpen({ p_job: job, p_message_id: "msg_a", p_kind: "message" });
+    try {
+      expect(await tryOpen(job, "msg_b", "message")).toBe("run");
+      expect(await tryOpen(job, "msg_a", "message")).toBe("blocked");
+    } finally {
+      await held.rollback();
+    }
+    const slot = new Date("2035-01-01T10:00:00Z");
+    const slotted = await holdOpen({ p_job: job, p_message_id: "msg_c", p_kind: "message", p_slot_at: slot });
+    try {
+      // A slot is decided across the job's runs: the job's lock, as before.
+      expect(await tryOpen(job, "msg_d", "message", slot)).toBe("blocked");
+      expect(await tryOpen(job, "msg_e", "tick")).toBe("blocked");
+    } finally {
+      await slotted.rollback();
+    }
   });
 });
