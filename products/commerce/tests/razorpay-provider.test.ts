@@ -3,7 +3,7 @@ import { createDb } from "@/lib/db";
 import { EnvError, loadEnv } from "@/lib/env";
 import { ConfigError, ProviderError, RetryAfterError } from "@/lib/errors";
 import { createProviders } from "@/lib/providers";
-import { commerceEnv } from "../env";
+import { commerceEnv, LOCAL_COMMERCE_API_KEY } from "../env";
 import { commerceProviders } from "../providers";
 import { razorpayError, razorpayPayments, RAZORPAY_ENV } from "../../../tests/mocks/razorpay";
 import { server } from "../../../tests/mocks/server";
@@ -69,12 +69,12 @@ describe("the Razorpay provider", () => {
       razorpay: undefined,
       storeTimeZone: "Asia/Kolkata",
       razorpayWebhookSecret: undefined,
-      apiKey: undefined,
+      apiKey: { ok: true, key: LOCAL_COMMERCE_API_KEY },
       courierWebhookSecret: undefined,
       deliveryBusinessDays: 5,
     });
     const local = commerceEnv.of(loadEnv({ APP_ENV: "local" }));
-    for (const secret of [local.razorpayWebhookSecret, local.apiKey, local.courierWebhookSecret]) expect(secret).toMatch(/not-for-production$/);
+    for (const secret of [local.razorpayWebhookSecret, local.apiKey.ok && local.apiKey.key, local.courierWebhookSecret]) expect(secret).toMatch(/not-for-production$/);
     expect(() => commerceEnv.of(testEnv({ DELIVERY_BUSINESS_DAYS: "-1" }))).toThrow(/DELIVERY_BUSINESS_DAYS/);
   });
 });
