@@ -159,6 +159,7 @@ export async function runEffectBatches<T, R>(ctx: JobContext<unknown>, opts: Eff
       p_backoff_ms: opts.backoffMs ?? 60_000,
     });
     for (const o of ["succeeded", "failed", "unknown", "abandoned", "released"] as const) counts[o] += settled[o] ?? 0;
+    if ((settled.failed ?? 0) + (settled.unknown ?? 0) > 0) await ctx.settleDb.rpc("effect_batches_retry_together", { p_run_id: run.id, p_keys: claims.map((c) => c.key) });
     if (stop !== undefined) throw stop;
     if (items.length < size) break;
   }

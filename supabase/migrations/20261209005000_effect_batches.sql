@@ -60,3 +60,23 @@ language sql stable as $$
        limit 1
     ) b
 $$;
+
+-- A page's effects that are to be tried again wait for the latest of their backoffs (each has its
+-- own jitter), so one retry run finds them all due: a lost batch is sent again, as it was, once for
+-- all of its effects, and none of them waits for a run nobody asks for (a run asks for a retry at
+-- its earliest effect's time). Returns that time.
+create or replace function public.effect_batches_retry_together(p_run_id uuid, p_keys text[])
+returns jsonb
+language sql as $$
+  with due as (
+    select max(next_attempt_at) as at from public.effects
+     where key = any(p_keys) and run_id = p_run_id and status in ('failed', 'unknown') and attempts < max_attempts
+  ), upd as (
+    update public.effects e set next_attempt_at = due.at
+      from due
+     where e.key = any(p_keys) and e.run_id = p_run_id and e.status in ('failed', 'unknown') and e.attempts < e.max_attempts
+       and due.at is not null
+    returning 1
+  )
+  select to_jsonb((select at from due)) from (select count(*) from upd) u
+$$;
