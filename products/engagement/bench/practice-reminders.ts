@@ -15,7 +15,8 @@ import { createRegistry } from "@/lib/jobs/registry";
 import { runJob, type RunDeps } from "@/lib/jobs/run";
 import { createResendProvider } from "@/lib/providers/resend";
 import { serveRoutes } from "../../../tests/support/http-app";
-import { resendStandIn, settleTenths, timeRpc } from "./resend-stand-in";
+import { settleTenths, timeRpc } from "../../../bench/settle-times";
+import { resendStandIn } from "./resend-stand-in";
 
 /**
  * Practice reminders for N due learners. The planner (plan-practice-reminders through runJob) on
