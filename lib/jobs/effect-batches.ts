@@ -66,7 +66,7 @@ export async function runEffectBatches<T, R>(ctx: JobContext<unknown>, opts: Eff
         p_now: now,
         p_lease_ms: opts.leaseMs ?? 15 * 60_000,
         p_items: items.map((item) => ({ key: opts.key(item), subject: opts.subject?.(item), max_attempts: opts.maxAttempts ?? 8 })),
-      })
+      }) ?? []
     ).map((c): Claim<T> => ({ ...c, item: byKey.get(c.key)! }));
     counts.skipped += byKey.size - claims.length;
 

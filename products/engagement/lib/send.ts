@@ -75,7 +75,7 @@ export async function sendPage<T extends Target>(
 
 /** A recorded batch's recipients, in its order, through engagement_recipients; undefined for one who is gone. */
 export async function recipientsOf<T>(ctx: JobContext<unknown>, keys: string[]): Promise<(T | undefined)[]> {
-  const rows = await ctx.db.rpc<(T & { key: string })[]>("engagement_recipients", { p_keys: keys });
-  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const rows = await ctx.db.rpc<(T & { key: string })[] | null>("engagement_recipients", { p_keys: keys });
+  const byKey = new Map((rows ?? []).map((r) => [r.key, r]));
   return keys.map((k) => byKey.get(k));
 }
