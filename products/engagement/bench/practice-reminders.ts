@@ -15,7 +15,7 @@ import { createRegistry } from "@/lib/jobs/registry";
 import { runJob, type RunDeps } from "@/lib/jobs/run";
 import { createResendProvider } from "@/lib/providers/resend";
 import { serveRoutes } from "../../../tests/support/http-app";
-import { settleTenths, timeRpc } from "../../../bench/settle-times";
+import { settleTenths, timeRpc } from "../../../tests/support/settle-times";
 import { resendStandIn } from "./resend-stand-in";
 
 /**

@@ -10,7 +10,7 @@ import { loadEnv } from "@/lib/env";
 import { createRegistry } from "@/lib/jobs/registry";
 import { runJob } from "@/lib/jobs/run";
 import { createProviders } from "@/lib/providers";
-import { settleTenths, timeRpc } from "../../../bench/settle-times";
+import { settleTenths, timeRpc } from "../../../tests/support/settle-times";
 
 /**
  * The 24 h reminder job on N seeded appointments (2 reminders each), against a one-row-at-a-time
