@@ -168,8 +168,13 @@ async function endToEnd(sql: postgres.Sql, databaseUrl: string, n: number, rate:
   const deps: RunDeps = (ref.deps = { ...base, db: timeRpc(base.db, "engagement_sends_finish", settles), clock });
   try {
     const t0 = performance.now();
-    const out = await runJob({ job: planPracticeReminders.name, payload: {}, trigger: "cli" }, deps);
-    if (out.status !== "succeeded" || out.stats.planned !== n) throw new Error(`e2e planner: ${JSON.stringify(out)}`);
+    // A failed planner is delivered again by QStash; here it runs again (its pages' deduplication ids make that safe).
+    let out = await runJob({ job: planPracticeReminders.name, payload: {}, trigger: "cli" }, deps);
+    for (let i = 0; i < 2 && out.status === "failed"; i++) {
+      console.error(`e2e planner failed (${JSON.stringify(out)}), running it again`);
+      out = await runJob({ job: planPracticeReminders.name, payload: {}, trigger: "cli" }, deps);
+    }
+    if (out.status !== "succeeded") throw new Error(`e2e planner: ${JSON.stringify(out)}`);
     const deadline = Date.now() + 30 * 60_000;
     while (resend.perRecipient.size < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const seconds = (performance.now() - t0) / 1000;
@@ -224,6 +229,9 @@ async function inline(databaseUrl: string, n: number): Promise<EngagementRow> {
 export async function engagementBench(databaseUrl: string): Promise<EngagementRow[]> {
   const big = Number(process.env.BENCH_ENGAGEMENT_LEARNERS ?? 100_000);
   const e2e = Number(process.env.BENCH_ENGAGEMENT_E2E ?? 100_000);
+  // Unthrottled, every page is delivered at once: on 2 cores beside PostgreSQL that is a flood of
+  // concurrent runs, so the path's own pace is measured on fewer.
+  const fast = Number(process.env.BENCH_ENGAGEMENT_FAST ?? 20_000);
   const scale = Number(process.env.BENCH_ENGAGEMENT_SCALE ?? 2);
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const rows: EngagementRow[] = [];
@@ -234,7 +242,8 @@ export async function engagementBench(databaseUrl: string): Promise<EngagementRo
     rows.push(await planner(databaseUrl, big, "sink"));
     rows.push(await planner(databaseUrl, big, "local QStash"));
     rows.push(await endToEnd(sql, databaseUrl, e2e, 2, scale));
-    rows.push(await endToEnd(sql, databaseUrl, e2e, 1_000, 1));
+    console.error(JSON.stringify(rows.at(-1)));
+    rows.push(await endToEnd(sql, databaseUrl, fast, 1_000, 1));
   } finally {
     await sql.end();
   }
