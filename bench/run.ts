@@ -22,8 +22,12 @@ import { runnerBench } from "./runner";
 /** `pnpm bench`: each benchmark runs its baseline side by side and reports the ratio. */
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-/** A database of its own, migrated with the production runner, so runs never touch real data. */
-async function benchDatabase(name = "cronlayer_bench", migrations = "supabase/migrations"): Promise<string> {
+/**
+ * A database of its own, migrated with the production runner, so runs never touch real data.
+ * BENCH_DATABASE_NAME gives a checkout a database of its own: two checkouts benching on one server
+ * would otherwise migrate and seed the same tables under each other.
+ */
+async function benchDatabase(name = process.env.BENCH_DATABASE_NAME ?? "cronlayer_bench", migrations = "supabase/migrations"): Promise<string> {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
   if (!exists) await admin.unsafe(`create database ${name}`);

@@ -10,6 +10,7 @@ import type { ProviderKit, ProviderMode, ProviderName, Providers } from "./types
 export type * from "./types";
 export { missingConfig } from "./errors";
 export { idOf } from "./outbox";
+export { EMAIL_BATCH_MAX } from "./types";
 
 export interface ProviderOptions {
   /**

@@ -33,6 +33,12 @@ export function outboxEmail(record: OutboxRecorder, from: string): EmailProvider
       await record("resend", m.idempotencyKey, { from, to: m.to, subject: m.subject, text: m.text, html: m.html, tags: m.tags }, signal);
       return { id: idOf("email", m.idempotencyKey) };
     },
+    // One request, one row: a batch is recorded as Resend receives it, N emails under the request's
+    // key, so what a run sent reads as requests and emails apart (`batch` in the payload).
+    async sendBatch(b, signal) {
+      await record("resend", b.idempotencyKey, { from, batch: b.emails.map((m) => ({ to: m.to, subject: m.subject, text: m.text, html: m.html, tags: m.tags })) }, signal);
+      return b.emails.map((_, i) => ({ id: idOf("email", `${b.idempotencyKey}#${i}`) }));
+    },
   };
 }
 
@@ -61,6 +67,12 @@ export function recentOutbox(db: Db, opts: { since?: Date; limit?: number } = {}
 /** One line per entry: who it is for and what it says, without the bodies. */
 export function describeOutboxEntry(e: OutboxEntry): string {
   const p = e.payload;
+  if (Array.isArray(p.batch)) {
+    const emails = p.batch as Record<string, unknown>[];
+    const first = emails[0];
+    const subject = typeof first?.subject === "string" ? `: ${first.subject}` : "";
+    return `${e.provider.padEnd(6)} batch of ${emails.length} to ${recipient(first?.to)}${emails.length > 1 ? ` and ${emails.length - 1} more` : ""}${subject}  (key ${e.key})`;
+  }
   const what = typeof p.subject === "string" ? p.subject : typeof p.workflowId === "string" ? `workflow ${p.workflowId}` : typeof p.amount === "number" ? `${p.amount} ${String(p.currency ?? "")}`.trim() : "";
   return `${e.provider.padEnd(6)} ${recipient(p.to ?? p.subscriber ?? p.destination)}${what ? `: ${what}` : ""}  (key ${e.key})`;
 }

@@ -12,8 +12,25 @@ export interface EmailMessage {
   tags?: Record<string, string>;
 }
 
+/** Resend's batch endpoint takes at most this many emails per request. */
+export const EMAIL_BATCH_MAX = 100;
+
+/** Up to 100 emails in one request under one idempotency key (the request's, not each email's). */
+export interface EmailBatch {
+  emails: Omit<EmailMessage, "idempotencyKey">[];
+  /** Resend answers a repeat of the same request under this key with the first answer for 24 h. */
+  idempotencyKey: string;
+}
+
+/**
+ * Per email, in the batch's order: its id (made), the provider's reason for refusing it (not
+ * made), or undefined when the answer says nothing about it (may have been made).
+ */
+export type EmailBatchAnswer = ({ id: string } | { rejected: string } | undefined)[];
+
 export interface EmailProvider {
   send(message: EmailMessage, signal?: AbortSignal): Promise<{ id: string }>;
+  sendBatch(batch: EmailBatch, signal?: AbortSignal): Promise<EmailBatchAnswer>;
 }
 
 export interface NotificationTrigger {

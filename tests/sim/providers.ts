@@ -98,7 +98,10 @@ export function simProviders(opts: { world: World; proc: Proc; edge: Edge; env: 
   };
   const record = Object.assign(() => Promise.reject(new Error("the simulation records nothing in an outbox")), {});
   return {
-    email: () => ({ send: (m, signal) => request("email", m.idempotencyKey, true, () => ({ id: `em_${m.idempotencyKey}` }), signal) }),
+    email: () => ({
+      send: (m, signal) => request("email", m.idempotencyKey, true, () => ({ id: `em_${m.idempotencyKey}` }), signal),
+      sendBatch: () => Promise.reject(new Error("the simulation's jobs send no batches")),
+    }),
     slack: () => ({ post: (m, signal) => request("slack", m.key, false, () => undefined, signal) }),
     notify: unused("notify"),
     modes: () => ({ resend: "live", novu: "noop", slack: "live" }),

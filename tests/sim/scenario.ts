@@ -155,7 +155,7 @@ function hearing(p: ReturnType<typeof simProviders>, proc: Proc, s: SimState): t
   const voice = p.kit.voice;
   return {
     ...p,
-    email: () => ({ send: (m, sig) => heard(`email:${m.idempotencyKey}`, p.email().send(m, sig)) }),
+    email: () => ({ send: (m, sig) => heard(`email:${m.idempotencyKey}`, p.email().send(m, sig)), sendBatch: (b, sig) => p.email().sendBatch(b, sig) }),
     // The voice vendor is the sim's own (simVendors builds it from the kit): a new kit, a new build.
     kit: { ...p.kit, voice: { call: (r, sig) => heard(`voice:${r.key}`, voice.call(r, sig)), findCall: (q, sig) => voice.findCall(q, sig) } },
     slack: () => ({ post: (m, sig) => heard(`slack:${m.key}`, p.slack()!.post(m, sig)) }),

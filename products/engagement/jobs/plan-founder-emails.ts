@@ -15,7 +15,7 @@ interface Due {
  */
 export default defineJob({
   name: "plan-founder-emails",
-  description: "Learners on day 1, 2 or 3 after sign-up -> one send-founder-email each",
+  description: "Learners on day 1, 2 or 3 after sign-up -> send-founder-email, one message per page of 100",
   timeoutMs: 280_000,
   async handler(ctx) {
     const at = ctx.run.slotAt ?? ctx.now;
@@ -31,6 +31,6 @@ export default defineJob({
       },
       (rows) => rows.forEach((d) => days[`Day${d.step}`]++),
     );
-    return { ...days, deduplicated: r.deduplicated };
+    return { ...days, messages: r.messages, deduplicated: r.deduplicated };
   },
 });

@@ -11,13 +11,13 @@ interface Due {
 
 /**
  * Hourly: every learner whose local time is in the 09:00 hour, opted in, who has not practised on
- * their today and has no reminder for it -> one send-practice-reminder each, through QStash with
- * flow control on the email provider. A retried delivery plans for its tick's time (the slot), not
+ * their today and has no reminder for it -> send-practice-reminder, one message per page of up to
+ * 100 learners (one Resend batch each), through QStash with flow control on the email provider. A retried delivery plans for its tick's time (the slot), not
  * for the hour it arrived in, so a late retry never skips the zones its tick was for.
  */
 export default defineJob({
   name: "plan-practice-reminders",
-  description: "Learners at 09:xx in their zone who have not practised today -> one send-practice-reminder each",
+  description: "Learners at 09:xx in their zone who have not practised today -> send-practice-reminder, one message per page of 100",
   timeoutMs: 280_000,
   async handler(ctx) {
     const at = ctx.run.slotAt ?? ctx.now;
@@ -28,6 +28,6 @@ export default defineJob({
       item: (d) => ({ learnerId: d.learner_id, localDate: d.local_date }),
       key: (i) => practiceKey(i.learnerId, i.localDate),
     });
-    return { planned: r.planned, deduplicated: r.deduplicated };
+    return { planned: r.planned, messages: r.messages, deduplicated: r.deduplicated };
   },
 });

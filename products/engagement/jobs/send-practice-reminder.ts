@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { practiceReminderEmail } from "../emails/practice-reminder";
 import { practiceKey } from "../lib/keys";
-import { sendOnce } from "../lib/send";
+import { recipientPage } from "../lib/plan";
+import { recipientsOf, sendPage } from "../lib/send";
 import { defineJob } from "@/lib/jobs/define";
 
 interface PracticeTarget {
@@ -13,21 +14,25 @@ interface PracticeTarget {
   local_date: string;
 }
 
+const recipient = z.object({ learnerId: z.uuid(), localDate: z.iso.date() });
+
 /**
- * One learner's practice reminder for one of their days (published by plan-practice-reminders).
- * Checked again at delivery, since flow control may deliver it hours after the plan: still opted
- * in, still that day in their zone, not practised on it, not sent.
+ * A page of up to 100 learners' practice reminders (published by plan-practice-reminders), sent as
+ * one Resend batch. Checked again at delivery, since flow control may deliver it hours after the
+ * plan: still opted in, still that day in their zone, not practised on it, not sent.
  */
 export default defineJob({
   name: "send-practice-reminder",
-  description: "One practice reminder to one learner, if still wanted at delivery",
-  payload: z.object({ learnerId: z.uuid(), localDate: z.iso.date() }),
+  description: "A page of up to 100 practice reminders, one Resend batch, each if still wanted at delivery",
+  payload: recipientPage(recipient),
   timeoutMs: 30_000,
   overlap: "allow",
   handler: (ctx) =>
-    sendOnce<PracticeTarget>(ctx, {
+    sendPage<PracticeTarget>(ctx, {
       kind: "practice-reminder",
-      target: () => ctx.db.rpc<PracticeTarget[]>("engagement_practice_target", { p_learner: ctx.payload.learnerId, p_local_date: ctx.payload.localDate, p_now: ctx.now }),
+      named: ctx.payload.recipients.length,
+      targets: () => ctx.db.rpc<PracticeTarget[]>("engagement_practice_targets", { p_items: ctx.payload.recipients, p_now: ctx.now }),
+      rebuild: (keys) => recipientsOf<PracticeTarget>(ctx, keys),
       key: (t) => practiceKey(t.learner_id, t.local_date),
       render: (t, unsubscribeUrl) => practiceReminderEmail({ name: t.name, language: t.language, timeZone: t.time_zone, localDate: t.local_date, unsubscribeUrl }),
     }),

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resendError } from "../../../tests/mocks/resend";
 import { sql } from "../../../tests/support/app";
-import { insertLearner, resendAt, resetEngagement, sends, startEngagement, type EngagementStack } from "./support";
+import { insertLearner, made, requestsOf, resendAt, resetEngagement, sends, startEngagement, type EngagementStack } from "./support";
 
 // The daily tick, 14:00 UTC.
 const TICK = Date.parse("2027-06-10T14:00:00Z");
@@ -31,7 +31,9 @@ describe("plan-founder-emails -> send-founder-email", () => {
     await s.rig.clock.advanceTo(TICK);
     expect(await s.run(PLAN)).toMatchObject({ status: "succeeded", stats: { Day1: 2, Day2: 1, Day3: 1 } });
     await s.rig.clock.advance(5_000);
-    expect(emails.map((e) => e.idempotencyKey).sort()).toEqual([key(day1.id, 1), key(today.id, 1), key(day2.id, 2), key(day3.id, 3)].sort());
+    expect(emails.map((e) => e.to).sort()).toEqual([day1, today, day2, day3].map((l) => l.email).sort());
+    // One page, one batch request.
+    expect(requestsOf(emails)).toBe(1);
     const zoe = emails.find((e) => e.to === day1.email)!;
     expect(zoe.subject).toBe("Comment s'est passé votre premier jour ?");
     expect(zoe.text).toContain("Vous nous avez rejoints le 9 juin : bienvenue.");
@@ -49,7 +51,8 @@ describe("plan-founder-emails -> send-founder-email", () => {
     expect(await s.run(PLAN)).toMatchObject({ stats: { Day1: 1, Day2: 2, Day3: 1 } });
     await s.rig.clock.advance(5_000);
     expect(emails).toHaveLength(8);
-    expect(emails.slice(4).map((e) => e.idempotencyKey).sort()).toEqual([key(day0.id, 1), key(day1.id, 2), key(today.id, 2), key(day2.id, 3)].sort());
+    expect(emails.slice(4).map((e) => e.to).sort()).toEqual([day0, day1, today, day2].map((l) => l.email).sort());
+    expect((await sends(day1.id)).map((x) => x.key)).toEqual([key(day1.id, 1), key(day1.id, 2)]);
   });
 
   it("two planners at once plan each step once", async () => {
@@ -59,33 +62,32 @@ describe("plan-founder-emails -> send-founder-email", () => {
     const [a, b] = await Promise.all([s.run(PLAN), s.run(PLAN)]);
     expect([a.status, b.status]).toEqual(["succeeded", "succeeded"]);
     await s.rig.clock.advance(10_000);
-    expect(emails.map((e) => e.idempotencyKey).sort()).toEqual(ls.map((l, i) => key(l.id, (i % 3) + 1)).sort());
+    expect(made(emails).map((e) => e.to).sort()).toEqual(ls.map((l) => l.email).sort());
+    for (const [i, l] of ls.entries()) expect((await sends(l.id)).map((x) => x.key)).toEqual([key(l.id, (i % 3) + 1)]);
   });
 
-  it("a Resend 500 is retried by a later run of the send, a 429 after its Retry-After", async () => {
-    const l500 = await insertLearner({ signedUpAt: new Date(TICK - DAY) });
-    const l429 = await insertLearner({ signedUpAt: new Date(TICK - 2 * DAY) });
+  it("a Resend 429 stops the page until its Retry-After; a 500 leaves it unknown and the retry run sends the same batch under the same key", async () => {
+    const a = await insertLearner({ signedUpAt: new Date(TICK - DAY) });
+    const b = await insertLearner({ signedUpAt: new Date(TICK - 2 * DAY) });
     const emails = resendAt(s.now, (e) => {
-      const tries = emails.filter((x) => x.to === e.to).length;
-      if (tries > 1) return undefined;
-      if (e.to === l500.email) return resendError(500, "internal_server_error", "Unexpected error");
-      return resendError(429, "rate_limit_exceeded", "Too many requests", { "retry-after": "20" });
+      if (e.request === 1) return resendError(429, "rate_limit_exceeded", "Too many requests", { "retry-after": "20" });
+      if (e.request === 2) return resendError(500, "internal_server_error", "Unexpected error");
+      return undefined;
     });
     await s.rig.clock.advanceTo(TICK);
     await s.run(PLAN);
     await s.rig.clock.advance(19_000);
-    const first = (to: string) => emails.find((e) => e.to === to)!.at;
-    expect(emails.filter((e) => e.ok)).toEqual([]);
+    expect(requestsOf(emails)).toBe(1);
     await s.rig.clock.advance(1_000);
-    expect(emails.filter((e) => e.to === l429.email).map((e) => [e.ok, e.at - first(l429.email)])).toEqual([
-      [false, 0],
-      [true, 20_000],
-    ]);
+    // QStash delivered again after the Retry-After: the second request, 20 s after the first.
+    expect(requestsOf(emails)).toBe(2);
+    const at = (n: number) => emails.find((e) => e.request === n)!.at;
+    expect(at(2) - at(1)).toBe(20_000);
     await s.rig.clock.advance(120_000);
-    expect(emails.filter((e) => e.to === l500.email).map((e) => [e.ok, e.idempotencyKey])).toEqual([
-      [false, key(l500.id, 1)],
-      [true, key(l500.id, 1)],
-    ]);
-    expect([...(await sends(l500.id)), ...(await sends(l429.id))].map((x) => x.key)).toEqual([key(l500.id, 1), key(l429.id, 2)]);
+    expect(requestsOf(emails)).toBe(3);
+    // Neither the 429 nor the 500 made anything; the same page under the same key, then sent once.
+    expect(new Set(emails.map((e) => e.idempotencyKey)).size).toBe(1);
+    expect(made(emails).map((e) => [e.request, e.to]).sort()).toEqual([[3, a.email], [3, b.email]].sort());
+    expect([...(await sends(a.id)), ...(await sends(b.id))].map((x) => x.key)).toEqual([key(a.id, 1), key(b.id, 2)]);
   });
 });

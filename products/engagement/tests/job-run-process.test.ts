@@ -34,10 +34,11 @@ describe("pnpm job:run plan-founder-emails (a separate process)", { timeout: 90_
     const r = await jobRun("plan-founder-emails", { QSTASH_URL: qstash.url, QSTASH_TOKEN: LOCAL_QSTASH.token, APP_URL: "http://127.0.0.1:9" });
     expect(r.stderr).toBe("");
     const [row] = (await ledger("plan-founder-emails")).slice(-1);
-    expect(r.stdout).toBe(`plan-founder-emails succeeded in ${r.stdout.match(/in (\S+ m?s)/)![1]} (run ${row!.id}): Day1 1, Day2 1, Day3 0, deduplicated 0\n`);
+    expect(r.stdout).toBe(`plan-founder-emails succeeded in ${r.stdout.match(/in (\S+ m?s)/)![1]} (run ${row!.id}): Day1 1, Day2 1, Day3 0, messages 1, deduplicated 0\n`);
     expect(r.code).toBe(0);
-    expect(row).toMatchObject({ trigger: "cli", status: "succeeded", stats: { Day1: 1, Day2: 1, Day3: 0, deduplicated: 0 } });
-    expect(Object.values(qstash.state.messages).map((m) => m.url)).toEqual(["http://127.0.0.1:9/api/jobs/send-founder-email", "http://127.0.0.1:9/api/jobs/send-founder-email"]);
+    expect(row).toMatchObject({ trigger: "cli", status: "succeeded", stats: { Day1: 1, Day2: 1, Day3: 0, messages: 1, deduplicated: 0 } });
+    // One page of both learners: one message, one Resend batch at delivery.
+    expect(Object.values(qstash.state.messages).map((m) => m.url)).toEqual(["http://127.0.0.1:9/api/jobs/send-founder-email"]);
   });
 
   it("exits 1 with the error on stderr when the run fails (QStash unreachable)", async () => {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import sendPracticeReminder from "../jobs/send-practice-reminder";
 import { resendError } from "../../../tests/mocks/resend";
 import { sql } from "../../../tests/support/app";
-import { insertLearner, resendAt, resetEngagement, sends, startEngagement, type EngagementStack } from "./support";
+import { insertLearner, made, requestsOf, resendAt, resetEngagement, sends, startEngagement, type EngagementStack } from "./support";
 
 // Lisbon is UTC+1 in June: its 09:00 hour is 08:00-08:59 UTC.
 const START = new Date("2027-06-10T07:00:00Z");
@@ -9,6 +10,7 @@ const NINE_LISBON = Date.parse("2027-06-10T08:00:00Z");
 const PLAN = "plan-practice-reminders";
 const SEND = "send-practice-reminder";
 const key = (learner: string, date = "2027-06-10") => `practice:${learner}:${date}`;
+const BATCH_KEY = /^batch:send-practice-reminder:[A-Za-z0-9_-]{43}$/;
 
 let s: EngagementStack;
 beforeEach(async () => {
@@ -30,11 +32,13 @@ describe("plan-practice-reminders -> send-practice-reminder", () => {
     await s.rig.clock.advanceTo(NINE_LISBON - 3_600_000);
     expect(await s.run(PLAN)).toMatchObject({ status: "succeeded", stats: { planned: 0 } });
     await s.rig.clock.advanceTo(NINE_LISBON);
-    expect(await s.run(PLAN)).toMatchObject({ status: "succeeded", stats: { planned: 2, deduplicated: 0 } });
+    expect(await s.run(PLAN)).toMatchObject({ status: "succeeded", stats: { planned: 2, messages: 1, deduplicated: 0 } });
     await s.rig.clock.advance(5_000);
 
+    // One message, one batch request of both emails, under one key.
     expect(emails.map((e) => e.to).sort()).toEqual([due.email, yesterday.email].sort());
-    expect(emails.map((e) => e.idempotencyKey).sort()).toEqual([key(due.id), key(yesterday.id)].sort());
+    expect(emails.map((e) => [e.batch, e.request])).toEqual([[true, 1], [true, 1]]);
+    expect(emails[0]!.idempotencyKey).toMatch(BATCH_KEY);
     const ines = emails.find((e) => e.to === due.email)!;
     // Her language and her day: Thursday 10 June in Spanish.
     expect(ines.subject).toBe("Es hora de tu práctica de hoy");
@@ -48,7 +52,11 @@ describe("plan-practice-reminders -> send-practice-reminder", () => {
     // The same hour again, and a redelivery of a sent reminder: nothing new.
     await s.rig.clock.advance(25 * 60_000);
     expect(await s.run(PLAN)).toMatchObject({ stats: { planned: 0 } });
-    expect(await s.run(SEND, { learnerId: due.id, localDate: "2027-06-10" })).toMatchObject({ stats: { sent: 0, dropped: 1 } });
+    expect(await s.run(SEND, { recipients: [{ learnerId: due.id, localDate: "2027-06-10" }] })).toMatchObject({ stats: { sent: 0, dropped: 1 } });
+    // A message of the shape published before pages (one learner) reads as a page of one.
+    const legacy = sendPracticeReminder.payload.parse({ learnerId: due.id, localDate: "2027-06-10" });
+    expect(legacy).toEqual({ recipients: [{ learnerId: due.id, localDate: "2027-06-10" }] });
+    expect(await s.run(SEND, legacy)).toMatchObject({ stats: { sent: 0, dropped: 1 } });
     // Los Angeles reaches 09:00 at 16:00 UTC.
     await s.rig.clock.advanceTo(Date.parse("2027-06-10T16:00:00Z"));
     expect(await s.run(PLAN)).toMatchObject({ stats: { planned: 1 } });
@@ -63,16 +71,18 @@ describe("plan-practice-reminders -> send-practice-reminder", () => {
     await s.rig.clock.advanceTo(NINE_LISBON);
     const [a, b] = await Promise.all([s.run(PLAN), s.run(PLAN)]);
     if (a.status !== "succeeded" || b.status !== "succeeded") throw new Error(`planners failed: ${a.status} ${b.status}`);
-    expect((a.stats.planned as number) + (b.stats.planned as number) - (a.stats.deduplicated as number) - (b.stats.deduplicated as number)).toBe(6);
+    // Both planned the same page: its deduplication id (a hash of its keys) keeps one message.
+    expect((a.stats.messages as number) + (b.stats.messages as number) - (a.stats.deduplicated as number) - (b.stats.deduplicated as number)).toBe(1);
     await s.rig.clock.advance(10_000);
-    expect(emails.map((e) => e.idempotencyKey).sort()).toEqual(learners.map((l) => key(l.id)).sort());
+    expect(made(emails).map((e) => e.to).sort()).toEqual(learners.map((l) => l.email).sort());
+    expect(requestsOf(emails)).toBe(1);
   });
 
   it("two deliveries of one reminder at once send it once (the effect claim)", async () => {
     const emails = resendAt(s.now);
     const l = await insertLearner({ zone: "Europe/Lisbon" });
     await s.rig.clock.advanceTo(NINE_LISBON);
-    const payload = { learnerId: l.id, localDate: "2027-06-10" };
+    const payload = { recipients: [{ learnerId: l.id, localDate: "2027-06-10" }] };
     const both = await Promise.all([1, 2].map((n) => s.run(SEND, payload).then((o) => (o.status === "succeeded" ? o.stats : { n, status: o.status }))));
     expect(both.map((x) => x.sent as number).reduce((p, q) => p + q)).toBe(1);
     expect(emails).toHaveLength(1);
@@ -82,14 +92,14 @@ describe("plan-practice-reminders -> send-practice-reminder", () => {
     const emails = resendAt(s.now);
     const l = await insertLearner({ zone: "Europe/Lisbon", lastPractisedAt: new Date(NINE_LISBON + 60_000) });
     await s.rig.clock.advanceTo(NINE_LISBON + 120_000);
-    expect(await s.run(SEND, { learnerId: l.id, localDate: "2027-06-10" })).toMatchObject({ stats: { sent: 0, dropped: 1 } });
+    expect(await s.run(SEND, { recipients: [{ learnerId: l.id, localDate: "2027-06-10" }] })).toMatchObject({ stats: { sent: 0, dropped: 1 } });
     const late = await insertLearner({ zone: "Europe/Lisbon" });
     await s.rig.clock.advanceTo(Date.parse("2027-06-10T23:30:00Z")); // 00:30 on the 11th in Lisbon
-    expect(await s.run(SEND, { learnerId: late.id, localDate: "2027-06-10" })).toMatchObject({ stats: { sent: 0, dropped: 1 } });
+    expect(await s.run(SEND, { recipients: [{ learnerId: late.id, localDate: "2027-06-10" }] })).toMatchObject({ stats: { sent: 0, dropped: 1 } });
     expect(emails).toEqual([]);
   });
 
-  it("a Resend 500 leaves the reminder unknown and a retry run sends it, with the same idempotency key", async () => {
+  it("a Resend 500 leaves the reminder unknown and a retry run sends its batch again, with the same idempotency key", async () => {
     const l = await insertLearner({ zone: "Europe/Lisbon" });
     const emails = resendAt(s.now, (_e, n) => (n === 1 ? resendError(500, "internal_server_error", "Unexpected error") : undefined));
     await s.rig.clock.advanceTo(NINE_LISBON);
@@ -102,9 +112,11 @@ describe("plan-practice-reminders -> send-practice-reminder", () => {
     const [retry] = await sql()<{ job: string; not_before: Date }[]>`select job, not_before from job_messages`;
     expect(retry).toMatchObject({ job: SEND, not_before: effect!.next });
     await s.rig.clock.advanceTo(effect!.next.getTime() + 1_000);
+    const batchKey = emails[0]!.idempotencyKey!;
+    expect(batchKey).toMatch(BATCH_KEY);
     expect(emails.map((e) => [e.ok, e.idempotencyKey])).toEqual([
-      [false, key(l.id)],
-      [true, key(l.id)],
+      [false, batchKey],
+      [true, batchKey],
     ]);
     expect(await sends(l.id)).toHaveLength(1);
     await s.rig.clock.advance(3_600_000);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { http, HttpResponse } from "msw";
+import { http, HttpResponse, type JsonBodyType } from "msw";
 import { ManualClock } from "../../../dev/qstash/server";
 import planFounderEmails from "../jobs/plan-founder-emails";
 import planPracticeReminders from "../jobs/plan-practice-reminders";
@@ -44,39 +44,85 @@ export async function resetEngagement(): Promise<void> {
   await sql()`truncate learners, engagement_sends, effects, job_messages`;
 }
 
-/** One `POST /emails` as Resend received it, stamped with the QStash server's (manual) clock. */
+/** One email as Resend received it (alone or in a batch), stamped with the QStash server's (manual) clock. */
 export interface SentEmail {
   at: number;
   to: string;
   subject: string;
   text: string;
   html: string;
+  /** The request's key: a batch's, for an email sent in one. */
   idempotencyKey: string | null;
+  /** Made by this request (false when refused, or answered from an earlier request with the same key). */
   ok: boolean;
+  /** Answered from the first request with the same key: not sent again. */
+  replayed: boolean;
+  /** Which request (1-based) carried it. */
+  request: number;
+  batch: boolean;
 }
 
 /**
- * Resend's `POST /emails` at its real host (msw): records every request with the time it arrived
- * on `now` (into `calls`, which may outlive one test's handlers); `respond` may answer a request
- * otherwise (a 500, a 429 with Retry-After).
+ * How a test makes Resend answer one request otherwise: a Response instead of acting (a 500, a
+ * 429), `lost` (Resend sends the emails and keeps its answer, the connection drops before it
+ * arrives), or `{ ids: n }` (sent and kept in full, but the answer carries only the first n ids).
  */
-export function resendAt(now: () => number, respond?: (e: SentEmail, n: number) => Response | undefined, calls: SentEmail[] = []): SentEmail[] {
-  server.use(
-    http.post(`${RESEND_URL}/emails`, async ({ request }) => {
-      if (request.headers.get("authorization") !== `Bearer ${RESEND_KEYS.sendingOnly}`) return resendError(401, "invalid_api_key", "API key is invalid");
-      const body = (await request.json()) as { to: string | string[]; subject: string; text: string; html: string };
-      const e: SentEmail = { at: now(), to: String(body.to), subject: body.subject, text: body.text, html: body.html, idempotencyKey: request.headers.get("idempotency-key"), ok: true };
-      calls.push(e);
-      const custom = respond?.(e, calls.length);
-      if (custom) {
-        e.ok = false;
-        return custom;
-      }
-      return HttpResponse.json({ id: `email-${calls.length}` });
-    }),
-  );
+export type ResendFault = Response | "lost" | { ids: number } | undefined;
+
+/**
+ * Resend's `POST /emails` and `POST /emails/batch` at its real host (msw), honouring
+ * Idempotency-Key as Resend does: a repeat of a request under its key is answered with the first
+ * answer and sends nothing; the same key with another body is a 409. A batch in permissive mode
+ * refuses an address at `invalid.test` by index (`errors`), in strict mode the whole request (422).
+ * Every email of every request goes into `calls` with the time it arrived on `now` (`calls` may
+ * outlive one test's handlers); `respond` sees each email of a request and may answer the request
+ * otherwise.
+ */
+export function resendAt(now: () => number, respond?: (e: SentEmail, n: number) => ResendFault, calls: SentEmail[] = []): SentEmail[] {
+  const kept = new Map<string, { body: string; answer: JsonBodyType }>();
+  const handle = (batch: boolean) => async ({ request }: { request: Request }) => {
+    if (request.headers.get("authorization") !== `Bearer ${RESEND_KEYS.sendingOnly}`) return resendError(401, "invalid_api_key", "API key is invalid");
+    const raw = await request.text();
+    const bodies = (batch ? JSON.parse(raw) : [JSON.parse(raw)]) as { to: string | string[]; subject: string; text: string; html: string }[];
+    const key = request.headers.get("idempotency-key");
+    const n = (calls.at(-1)?.request ?? 0) + 1;
+    const emails = bodies.map((b): SentEmail => ({ at: now(), to: String(b.to), subject: b.subject, text: b.text, html: b.html, idempotencyKey: key, ok: true, replayed: false, request: n, batch }));
+    calls.push(...emails);
+    const first = key ? kept.get(key) : undefined;
+    if (first) {
+      emails.forEach((e) => ((e.ok = false), (e.replayed = true)));
+      if (first.body !== raw) return resendError(409, "invalid_idempotent_request", "Same idempotency key used with a different request payload");
+      return HttpResponse.json(first.answer);
+    }
+    let fault: ResendFault;
+    for (const e of emails) fault ??= respond?.(e, calls.indexOf(e) + 1);
+    if (fault instanceof Response) {
+      emails.forEach((e) => (e.ok = false));
+      return fault;
+    }
+    const strict = batch && request.headers.get("x-batch-validation") !== "permissive";
+    const refused = emails.flatMap((e, index) => (e.to.endsWith("@invalid.test") ? [{ index, message: "Invalid `to` field." }] : []));
+    if (strict && refused.length) {
+      emails.forEach((e) => (e.ok = false));
+      return resendError(422, "validation_error", "Invalid `to` field.");
+    }
+    refused.forEach((r) => (emails[r.index]!.ok = false));
+    const ids = emails.filter((e) => e.ok).map((e) => ({ id: `email-${calls.indexOf(e) + 1}` }));
+    const answer: JsonBodyType = batch ? { data: ids, errors: refused } : (ids[0] ?? null);
+    if (key) kept.set(key, { body: raw, answer });
+    if (fault === "lost") return HttpResponse.error();
+    if (fault) return HttpResponse.json({ data: ids.slice(0, fault.ids), errors: refused });
+    return HttpResponse.json(answer);
+  };
+  server.use(http.post(`${RESEND_URL}/emails/batch`, handle(true)), http.post(`${RESEND_URL}/emails`, handle(false)));
   return calls;
 }
+
+/** Emails Resend made (sent once each), leaving out refusals and answers replayed by key. */
+export const made = (calls: SentEmail[]) => calls.filter((e) => e.ok);
+
+/** Requests Resend received, whatever it answered. */
+export const requestsOf = (calls: SentEmail[]) => new Set(calls.map((e) => e.request)).size;
 
 /**
  * The whole path on one machine: the local QStash server on a manual clock delivers to the real

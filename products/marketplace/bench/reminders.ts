@@ -10,6 +10,7 @@ import { loadEnv } from "@/lib/env";
 import { createRegistry } from "@/lib/jobs/registry";
 import { runJob } from "@/lib/jobs/run";
 import { createProviders } from "@/lib/providers";
+import { settleTenths, timeRpc } from "../../../tests/support/settle-times";
 
 /**
  * The 24 h reminder job on N seeded appointments (2 reminders each), against a one-row-at-a-time
@@ -20,6 +21,8 @@ import { createProviders } from "@/lib/providers";
 export interface RemindersResult {
   appointments: number;
   rows: { name: string; reminders: number; seconds: number; perSecond: number; peakHeapMb: number; statements: string }[];
+  /** The job's page settles (effects_finish), mean of the first and the last tenth of its pages, ms. */
+  settle: { first: number; last: number; pages: number };
 }
 
 const NOW = new Date("2040-01-15T09:00:00Z");
@@ -30,7 +33,8 @@ export async function remindersBench(databaseUrl: string, n = Number(process.env
   const env = loadEnv({ APP_ENV: "test", DATABASE_URL: databaseUrl, LOG_LEVEL: "silent" });
 
   const base = createDeps(env, createRegistry([job], []));
-  const deps = { ...base, providers: createProviders(env, base.db, { sink: "noop" }), clock: () => NOW };
+  const settles: [number, number][] = [];
+  const deps = { ...base, db: timeRpc(base.db, "effects_finish", settles), providers: createProviders(env, base.db, { sink: "noop" }), clock: () => NOW };
   const jobRun = await measure(async () => {
     const out = await runJob({ job: job.name, payload: {}, trigger: "cli" }, deps);
     if (out.status !== "succeeded") throw new Error(`the job did not succeed: ${JSON.stringify(out)}`);
@@ -53,6 +57,7 @@ export async function remindersBench(databaseUrl: string, n = Number(process.env
   });
   return {
     appointments: n,
+    settle: settleTenths(settles),
     rows: [
       row("one row at a time (baseline)", naive, `1 select + ${naive.value} inserts`),
       row("appointment-reminders job", jobRun, `${Math.ceil((2 * n) / PAGE) * 3 + 2} (due + claim + settle per page of ${PAGE}, a last due, the next retry)`),
@@ -146,6 +151,8 @@ export const bench = {
     ];
     const [base, job] = r.rows;
     if (base && job) lines.push(`- the job: ${(job.perSecond / base.perSecond).toFixed(1)}x the baseline's reminders per second`);
+    const t = r.settle;
+    lines.push(`- page settle (effects_finish, ${t.pages} pages): first tenth ${t.first.toFixed(1)} ms, last tenth ${t.last.toFixed(1)} ms, last / first = ${(t.last / t.first).toFixed(2)}`);
     return lines.join("\n");
   },
 };
