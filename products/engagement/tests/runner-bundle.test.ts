@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildRunner, RUNNER_FILE } from "@/lib/build/runner-bundle";
-import { ledger } from "../../../tests/support/app";
+import { ledger, sql } from "../../../tests/support/app";
 import { testDatabaseUrl } from "../../../tests/support/db";
 import { insertLearner, resetEngagement } from "./support";
 
@@ -31,6 +31,9 @@ let failWith: number | undefined;
 const earlier = new Set<string>();
 /** This test's runs of `job` (the ledger outlives resetEngagement). */
 const runs = async (job: string) => (await ledger(job)).filter((r) => !earlier.has(r.id));
+/** The effects these keys name that succeeded, sorted. */
+const effectKeys = async (keys: string[]) =>
+  (await sql()<{ key: string }[]>`select key from effects where key = any(${keys}) and status = 'succeeded' order by key`).map((r) => r.key);
 
 beforeAll(async () => {
   const built = await mkdtemp(join(tmpdir(), "cronlayer-runner-build-"));
@@ -120,27 +123,22 @@ describe("the bundled runner (node runner.mjs, no node_modules, no QStash)", { t
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const plans = await runs("plan-founder-emails");
-    expect(r.stdout).toBe(`plan-founder-emails succeeded in ${r.stdout.match(/in (\S+ m?s)/)?.[1]} (run ${plans[0]!.id}): Day1 1, Day2 1, Day3 1, deduplicated 0\n`);
+    expect(r.stdout).toBe(`plan-founder-emails succeeded in ${r.stdout.match(/in (\S+ m?s)/)?.[1]} (run ${plans[0]!.id}): Day1 1, Day2 1, Day3 1, messages 1, deduplicated 0\n`);
     // --timeout: the planner's run is given the sends' time, not the job's 280 s.
     expect((plans[0] as unknown as { timeout_ms: number }).timeout_ms).toBe(600_000);
     expect(received.map((e) => e.to).sort()).toEqual([day1.email, day2.email, day3.email].sort());
-    // One email, one request: the effect key is Resend's Idempotency-Key.
-    const keys = new Map([
-      [day1.email, `founder:${day1.id}:1`],
-      [day2.email, `founder:${day2.id}:2`],
-      [day3.email, `founder:${day3.id}:3`],
-    ]);
-    for (const e of received.filter((x) => !x.batch)) expect(e.idempotencyKey).toBe(keys.get(e.to));
-    // Each send is a run of its own in the ledger, as a delivery would be.
-    expect((await runs("send-founder-email")).map((x) => [x.trigger, x.status])).toEqual([
-      ["cli", "succeeded"],
-      ["cli", "succeeded"],
-      ["cli", "succeeded"],
-    ]);
+    // One page, one request: the three emails go in one POST /emails/batch under one Idempotency-Key.
+    expect(received.every((e) => e.batch)).toBe(true);
+    expect(new Set(received.map((e) => e.idempotencyKey)).size).toBe(1);
+    expect(received[0]!.idempotencyKey).toBeTruthy();
+    // The page is a run of its own in the ledger, as a delivery would be, and each email an effect.
+    expect((await runs("send-founder-email")).map((x) => [x.trigger, x.status])).toEqual([["cli", "succeeded"]]);
+    const keys = [`founder:${day1.id}:1`, `founder:${day2.id}:2`, `founder:${day3.id}:3`].sort();
+    expect(await effectKeys(keys)).toEqual(keys);
 
     const again = await runner(["plan-founder-emails"], { CRONLAYER_FANOUT: "inline" });
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/: Day1 0, Day2 0, Day3 0, deduplicated 0\n$/);
+    expect(again.stdout).toMatch(/: Day1 0, Day2 0, Day3 0, messages 0, deduplicated 0\n$/);
     expect(received).toHaveLength(3);
   });
 
