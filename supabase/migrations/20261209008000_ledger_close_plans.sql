@@ -35,7 +35,6 @@ begin
   end if;
   -- A close lost to a database crash leaves the run 'running' until its lease lapses, as a close
   -- that never arrived does; every guarantee holds (docs/decisions/008-closes-commit-without-flush.md).
-  -- The transaction's counters (job_runs_rollup) are then no longer held through a WAL flush.
   -- It is the whole transaction's setting: never call this inside a transaction that claims or settles.
   perform set_config('synchronous_commit', 'off', true);
   update public.job_runs
