@@ -33,8 +33,9 @@ type Outcome = { deleted: number; batches: number; more?: true };
 
 /**
  * Deletes what is past its retention, a batch per table in turn, until nothing is left or the time
- * budget is spent (the next call goes on). Counters and rollups were kept as rows were written, so
- * nothing the console or /api/metrics shows goes down.
+ * budget is spent (the next call goes on). Counters and rollups count rows as they are written
+ * (job_run_hours_prune folds the pending ones first), so nothing the console or /api/metrics shows
+ * goes down.
  */
 export async function prune(ctx: Pick<JobContext<unknown>, "db" | "env" | "now" | "signal">, opts: { batch?: number; budgetMs: number }): Promise<Record<string, Outcome>> {
   const { db, env, now, signal } = ctx;

@@ -43,6 +43,9 @@ beforeAll(async () => {
   await sql()`insert into effects (key, job, status) select ${fx} || ':' || i, ${fx}, 'claimed' from generate_series(15, 25) i
     on conflict (key) do update set status = 'abandoned'`;
   await sql()`delete from effects where job = ${fx} and key like '%3'`;
+  // A close appends its run to job_run_rollup_deltas; the counters hold it once folded. Folds at
+  // once count each run once.
+  await Promise.all([1, 2, 3].map(() => sql()`select job_run_rollups_fold()`));
 });
 
 describe("ledger counters and rollups", () => {
@@ -69,6 +72,25 @@ describe("ledger counters and rollups", () => {
                     from (select distinct on (job) job, started_at, lag_ms from job_runs where job = any(${jobs}) and status in ('succeeded', 'failed')
                           order by job, started_at desc) f order by 1`,
     );
+  });
+
+  it("put a duration in the first histogram bucket at or above it, +Inf past the last or when unknown", async () => {
+    const cases = [null, -3, 0, 1, 49, 50, 51, 99, 100, 101, 299999, 300000, 300001, 2147483647];
+    const got = await sql()<{ ms: number | null; le: number }[]>`select x as ms, job_run_le_ms(x) as le from unnest(${cases}::int[]) with ordinality t (x, o) order by o`;
+    expect(got.map((r) => r.le)).toEqual([2147483647, 50, 50, 50, 50, 50, 100, 100, 100, 250, 300000, 300000, 2147483647, 2147483647]);
+  });
+
+  it("leave the counters to a fold, and fold in every reader, so /api/metrics and the console read exact numbers", async () => {
+    const job = uniqueName("roll-late");
+    const late = testDeps([defineJob({ name: job, description: "t", handler: async () => ({}) })]);
+    for (let i = 0; i < 2; i++) expect((await jobRoute("jobs", async () => late).GET(bearerRequest(`/api/jobs/${job}`, `Bearer ${CRON_SECRET}`), params(job))).status).toBe(200);
+    expect(await sql()`select status, count(*)::int as n from job_run_rollup_deltas where job = ${job} group by 1`).toEqual([{ status: "succeeded", n: 2 }]);
+    expect(await sql()`select runs from job_run_totals where job = ${job}`).toEqual([]);
+    const [m] = await sql()<{ v: { runs: { job: string; status: string; count: number }[] } }[]>`select ops_metrics() as v`;
+    expect(m!.v.runs.filter((r) => r.job === job)).toEqual([{ job, status: "succeeded", count: 2 }]);
+    expect(await sql()`select count(*)::int as n from job_run_rollup_deltas where job = ${job}`).toEqual([{ n: 0 }]);
+    const [o] = await sql()<{ v: Record<string, { windows: Record<string, { runs: number }> }> }[]>`select ops_jobs_overview(now(), ${[job]}) as v`;
+    expect(o!.v[job]!.windows["24h"]!.runs).toBe(2);
   });
 
   it("count effects by job and status as a scan of the effects does", async () => {
