@@ -1,11 +1,21 @@
 import { z } from "zod";
 import { describeError } from "@/lib/errors";
-import { refuseMisconfigured } from "@/lib/http/misconfigured";
 import { json } from "@/lib/http/respond";
 import type { RunDeps } from "@/lib/jobs/run";
 import { commerceEnv } from "../env";
 import { verifyCourierSignature } from "../lib/courier-signature";
 import { parcelDelivered } from "../lib/order-status";
+import { readSignedEvent, type WebhookSigning } from "./signed-webhook";
+
+const COURIER_SIGNING: WebhookSigning = {
+  log: "commerce.courier",
+  variable: "COURIER_WEBHOOK_SECRET",
+  secret: (deps) => commerceEnv.of(deps.env).courierWebhookSecret,
+  unconfigured: "courier events are refused until it is (the secret the courier signs X-Courier-Signature with)",
+  header: "x-courier-signature",
+  rejected: "invalid X-Courier-Signature: hex HMAC-SHA256 of the raw body with COURIER_WEBHOOK_SECRET",
+  verify: verifyCourierSignature,
+};
 
 const event = z.object({ event: z.string().min(1), trackingNumber: z.string().trim().min(1).max(100) });
 
@@ -19,30 +29,10 @@ const event = z.object({ event: z.string().min(1), trackingNumber: z.string().tr
  */
 export function courierWebhookRoute(getDeps: () => Promise<RunDeps>) {
   async function POST(req: Request): Promise<Response> {
-    let deps: RunDeps;
-    try {
-      deps = await getDeps();
-    } catch (err) {
-      return refuseMisconfigured(err);
-    }
-    const secret = commerceEnv.of(deps.env).courierWebhookSecret;
-    if (!secret) {
-      deps.log.error("commerce.courier.unconfigured", { hint: "set COURIER_WEBHOOK_SECRET" });
-      return json(503, { error: "COURIER_WEBHOOK_SECRET is not set: courier events are refused until it is (the secret the courier signs X-Courier-Signature with)" });
-    }
-    const raw = await req.text();
-    if (!verifyCourierSignature(raw, req.headers.get("x-courier-signature"), secret)) {
-      deps.log.warn("commerce.courier.rejected", { reason: "invalid X-Courier-Signature" });
-      return json(401, { error: "invalid X-Courier-Signature: hex HMAC-SHA256 of the raw body with COURIER_WEBHOOK_SECRET" });
-    }
-    let parsed;
-    try {
-      parsed = event.safeParse(JSON.parse(raw));
-    } catch {
-      return json(400, { error: "the body is not JSON" });
-    }
-    if (!parsed.success) return json(400, { error: `invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` });
-    const { event: name, trackingNumber } = parsed.data;
+    const read = await readSignedEvent(req, getDeps, COURIER_SIGNING, event);
+    if (read instanceof Response) return read;
+    const { deps } = read;
+    const { event: name, trackingNumber } = read.event;
     if (name !== "delivered") return json(200, { ignored: name });
     try {
       const results = await parcelDelivered(deps, { trackingNumber, now: (deps.clock ?? (() => new Date()))() });

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { describeError } from "@/lib/errors";
-import { refuseMisconfigured } from "@/lib/http/misconfigured";
 import { json } from "@/lib/http/respond";
 import type { RunDeps } from "@/lib/jobs/run";
 import { commerceEnv } from "../env";
 import { confirmCapturedPayment, failPayment } from "../lib/payments";
 import { verifyRazorpaySignature } from "../lib/razorpay-signature";
+import { readSignedEvent, type WebhookSigning } from "./signed-webhook";
 
 const event = z.object({
   event: z.string().min(1),
@@ -13,6 +13,16 @@ const event = z.object({
     payment: z.object({ entity: z.object({ id: z.string().min(1), amount: z.number().int().nonnegative(), status: z.string() }) }).optional(),
   }),
 });
+
+const RAZORPAY_SIGNING: WebhookSigning = {
+  log: "commerce.webhook",
+  variable: "RAZORPAY_WEBHOOK_SECRET",
+  secret: (deps) => commerceEnv.of(deps.env).razorpayWebhookSecret,
+  unconfigured: "webhooks are refused until it is (Razorpay Dashboard -> Webhooks -> the webhook's secret)",
+  header: "x-razorpay-signature",
+  rejected: "invalid X-Razorpay-Signature",
+  verify: verifyRazorpaySignature,
+};
 
 /**
  * `POST /api/commerce/razorpay-webhook`: Razorpay's payment events. The signature over the raw
@@ -23,31 +33,10 @@ const event = z.object({
  */
 export function razorpayWebhookRoute(getDeps: () => Promise<RunDeps>) {
   async function POST(req: Request): Promise<Response> {
-    let deps: RunDeps;
-    try {
-      deps = await getDeps();
-    } catch (err) {
-      return refuseMisconfigured(err);
-    }
-    const secret = commerceEnv.of(deps.env).razorpayWebhookSecret;
-    if (!secret) {
-      deps.log.error("commerce.webhook.unconfigured", { hint: "set RAZORPAY_WEBHOOK_SECRET" });
-      return json(503, { error: "RAZORPAY_WEBHOOK_SECRET is not set: webhooks are refused until it is (Razorpay Dashboard -> Webhooks -> the webhook's secret)" });
-    }
-    const raw = await req.text();
-    if (!verifyRazorpaySignature(raw, req.headers.get("x-razorpay-signature"), secret)) {
-      deps.log.warn("commerce.webhook.rejected", { reason: "invalid X-Razorpay-Signature" });
-      return json(401, { error: "invalid X-Razorpay-Signature" });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      return json(400, { error: "the body is not JSON" });
-    }
-    const parsed = event.safeParse(body);
-    if (!parsed.success) return json(400, { error: `invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` });
-    const { event: name, payload } = parsed.data;
+    const read = await readSignedEvent(req, getDeps, RAZORPAY_SIGNING, event);
+    if (read instanceof Response) return read;
+    const { deps } = read;
+    const { event: name, payload } = read.event;
     const payment = payload.payment?.entity;
     if ((name !== "payment.captured" && name !== "payment.failed") || !payment) return json(200, { ignored: name });
 
