@@ -9,6 +9,7 @@ import { migrate } from "../lib/db/migrate";
 import { checkoutOf } from "./before";
 import { cliBench } from "./cli";
 import { closeFlushBench } from "./close-flush";
+import { dbPipeliningBench } from "./db-pipelining";
 import { deliveriesBench } from "./deliveries";
 import { fanOutBench, fanOutReport } from "./fan-out";
 import { ledgerBench } from "./ledger";
@@ -124,6 +125,10 @@ if (only === "ledger") {
   process.exit(0);
 }
 const db = await benchDatabase();
+if (only === "db-pipelining") {
+  console.log(await dbPipeliningBench(await benchDatabase()));
+  process.exit(0);
+}
 if (only === "close-flush") {
   console.log(await closeFlushBench(await benchDatabase()));
   process.exit(0);

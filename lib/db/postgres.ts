@@ -26,6 +26,11 @@ export function createPostgresDb(url: string, opts: PostgresDbOptions = {}): Db 
       // is back would sit unused that long.
       backoff: (retries: number) => Math.min((0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 20), t.maxBackoffMs / 1000),
       onnotice: () => {},
+      // No pipelining: postgres.js (3.4.9) mishandles a query cancelled while it waits behind
+      // another on the same connection: it skips that query when its turn comes, so each later
+      // answer on the connection goes to the call after its own. One query per connection at a
+      // time keeps every answer with its caller (tests/integration/db-cancel-crosstalk.test.ts).
+      ...{ max_pipeline: 0 },
     });
   let sql = open();
   const retiring = new Set<Promise<void>>();
