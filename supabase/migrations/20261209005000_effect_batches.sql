@@ -10,9 +10,10 @@ create table if not exists public.effect_batches (
   -- The idempotency key the request was sent with.
   key text primary key,
   job text not null,
-  -- The effects' keys, in the order of the request's emails, and the attempt of each that it was.
+  -- The effects' keys, in the order of the request's emails, and the attempt of each that it was
+  -- (not named attempts: claim state lives only in effects, tests/integration/migrate.test.ts).
   keys text[] not null,
-  attempts integer[] not null,
+  attempt_numbers integer[] not null,
   -- One email sent alone under its effect's key (POST /emails), as jobs did before batches.
   single boolean not null default false,
   created_at timestamptz not null
@@ -33,7 +34,7 @@ language sql as $$
      where key in (select key from public.effect_batches where created_at < p_now - interval '48 hours' order by created_at limit 200)
     returning 1
   ), ins as (
-    insert into public.effect_batches (key, job, keys, attempts, created_at)
+    insert into public.effect_batches (key, job, keys, attempt_numbers, created_at)
     select b->>'key', p_job, array(select jsonb_array_elements_text(b->'keys')),
            array(select x::integer from jsonb_array_elements_text(b->'attempts') x), p_now
       from jsonb_array_elements(p_batches) b
@@ -55,7 +56,7 @@ language sql stable as $$
     cross join lateral (
       select * from public.effect_batches b
        where b.keys @> array[c.effect] and b.job = p_job
-         and b.attempts[array_position(b.keys, c.effect)] = c.attempt - 1
+         and b.attempt_numbers[array_position(b.keys, c.effect)] = c.attempt - 1
        order by b.created_at desc, b.key
        limit 1
     ) b

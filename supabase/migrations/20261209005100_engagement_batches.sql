@@ -49,7 +49,7 @@ $$;
 -- Engagement emails were sent one per request, keyed by their effect, until now: one still in
 -- question is recorded as such (since its first attempt: Resend's 24 h count from there), so its
 -- retry asks Resend the way it was sent.
-insert into public.effect_batches (key, job, keys, attempts, single, created_at)
+insert into public.effect_batches (key, job, keys, attempt_numbers, single, created_at)
 select e.key, e.job, array[e.key], array[e.attempts], true, e.created_at
   from public.effects e
  where e.job in ('send-practice-reminder', 'send-founder-email') and e.status in ('unknown', 'claimed')

@@ -142,7 +142,7 @@ describe("emails in batches: exactly once at Resend", () => {
     await sql()`insert into effects (key, job, subject, status, attempts, max_attempts, next_attempt_at, last_error, created_at, updated_at)
                 values (${key}, ${SEND}, ${l!.id}, 'unknown', 1, 6, ${past}, 'ProviderError: network error', ${past}, ${past})`;
     // What the migration records for such an effect.
-    await sql()`insert into effect_batches (key, job, keys, attempts, single, created_at) values (${key}, ${SEND}, ${[key]}, ${[1]}, true, ${past})`;
+    await sql()`insert into effect_batches (key, job, keys, attempt_numbers, single, created_at) values (${key}, ${SEND}, ${[key]}, ${[1]}, true, ${past})`;
     expect(await s.run(SEND, page([l!]))).toMatchObject({ status: "succeeded", stats: { sent: 1, reconciled: 1, requests: 1 } });
     expect(emails.map((e) => [e.batch, e.idempotencyKey])).toEqual([[false, key]]);
   });
