@@ -1,10 +1,9 @@
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
 import { signJwt } from "../../dev/qstash/sign";
-import { courierSignature } from "../../products/commerce/lib/courier-signature";
 import { claimsFor } from "../support/app";
 import { testDatabaseUrl } from "../support/db";
 import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextApp } from "./support";
@@ -19,6 +18,8 @@ import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextA
 const SECRET = `routes-e2e-secret-${randomUUID()}`;
 const SHOP_KEY = `routes-e2e-shop-${randomUUID()}`;
 const COURIER_SECRET = `routes-e2e-courier-${randomUUID()}`;
+/** Signed as the commerce README tells the courier to: hex HMAC-SHA256 of the raw body (no import from a product, which may be removed). */
+const courierSignature = (body: string, secret: string) => createHmac("sha256", secret).update(body, "utf8").digest("hex");
 // Each product API takes its own key; CRON_SECRET (which runs every job) is refused there.
 const FORMS_KEY = `routes-e2e-forms-${randomUUID()}`;
 const CAMPAIGNS_KEY = `routes-e2e-campaigns-${randomUUID()}`;
