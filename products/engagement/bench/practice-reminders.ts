@@ -101,11 +101,7 @@ function envFor(databaseUrl: string, qstashUrl: string, appUrl: string, resendUr
 
 const registry = createRegistry([planPracticeReminders, sendPracticeReminder], [{ job: planPracticeReminders.name, cron: "0 * * * *", overlap: "allow" }]);
 
-/**
- * A QStash stand-in that accepts batches and delivers nothing: the planner's own cost. (The local
- * server scans its waiting messages on every arrival, which is quadratic once flow control holds
- * 100,000 of them: a cost of the stand-in, not of QStash or of the planner.)
- */
+/** A QStash stand-in that accepts batches and delivers nothing: the planner's own cost. */
 async function batchSink(): Promise<{ url: string; close(): Promise<void> }> {
   let id = 0;
   const server: Server = createServer((req, res) => {
@@ -123,9 +119,9 @@ async function batchSink(): Promise<{ url: string; close(): Promise<void> }> {
 /** The planner alone on `n` due learners: seconds, batch requests, peak RSS of this process. */
 async function planner(databaseUrl: string, n: number, target: "sink" | "local QStash"): Promise<EngagementRow> {
   const qstash = target === "sink" ? await batchSink() : await qstashProcess(1);
-  // Against the local server: a rate its gate never holds, and a destination that refuses at once.
-  const rate = target === "sink" ? 2 : 10_000;
-  const deps: RunDeps = { ...createDeps(envFor(databaseUrl, qstash.url, "http://127.0.0.1:9", "http://127.0.0.1:9", rate), registry), clock: () => NOW };
+  // The product's own rate: the local server holds what it cannot start yet (its wait list is flat in
+  // what it holds), and the destination refuses at once.
+  const deps: RunDeps = { ...createDeps(envFor(databaseUrl, qstash.url, "http://127.0.0.1:9", "http://127.0.0.1:9", 2), registry), clock: () => NOW };
   const realFetch = globalThis.fetch;
   let requests = 0;
   globalThis.fetch = (input, init) => {
