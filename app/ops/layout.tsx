@@ -16,13 +16,13 @@ h1{margin:.2rem 0 .6rem}h2{margin:1rem 0 .5rem;font-size:1.2rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid #ddd;background:#fff}
 table{border-collapse:collapse;width:100%;font-size:.9rem;background:#fff}
 th,td{padding:.4rem .55rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th a{color:inherit}
+th{overflow-wrap:normal}th a{color:inherit}
 td.wrap{min-width:10rem}
 .when time{white-space:nowrap}
 .tz{display:inline-block;margin-left:.4em;color:#555;font-size:.85em;white-space:nowrap}
 .badges{display:inline-flex;flex-wrap:wrap;gap:.2rem;vertical-align:middle}
 .badge{padding:0 .4rem;border-radius:3px;font-size:.8rem;font-weight:600;background:#eee;white-space:nowrap}
-.badge.failing{background:#f8d7d7;color:#8a1f1f}.badge.paused{background:#e5e7eb;color:#374151}
+.badge.failing,.badge.incident{background:#f8d7d7;color:#8a1f1f}.badge.paused{background:#e5e7eb;color:#374151}
 .badge.drifted,.badge.missed{background:#fff3c4;color:#7a4a00}.badge.active{background:#d8f0de;color:#1d5b2c;font-weight:400}
 tr.row-failing td:first-child{box-shadow:inset 3px 0 #c33}
 .overview{padding:.6rem 1rem;border-radius:6px;margin:.5rem 0 1rem;border:1px solid}

@@ -24,7 +24,7 @@ function State({ r }: { r: JobRow }) {
   return (
     <span className="badges">
       {r.failing && <span className="badge failing" title={`${r.failing.streak} failure(s) since the last success`}>failing</span>}
-      {r.incident && <span className="badge failing">incident</span>}
+      {r.incident && <span className="badge incident">incident</span>}
       {r.paused && <span className="badge paused">paused</span>}
       {r.drift?.length ? <span className="badge drifted" title="the registry and QStash differ: pnpm qstash:schedule">drifted: {r.drift.join(", ")}</span> : null}
       {r.missed > 0 && <span className="badge missed">{r.missed} missed</span>}

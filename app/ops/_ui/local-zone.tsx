@@ -13,7 +13,7 @@ function local(iso: string): string {
       .map((p) => [p.type, p.value]),
   );
   const offset = (parts.timeZoneName ?? "").replace(/^GMT/, "");
-  if (!offset) return "";
+  if (/^([+-]00:00)?$/.test(offset)) return ""; // the viewer is on UTC: the ISO time already says it
   const date = `${parts.year}-${parts.month}-${parts.day}`;
   return `${date === iso.slice(0, 10) ? "" : `${date} `}${parts.hour}:${parts.minute} ${offset} ${zone}`;
 }
