@@ -24,6 +24,8 @@ export interface DiagnosticsSection {
 export interface ProductParts {
   name: string;
   title: string;
+  /** Its jobs (the console's product column); a registry built without products has none. */
+  jobs?: readonly { name: string }[];
   maintenance: readonly MaintenanceStep[];
   diagnostics: readonly DiagnosticsSection[];
   /** The product's vendors and how each would act now. */

@@ -9,6 +9,7 @@ import type { RunDeps } from "../jobs/run";
 import { describeQStashError } from "../qstash/client";
 import { desiredSchedules } from "../qstash/desired";
 import { planSchedules } from "../qstash/plan";
+import { readAttention, type Attention, type Failing } from "./overview";
 
 export interface Window {
   runs: number;
@@ -39,6 +40,14 @@ interface Overview {
 
 export interface JobRow extends Overview {
   job: string;
+  /** The product the job belongs to; "system" for the layer's own jobs. */
+  product: string;
+  /** Its last finished run failed (with the streak), from the overview's call. */
+  failing: Failing | undefined;
+  /** An alert incident of the job is open. */
+  incident: boolean;
+  /** Slots the watchdog reported missed over 7 days. */
+  missed: number;
   description: string | undefined;
   /** null: no schedule (one-time or event job). */
   schedule: { cron: string; words: string; zone: string; next: Date | undefined; via: "qstash" | "vercel" } | null;
@@ -53,21 +62,24 @@ export interface JobsTable {
   rows: JobRow[];
   /** Why paused/drift are unknown, when QStash could not be asked. */
   qstashError: string | undefined;
+  attention: Attention;
 }
 
-/** Everything the jobs table shows: the registry, one ledger call, one QStash listing. */
+/** Everything the jobs table and the overview show: the registry, two ledger calls, one QStash listing. */
 export async function jobsTable(deps: RunDeps, client: Client, now: Date): Promise<JobsTable> {
   const { env, registry } = deps;
   const scheduled = registry.schedules.filter((s) => appliesIn(s, env.mode));
   const names = [...new Set([...scheduled.map((s) => s.job), ...[...registry.jobs.keys()].sort()])];
-  const [overview, listed] = await Promise.all([
+  const [overview, attention, listed] = await Promise.all([
     deps.db.rpc<Record<string, Overview>>("ops_jobs_overview", { p_now: now, p_jobs: names }),
+    readAttention(deps.db, now, names),
     client.schedules.list().then(
       (l) => ({ ok: true as const, l }),
       (err: unknown) => ({ ok: false as const, error: describeQStashError(err, env.qstash.url) }),
     ),
   ]);
   const plan = listed.ok ? planSchedules(desiredSchedules(registry, env, now), listed.l, { prefix: env.schedulePrefix, appUrl: env.appUrl }) : undefined;
+  const productOf = new Map(registry.products.flatMap((p) => (p.jobs ?? []).map((j) => [j.name, p.name] as const)));
   const rows = names.map((job): JobRow => {
     const s = scheduled.find((x) => x.job === job);
     const read = s ? readCron(s.cron, now, 1) : undefined;
@@ -76,6 +88,10 @@ export async function jobsTable(deps: RunDeps, client: Client, now: Date): Promi
     const qstash = s?.via === "qstash";
     return {
       job,
+      product: productOf.get(job) ?? "system",
+      failing: attention.failing.find((f) => f.job === job),
+      incident: attention.incidents.some((i) => i.job === job),
+      missed: attention.missed.filter((m) => m.job === job).reduce((n, m) => n + Number(m.n), 0),
       description: s?.description ?? registry.get(job)?.description,
       schedule: s && read ? { cron: s.cron, words: read.words, zone: read.zone, next: read.next[0], via: s.via } : null,
       overlap: registry.settingsOf(job).overlap,
@@ -84,7 +100,7 @@ export async function jobsTable(deps: RunDeps, client: Client, now: Date): Promi
       ...(overview[job] ?? { last: null, windows: {}, days: [], needs_person: { unknown: 0, abandoned: 0 } }),
     };
   });
-  return { rows, qstashError: listed.ok ? undefined : listed.error };
+  return { rows, qstashError: listed.ok ? undefined : listed.error, attention };
 }
 
 export interface RunFilters {

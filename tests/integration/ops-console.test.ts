@@ -9,6 +9,8 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { BackfillSection } from "../../app/ops/jobs/[job]/backfill";
 import { performAction } from "../../lib/ops/actions";
 import { jobRuns, jobsTable } from "../../lib/ops/jobs";
+import { readView, viewRows } from "../../lib/ops/jobs-view";
+import { attentionItems, effectsNeedingPerson, openDeadLetters } from "../../lib/ops/overview";
 import { createRequestOf, desiredSchedules } from "../../lib/qstash/desired";
 import { sql, testDeps, uniqueName } from "../support/app";
 
@@ -134,13 +136,52 @@ describe("ops console data", () => {
 
   it("the job page's Backfill shows the plan of a range and a button that publishes the slots still to run", async () => {
     const html = renderToStaticMarkup(await BackfillSection({ deps, job: flaky, zone: "Europe/Berlin", csrf: "tok", from: "2026-11-01T00:00", to: "2026-11-04T00:00" }));
-    expect(html).toContain("3 slot(s) from 2026-10-31 23:00:00Z to 2026-11-03 23:00:00Z: 1 already ran, 2 to run, one at a time.");
-    expect(html).toContain("<li>2026-11-02 08:00:00Z: already ran</li>");
+    const text = html.replace(/<[^>]+>/g, "");
+    expect(text).toContain("3 slot(s) from 2026-10-31 23:00:00Z to 2026-11-03 23:00:00Z: 1 already ran, 2 to run, one at a time.");
+    expect(text).toContain("2026-11-02 08:00:00Z: already ran");
+    // Each date is a <time> with the instant, and how long ago on hover.
+    expect(html).toContain('<time dateTime="2026-11-02T08:00:00.000Z" title="');
     // (Runs after the Backfill test above, which recorded the 2026-11-02 slot as succeeded.)
     expect(html).toContain('<form class="inline" action="/ops/actions/backfill" method="post"><input type="hidden" name="csrf" value="tok"/>');
     expect(html).toContain('<input type="hidden" name="from" value="2026-11-01T00:00"/><input type="hidden" name="to" value="2026-11-04T00:00"/><button type="submit">Publish 2 run(s)</button>');
     const refused = renderToStaticMarkup(await BackfillSection({ deps, job: flaky, zone: "Europe/Berlin", csrf: "tok", from: "2026-11-04", to: "2026-11-01" }));
     expect(refused).toContain('<p class="flash bad" role="alert">from (2026-11-03T23:00:00.000Z) must be before to');
     expect(refused).not.toContain("/ops/actions/backfill");
+  });
+  it("the overview names what needs a person, through the ledger's own functions, and the table filters and sorts by it", async () => {
+    fail = true; // two failures in a row after the Backfill test's success
+    await performAction("run", form({ job: flaky }), deps, client);
+    await performAction("run", form({ job: flaky }), deps, client);
+    const before = await openDeadLetters(deps.db, new Date());
+    const msg = `msg_${randomUUID()}`;
+    await deps.db.rpc("dead_letter_record", { p_callback: { sourceMessageId: msg, url: `${deps.env.appUrl}/api/cron/${flaky}`, status: 500, retried: 3, maxRetries: 3 }, p_job: flaky });
+    await deps.db.rpc("schedule_slots_decide", { p_items: [{ job: flaky, slot: "2026-12-01T08:00:00Z", decision: "missed" }], p_now: new Date() });
+
+    const table = await jobsTable(deps, client, new Date());
+    const failing = table.attention.failing.find((f) => f.job === flaky);
+    expect(failing).toMatchObject({ streak: 2, attempt: 0, error: { message: "down" } });
+    expect(table.attention.failing.some((f) => f.job === steady)).toBe(false);
+    expect(table.attention.dead_letters.find((d) => d.job === flaky)).toMatchObject({ n: 1 });
+    expect(await openDeadLetters(deps.db, new Date())).toBe(before + 1);
+    expect(table.attention.missed.find((m) => m.job === flaky)).toMatchObject({ n: 1 });
+    const items = attentionItems(table.attention, table.rows);
+    for (const id of ["failing", "dead-letters", "unknown", "abandoned", "missed", "drifted"]) expect(items.find((i) => i.id === id)?.jobs).toContain(flaky);
+    expect(items.find((i) => i.id === "failing")?.href).toBe("/ops?filter=failing");
+
+    const effects = await effectsNeedingPerson(deps.db, { status: "unknown", job: flaky });
+    expect(effects.map((e) => [e.job, e.status])).toEqual([[flaky, "unknown"]]);
+
+    // Filter and sort by what the ledger says (the rows are this registry's three jobs).
+    expect(viewRows(table.rows, readView({ filter: "failing" })).map((r) => r.job)).toEqual([flaky]);
+    expect(viewRows(table.rows, readView({ status: "never" })).map((r) => r.job)).toEqual([event]);
+    expect(viewRows(table.rows, readView({ state: "missed" })).map((r) => r.job)).toEqual([flaky]);
+    expect(viewRows(table.rows, readView({ sort: "success", dir: "desc" })).map((r) => r.job)).toEqual([steady, flaky, event]);
+
+    // A success after the dead letter settles it; the job is no longer failing.
+    fail = false;
+    await performAction("run", form({ job: flaky }), deps, client);
+    const after = await jobsTable(deps, client, new Date());
+    expect(after.attention.failing.some((f) => f.job === flaky)).toBe(false);
+    expect(after.attention.dead_letters.some((d) => d.job === flaky)).toBe(false);
   });
 });

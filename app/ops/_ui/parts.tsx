@@ -1,4 +1,6 @@
+import type { ReactNode } from "react";
 import type { Day } from "@/lib/ops/jobs";
+import { LocalZone } from "./local-zone";
 
 /** A POST form with the session's CSRF token: every console action is one of these. */
 export function ActionForm(props: { action: string; csrf: string; fields?: Record<string, string>; label: string; danger?: boolean }) {
@@ -26,7 +28,41 @@ export const ms = (v: unknown) => {
   return v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`;
 };
 export const pct = (v: unknown) => (typeof v === "number" ? `${(v * 100).toFixed(v === 1 ? 0 : 1)}%` : "–");
-export const when = (v: unknown) => (typeof v === "string" || v instanceof Date ? new Date(v).toISOString().replace("T", " ").slice(0, 19) + "Z" : "–");
+const instant = (v: unknown): Date | undefined => {
+  const d = typeof v === "string" || typeof v === "number" || v instanceof Date ? new Date(v) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? d : undefined;
+};
+
+/** An instant as text, ISO in UTC ("2026-12-07 13:20:54Z"): where only a string will do (titles, notices). */
+export const utc = (v: unknown): string => instant(v)?.toISOString().replace("T", " ").slice(0, 19).concat("Z") ?? "–";
+
+/** How long ago (or until) an instant, from the server's clock at render: "3 min ago", "in 2 h". */
+export function ago(v: unknown, now = new Date()): string {
+  const d = instant(v);
+  if (!d) return "–";
+  const s = Math.round((d.getTime() - now.getTime()) / 1000);
+  const a = Math.abs(s);
+  const span = a < 60 ? `${a} s` : a < 3600 ? `${Math.round(a / 60)} min` : a < 172_800 ? `${Math.round(a / 3600)} h` : `${Math.round(a / 86_400)} days`;
+  return a < 5 ? "now" : s < 0 ? `${span} ago` : `in ${span}`;
+}
+
+/**
+ * Every date of the console: ISO in UTC in a <time>, how long ago on hover, and the same instant in
+ * the viewer's zone beside it (filled in by the browser: the server does not know the zone).
+ */
+export function when(v: unknown, now?: Date): ReactNode {
+  const d = instant(v);
+  if (!d) return "–";
+  return (
+    <span className="when">
+      <time dateTime={d.toISOString()} title={ago(d, now)}>{utc(d)}</time>
+      <LocalZone iso={d.toISOString()} />
+    </span>
+  );
+}
+
+/** A run's attempt as QStash users count it: the ledger keeps Upstash-Retried (0 = the first delivery). */
+export const attemptNo = (retried: unknown) => (typeof retried === "number" ? retried + 1 : 1);
 
 export function Status({ value }: { value: unknown }) {
   const s = typeof value === "string" ? value : "none";

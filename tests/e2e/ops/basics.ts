@@ -110,7 +110,7 @@ export function actionTests() {
   it("flags a schedule missing in QStash, then pauses and resumes it once created", async () => {
     const { page, client, env } = ops;
     await page.goto(`${ops.app.url}/ops`);
-    expect(await page.textContent(`#jobs tr[data-job="${JOB}"]`)).toContain("drift: missing in QStash");
+    expect(await page.textContent(`#jobs tr[data-job="${JOB}"]`)).toContain("drifted: missing in QStash");
     const desired = desiredSchedules(registry, env).find((d) => d.job === JOB)!;
     await client.schedules.create(createRequestOf(desired));
     await page.reload();

@@ -66,7 +66,7 @@ export function setupOpsStack() {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    db = await createE2eDatabase(testDatabaseUrl(), "cronlayer_ops_e2e");
+    db = await createE2eDatabase(testDatabaseUrl(), `cronlayer_ops_e2e_${process.pid}`);
     qstash = await startQStashServer({ port: 0, currentSigningKey: `sig_ops_cur_${randomUUID()}`, nextSigningKey: `sig_ops_next_${randomUUID()}` });
     const port = await freePort();
     const record = {

@@ -56,7 +56,7 @@ export default async function JobPage({ params, searchParams }: { params: Promis
           <h2>Missed slots (7 days)</h2>
           {missed.missed ? (
             <p className="missed">
-              {missed.missed} missed; latest: {missed.recent.map(when).join(", ")}
+              {missed.missed} missed; latest: {missed.recent.map((s, i) => <span key={s}>{i ? ", " : ""}{when(s)}</span>)}
             </p>
           ) : (
             <p>{missed.missed === 0 ? "None." : "Not counted."}</p>
