@@ -66,7 +66,7 @@ describe("ops sign-in", () => {
     expect(retry).toBeGreaterThan(800);
     expect(retry).toBeLessThanOrEqual(LOGIN_LIMIT.windowMs / 1000);
     expect(cookieOf(limited)).toBe("");
-    expect(cookieOf(await login(PASSWORD, { client: uniqueName("ip") }))).toMatch(/^__Host-cronlayer_ops=v1\./);
+    expect(cookieOf(await login(PASSWORD, { client: uniqueName("ip") }))).toMatch(/^__Host-cronlayer_ops=v2\./);
   });
 
   it("reserves each attempt before comparing: 120 concurrent wrong passwords compare at most 5 from one client and 50 in all", async () => {
@@ -75,7 +75,7 @@ describe("ops sign-in", () => {
     const wide = testDeps([], [], { OPS_PASSWORD: PASSWORD, DATABASE_POOL_MAX: "20" });
     const at = new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 1e10));
     const guess = (client: string, i: number, now: Date) =>
-      signIn(new Request(`${APP_URL}/ops/session`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, "x-forwarded-for": client }, body: new URLSearchParams({ password: `wrong-${i}` }) }), wide, now);
+      signIn(new Request(`${APP_URL}/ops/session`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, "x-forwarded-for": client }, body: new URLSearchParams({ name: "Ada", password: `wrong-${i}` }) }), wide, now);
     // "wrong" answers a compared password; "limited" was refused before comparing.
     const outcomes = async (answers: Promise<Response>[]) => {
       const errors = (await Promise.all(answers)).map((r) => /error=(\w+)/.exec(r.headers.get("location") ?? "")?.[1]);
@@ -94,7 +94,7 @@ describe("ops sign-in", () => {
 
   it("does not count a right password against the client", async () => {
     const client = uniqueName("ip");
-    for (let i = 0; i < LOGIN_LIMIT.perClient + 2; i++) expect(cookieOf(await login(PASSWORD, { client }))).toMatch(/^__Host-cronlayer_ops=v1\./);
+    for (let i = 0; i < LOGIN_LIMIT.perClient + 2; i++) expect(cookieOf(await login(PASSWORD, { client }))).toMatch(/^__Host-cronlayer_ops=v2\./);
     expect((await login("wrong", { client })).headers.get("location")).toMatch(/error=wrong/);
   });
 
