@@ -71,7 +71,8 @@ export function setupOpsStack() {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    db = await createE2eDatabase(testDatabaseUrl(), "cronlayer_ops_e2e");
+    // Its own name per checkout when several run at once on one server (each drops it first).
+    db = await createE2eDatabase(testDatabaseUrl(), process.env.OPS_E2E_DATABASE ?? "cronlayer_ops_e2e");
     qstash = await startQStashServer({ port: 0, currentSigningKey: `sig_ops_cur_${randomUUID()}`, nextSigningKey: `sig_ops_next_${randomUUID()}` });
     const port = await freePort();
     const vapiPort = await freePort();
