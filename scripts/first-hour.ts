@@ -128,6 +128,7 @@ async function signInWithin(bannerAt: number, banner: string) {
     page.on("load", () => loads++);
     const left = () => Math.max(1, bannerAt + 10_000 - Date.now());
     await page.goto(link[1]!, { timeout: left() });
+    await page.fill("#name", "first hour", { timeout: left() });
     await page.fill("#password", link[2]!, { timeout: left() });
     await Promise.all([page.waitForURL((u) => u.pathname === "/ops", { timeout: left() }), page.click("button[type=submit]", { timeout: left() })]);
     await page.waitForSelector("#jobs", { timeout: left() });
@@ -247,6 +248,7 @@ async function picture(banner: string) {
     // the dev client's reloads after a restart (see signInWithin) are not this step's subject.
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, javaScriptEnabled: false });
     await page.goto(link[1]!);
+    await page.fill("#name", "first hour");
     await page.fill("#password", link[2]!);
     await Promise.all([page.waitForURL((u) => u.pathname === "/ops"), page.click("button[type=submit]")]);
     const table = await page.textContent("#jobs");

@@ -27,6 +27,8 @@ const TABLES: Table[] = [
   { table: "used_signatures", fn: "used_signatures_prune_batch", args: (now, _r, limit) => ({ p_now: now, p_limit: limit }) },
   { table: "job_run_hours", fn: "job_run_hours_prune", args: before((r) => r.rollupsDays) },
   { table: "schedule_slots", fn: "schedule_slots_prune", args: before((r) => r.runsDays) },
+  // The console's action log lives as long as the runs it acted on.
+  { table: "ops_actions", fn: "ops_actions_prune", args: before((r) => r.runsDays) },
 ];
 
 type Outcome = { deleted: number; batches: number; more?: true };

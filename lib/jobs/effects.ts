@@ -127,6 +127,8 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
       p_results: rows,
       p_backoff_ms: opts.backoffMs ?? 60_000,
     });
+    // The run page's timeline: effects' own times are the run's `now`, not when each page was settled.
+    log.info("effects.page", { offered: items.length, claimed: claims.length, settled });
     // Counted as settled, not as sent: a failure past its last attempt is abandoned.
     for (const o of OUTCOMES) counts[o] += settled[o] ?? 0;
     counts.reconciled += reconciled;

@@ -6,6 +6,7 @@ import { createProviders } from "../providers";
 import { jobCompleted, type RunCompleted } from "../product-events";
 import { providersWithSignal } from "../providers/bind";
 import type { JobContext, JobDefinition, JobStats } from "./define";
+import { keepLines, keptPayload, type KeptLines } from "./kept-lines";
 import { holdLease, type Lease, type LeaseTimes } from "./lease";
 import { scheduleRetryRun } from "./retry-run";
 import type { RunDeps, RunOutcome, RunRequest } from "./run-types";
@@ -26,6 +27,8 @@ interface Run {
   log: Logger;
   /** When the open was sent (timers.now()): the lease the ledger granted runs at least from then. */
   heldSince: number;
+  /** The lines the close records (kept-lines.ts); set by executeRun. */
+  kept?: KeptLines;
 }
 
 /**
@@ -33,7 +36,9 @@ interface Run {
  * handler that ignores it keeps renewing the lease until it settles, so no redelivery runs a
  * second copy beside it, and is then recorded as failed with a TimeoutError.
  */
-export async function executeRun(r: Run): Promise<RunOutcome> {
+export async function executeRun(run: Run): Promise<RunOutcome> {
+  const kept = keepLines(run.log);
+  const r: Run = { ...run, log: kept.log, kept };
   const { deps, req, runId, log } = r;
   const started = Date.now();
   log.info("job.run.started", { slotAt: r.slotAt?.toISOString() });
@@ -127,7 +132,8 @@ async function settleLate(r: Run, settled: Promise<Settled>, timeout: TimeoutErr
 async function close(r: Run, status: "succeeded" | "failed", stats: JobStats | null, error: unknown) {
   let closed: { duration_ms?: number; recovered?: Recovered } | undefined;
   try {
-    closed = await r.deps.db.rpc("job_run_close", { p_run_id: r.runId, p_status: status, p_stats: stats, p_error: error });
+    // The payload and the kept lines ride on the close: the run page shows them, at no round trip.
+    closed = await r.deps.db.rpc("job_run_close", { p_run_id: r.runId, p_status: status, p_stats: stats, p_error: error, p_payload: keptPayload(r.req.payload), p_logs: r.kept?.lines(status === "failed") ?? null });
   } catch (err) {
     r.log.error("job.run.close_failed", { status, error: describeError(err) });
   }

@@ -7,8 +7,9 @@ import { describeQStashError } from "../qstash/client";
 import { setJobPaused } from "../qstash/pause";
 import { publishSlotRuns } from "../qstash/slot-runs";
 import { deleteDeadLetter, ourDeadLetter, ourDeadLetters, replayDeadLetter } from "./dead-letters";
+import { EFFECT_ACTIONS, effectAction } from "./effect-actions";
 
-export const ACTIONS = ["run", "pause", "resume", "backfill", "replay", "delete", "replay-job", "delete-job"] as const;
+export const ACTIONS = ["run", "pause", "resume", "backfill", "replay", "delete", "replay-job", "delete-job", ...EFFECT_ACTIONS] as const;
 export type Action = (typeof ACTIONS)[number];
 
 export interface ActionResult {
@@ -26,13 +27,18 @@ const field = (form: FormData, name: string) => {
 const at = (path: string, ok: boolean, notice: string): ActionResult => ({ location: `${path}${path.includes("?") ? "&" : "?"}${ok ? "notice" : "error"}=${encodeURIComponent(notice)}`, ok, notice });
 
 /** One console action, already authenticated and CSRF-checked by the route. */
-export async function performAction(action: Action, form: FormData, deps: RunDeps, client: Client): Promise<ActionResult> {
+export async function performAction(action: Action, form: FormData, deps: RunDeps, client: Client, operator = "(unnamed)"): Promise<ActionResult> {
   const { env, registry, log } = deps;
   const job = field(form, "job");
   const jobPage = `/ops/jobs/${encodeURIComponent(job)}`;
   const act = log.child({ via: "ops", action });
   try {
     switch (action) {
+      case "effect-retry":
+      case "effect-made":
+      case "effect-abandon":
+      case "replay-run":
+        return await effectAction(action, form, deps, client, operator);
       case "run": {
         const def = JOB.test(job) ? registry.get(job) : undefined;
         if (!def) return at("/ops", false, `unknown job "${job}"`);
@@ -108,6 +114,7 @@ export async function performAction(action: Action, form: FormData, deps: RunDep
     }
   } catch (err) {
     act.error("ops.action.failed", { job, error: describeError(err) });
+    if ((EFFECT_ACTIONS as readonly string[]).includes(action)) return at(`/ops/runs/${encodeURIComponent(field(form, "run"))}`, false, `${action} failed: ${describeQStashError(err, env.qstash.url)}`);
     return at(action === "run" || action === "pause" || action === "resume" || action === "backfill" ? jobPage : "/ops/dead-letters", false, `${action} failed: ${describeQStashError(err, env.qstash.url)}`);
   }
 }

@@ -1,7 +1,7 @@
 import type { Db } from "../db/types";
 import type { Env } from "../env";
 import { sameOrigin, safeNext, seeOther } from "./guard";
-import { cookieSpec, newSession, sameSecret, setCookieHeader } from "./session";
+import { cookieSpec, newSession, operatorName, sameSecret, setCookieHeader } from "./session";
 
 /** Wrong passwords allowed per client, and in all, per window. */
 export const LOGIN_LIMIT = { windowMs: 15 * 60_000, perClient: 5, global: 50 };
@@ -21,8 +21,11 @@ export async function signIn(req: Request, deps: { env: Env; db: Db }, now = new
   if (!sameOrigin(req, env)) return seeOther("/ops/login?error=origin");
   const form = await req.formData().catch(() => new FormData());
   const next = safeNext(form.get("next"));
-  const back = (error: string) => seeOther(`/ops/login?error=${error}&next=${encodeURIComponent(next)}`);
+  const name = operatorName(form.get("name"));
+  const back = (error: string) => seeOther(`/ops/login?error=${error}&next=${encodeURIComponent(next)}${name ? `&name=${encodeURIComponent(name)}` : ""}`);
   if (!env.ops.password) return back("closed");
+  // Checked before the password is: a missing name costs no attempt.
+  if (!name) return back("name");
   const client = clientOf(req);
   // The attempt is reserved before the password is compared, in one atomic call: concurrent guesses
   // cannot all read "under the limit" before any of them is counted.
@@ -39,7 +42,7 @@ export async function signIn(req: Request, deps: { env: Env; db: Db }, now = new
   if (typeof password !== "string" || !sameSecret(password, env.ops.password)) return back("wrong");
   // The right password: its reservation was not a failure and does not count against the client.
   await db.rpc("ops_login_release", { p_attempt: gate.attempt });
-  const session = newSession(env.ops.password, now.getTime());
+  const session = newSession(env.ops.password, now.getTime(), name);
   return seeOther(next, { "set-cookie": setCookieHeader(cookieSpec(env), session.value, session.expires) });
 }
 

@@ -2,10 +2,12 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import type { Env } from "../env";
 
 /**
- * The console's session: a cookie `v1.<expires ms>.<nonce>.<mac>` signed with a key derived from the
+ * The console's session: a cookie `v2.<expires ms>.<nonce>.<operator>.<mac>` signed with a key derived from the
  * console password, so changing OPS_PASSWORD (or CRON_SECRET) signs every session out. Nothing is
  * stored server-side: a serverless instance can check it alone. The CSRF token of a session is a
- * second MAC over its nonce: forms carry it, a cross-site page cannot read it.
+ * second MAC over its nonce: forms carry it, a cross-site page cannot read it. The password is
+ * shared; the operator is the name given at sign-in (base64url in the cookie, under the MAC), so
+ * every action is recorded with who did it.
  */
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
@@ -30,14 +32,24 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function newSession(password: string, now: number): { value: string; expires: Date } {
+/** A name as the sign-in takes it: trimmed, 1 to 40 characters, no control characters; else undefined. */
+export function operatorName(v: unknown): string | undefined {
+  const name = typeof v === "string" ? v.normalize("NFC").trim().replace(/\s+/g, " ") : "";
+  return name.length >= 1 && [...name].length <= 40 && !/\p{Cc}/u.test(name) ? name : undefined;
+}
+
+export function newSession(password: string, now: number, operator: string): { value: string; expires: Date } {
+  const name = operatorName(operator);
+  if (!name) throw new Error("a session needs the operator's name (1 to 40 characters)");
   const expires = now + SESSION_TTL_MS;
-  const body = `v1.${expires}.${randomBytes(18).toString("base64url")}`;
+  const body = `v2.${expires}.${randomBytes(18).toString("base64url")}.${Buffer.from(name, "utf8").toString("base64url")}`;
   return { value: `${body}.${mac(keyOf(password), body)}`, expires: new Date(expires) };
 }
 
 export interface Session {
   nonce: string;
+  /** Who signed in (the name they gave). */
+  operator: string;
   expires: Date;
   csrf: string;
 }
@@ -45,15 +57,17 @@ export interface Session {
 /** The session a cookie value proves, or undefined (malformed, forged, expired, or no password set). */
 export function readSession(value: string | undefined, password: string | undefined, now: number): Session | undefined {
   if (!value || !password) return undefined;
-  const m = /^(v1\.(\d{13})\.([A-Za-z0-9_-]{24}))\.([A-Za-z0-9_-]{43})$/.exec(value);
+  const m = /^(v2\.(\d{13})\.([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{1,216}))\.([A-Za-z0-9_-]{43})$/.exec(value);
   if (!m) return undefined;
   const key = keyOf(password);
   const expected = Buffer.from(mac(key, m[1]!));
-  const given = Buffer.from(m[4]!);
+  const given = Buffer.from(m[5]!);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   const expires = Number(m[2]);
   if (expires <= now) return undefined;
-  return { nonce: m[3]!, expires: new Date(expires), csrf: mac(key, `csrf.${m[3]}`) };
+  const operator = operatorName(Buffer.from(m[4]!, "base64url").toString("utf8"));
+  if (!operator) return undefined;
+  return { nonce: m[3]!, operator, expires: new Date(expires), csrf: mac(key, `csrf.${m[3]}`) };
 }
 
 export function csrfMatches(session: Session, token: string | null | undefined): boolean {

@@ -223,7 +223,7 @@ describe("every route through next dev", { timeout: 90_000 }, () => {
 
   it("the console's forms: a wrong password goes back to the sign-in; actions and sign-out without a session are refused", async () => {
     const origin = { origin: app!.url, "content-type": "application/x-www-form-urlencoded" };
-    const signIn = await call("/ops/session", "POST", "/ops/session", { headers: origin, body: "password=wrong&next=%2Fops" });
+    const signIn = await call("/ops/session", "POST", "/ops/session", { headers: origin, body: "name=ci&password=wrong&next=%2Fops" });
     expect(signIn.status).toBe(303);
     expect(signIn.headers.get("location")).toMatch(/\/ops\/login\?.*error=wrong/);
     const action = await call("/ops/actions/[action]", "POST", "/ops/actions/run", { headers: origin, body: "job=heartbeat" });

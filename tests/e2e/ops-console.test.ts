@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import { actionTests, signInTests, signOutTests } from "./ops/basics";
 import { overviewTests } from "./ops/overview";
+import { runTests } from "./ops/run";
 import { setupOpsStack } from "./ops/stack";
 
 /**
@@ -14,5 +15,6 @@ describe("operations console in a browser", () => {
   signInTests();
   actionTests();
   overviewTests();
+  runTests();
   signOutTests();
 });

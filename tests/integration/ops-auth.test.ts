@@ -9,8 +9,8 @@ const PASSWORD = "a-long-ops-password-0123";
 const deps = testDeps([], [], { OPS_PASSWORD: PASSWORD });
 const ORIGIN = new URL(APP_URL).origin;
 
-function login(password: string, o: { client?: string; origin?: string; next?: string } = {}) {
-  const body = new URLSearchParams({ password, ...(o.next ? { next: o.next } : {}) });
+function login(password: string, o: { client?: string; origin?: string; next?: string; name?: string } = {}) {
+  const body = new URLSearchParams({ password, name: o.name ?? "Ada", ...(o.next ? { next: o.next } : {}) });
   const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", origin: o.origin ?? ORIGIN };
   if (o.client) headers["x-forwarded-for"] = `${o.client}, 10.0.0.1`;
   return signIn(new Request(`${APP_URL}/ops/session`, { method: "POST", headers, body }), deps);
@@ -31,9 +31,21 @@ describe("ops sign-in", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/ops/dead-letters?job=a");
     const cookie = cookieOf(res);
-    expect(cookie).toMatch(/^__Host-cronlayer_ops=v1\.\d{13}\.[\w-]{24}\.[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Expires=.+ GMT; Secure$/);
+    expect(cookie).toMatch(/^__Host-cronlayer_ops=v2\.\d{13}\.[\w-]{24}\.[\w-]+\.[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Expires=.+ GMT; Secure$/);
     const session = readSession(valueOf(res), PASSWORD, Date.now());
     expect(session!.expires.getTime() - Date.now()).toBeGreaterThan(SESSION_TTL_MS - 60_000);
+    expect(session!.operator).toBe("Ada");
+  });
+
+  it("asks a name (trimmed, 1 to 40 characters): without one, no cookie and no attempt counted", async () => {
+    const client = uniqueName("ip");
+    for (const name of ["", "   ", "x".repeat(41), "a\u0007b"]) {
+      const res = await login(PASSWORD, { client, name });
+      expect(res.headers.get("location")).toMatch(/^\/ops\/login\?error=name/);
+      expect(cookieOf(res)).toBe("");
+    }
+    const res = await login(PASSWORD, { client, name: "  Grace   Hopper " });
+    expect(readSession(valueOf(res), PASSWORD, Date.now())!.operator).toBe("Grace Hopper");
   });
 
   it("never redirects outside the console after sign-in", () => {
@@ -54,7 +66,7 @@ describe("ops sign-in", () => {
     expect(retry).toBeGreaterThan(800);
     expect(retry).toBeLessThanOrEqual(LOGIN_LIMIT.windowMs / 1000);
     expect(cookieOf(limited)).toBe("");
-    expect(cookieOf(await login(PASSWORD, { client: uniqueName("ip") }))).toMatch(/^__Host-cronlayer_ops=v1\./);
+    expect(cookieOf(await login(PASSWORD, { client: uniqueName("ip") }))).toMatch(/^__Host-cronlayer_ops=v2\./);
   });
 
   it("reserves each attempt before comparing: 120 concurrent wrong passwords compare at most 5 from one client and 50 in all", async () => {
@@ -63,7 +75,7 @@ describe("ops sign-in", () => {
     const wide = testDeps([], [], { OPS_PASSWORD: PASSWORD, DATABASE_POOL_MAX: "20" });
     const at = new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 1e10));
     const guess = (client: string, i: number, now: Date) =>
-      signIn(new Request(`${APP_URL}/ops/session`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, "x-forwarded-for": client }, body: new URLSearchParams({ password: `wrong-${i}` }) }), wide, now);
+      signIn(new Request(`${APP_URL}/ops/session`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, "x-forwarded-for": client }, body: new URLSearchParams({ name: "Ada", password: `wrong-${i}` }) }), wide, now);
     // "wrong" answers a compared password; "limited" was refused before comparing.
     const outcomes = async (answers: Promise<Response>[]) => {
       const errors = (await Promise.all(answers)).map((r) => /error=(\w+)/.exec(r.headers.get("location") ?? "")?.[1]);
@@ -82,7 +94,7 @@ describe("ops sign-in", () => {
 
   it("does not count a right password against the client", async () => {
     const client = uniqueName("ip");
-    for (let i = 0; i < LOGIN_LIMIT.perClient + 2; i++) expect(cookieOf(await login(PASSWORD, { client }))).toMatch(/^__Host-cronlayer_ops=v1\./);
+    for (let i = 0; i < LOGIN_LIMIT.perClient + 2; i++) expect(cookieOf(await login(PASSWORD, { client }))).toMatch(/^__Host-cronlayer_ops=v2\./);
     expect((await login("wrong", { client })).headers.get("location")).toMatch(/error=wrong/);
   });
 
@@ -97,7 +109,7 @@ describe("ops sign-in", () => {
     expect(closed.env.ops.password).toBeUndefined();
     const res = await signIn(new Request(`${APP_URL}/ops/session`, { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ password: "" }) }), closed);
     expect(res.headers.get("location")).toMatch(/error=closed/);
-    expect(readSession(newSession("anything", Date.now()).value, undefined, Date.now())).toBeUndefined();
+    expect(readSession(newSession("anything", Date.now(), "Ada").value, undefined, Date.now())).toBeUndefined();
   });
 
   it("falls back to CRON_SECRET when OPS_PASSWORD is unset", () => {
@@ -107,12 +119,14 @@ describe("ops sign-in", () => {
 
 describe("ops sessions and actions", () => {
   const now = Date.now();
-  const { value } = newSession(PASSWORD, now);
+  const { value } = newSession(PASSWORD, now, "Ada");
   const session = readSession(value, PASSWORD, now)!;
 
   it("rejects a tampered, an expired, or another password's session", () => {
-    const [v, exp, nonce, mac] = value.split(".");
-    expect(readSession(`${v}.${Number(exp) + 1000}.${nonce}.${mac}`, PASSWORD, now)).toBeUndefined();
+    const [v, exp, nonce, name, mac] = value.split(".");
+    expect(readSession(`${v}.${Number(exp) + 1000}.${nonce}.${name}.${mac}`, PASSWORD, now)).toBeUndefined();
+    // Another name under the same MAC: refused.
+    expect(readSession(`${v}.${exp}.${nonce}.${Buffer.from("Eve").toString("base64url")}.${mac}`, PASSWORD, now)).toBeUndefined();
     expect(readSession(value, PASSWORD, now + SESSION_TTL_MS + 1)).toBeUndefined();
     expect(readSession(value, "another-password-0123", now)).toBeUndefined();
     expect(readSession(`${value}x`, PASSWORD, now)).toBeUndefined();
@@ -129,7 +143,7 @@ describe("ops sessions and actions", () => {
     expect(await status({ cookie: value })).toBe(403);
     expect(await status({ cookie: value, csrf: "A".repeat(43) })).toBe(403);
     // Another session's token is not this session's.
-    expect(await status({ cookie: value, csrf: readSession(newSession(PASSWORD, now).value, PASSWORD, now)!.csrf })).toBe(403);
+    expect(await status({ cookie: value, csrf: readSession(newSession(PASSWORD, now, "Ada").value, PASSWORD, now)!.csrf })).toBe(403);
     expect(await status({ csrf: session.csrf })).toBe(401);
     expect(await status({ cookie: value, csrf: session.csrf, origin: "https://evil.example" })).toBe(403);
   });

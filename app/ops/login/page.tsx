@@ -7,6 +7,7 @@ const ERRORS: Record<string, string> = {
   wrong: "Wrong password.",
   closed: "Sign-in is closed: set OPS_PASSWORD (or CRON_SECRET) on this deployment.",
   origin: "Refused: the form was sent from another site.",
+  name: "Give your name (1 to 40 characters): every action is recorded with it.",
 };
 
 export default async function Login({ searchParams }: { searchParams: SearchParams }) {
@@ -20,6 +21,11 @@ export default async function Login({ searchParams }: { searchParams: SearchPara
       {message && <p className="flash bad" role="alert">{message}</p>}
       <form method="post" action="/ops/session">
         <input type="hidden" name="next" value={safeNext(one(q.next))} />
+        <p>
+          <label htmlFor="name">Your name (recorded with every action)</label>
+          <br />
+          <input id="name" name="name" type="text" autoComplete="username" required maxLength={40} defaultValue={one(q.name) ?? ""} style={{ width: "100%" }} />
+        </p>
         <p>
           <label htmlFor="password">Password (OPS_PASSWORD)</label>
           <br />

@@ -38,6 +38,8 @@ interface OpsStack {
   consoleOf: ReturnType<typeof watchConsole>;
   client: Client;
   env: ReturnType<typeof loadEnv>;
+  /** Where the app sends voice calls (VAPI_BASE_URL): nothing listens until a part serves it (tests/e2e/ops/run.ts). */
+  vapiPort: number;
 }
 
 /** Filled by setupOpsStack's beforeAll; every part reads it inside its tests. */
@@ -48,10 +50,13 @@ export const shot = (name: string) => ops.page.screenshot({ path: path.join(SHOT
 export const shotFirstScreen = (name: string) => ops.page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 export const runs = (trigger: string, job = JOB) => ops.db.sql<{ id: string; status: string }[]>`select id, status from job_runs where job = ${job} and trigger = ${trigger} order by started_at`;
 
-export async function signIn(password: string) {
+export const OPERATOR = "Ada Oncall";
+
+export async function signIn(password: string, name = OPERATOR) {
   const { page } = ops;
   await page.goto(url("/ops"));
   expect(new URL(page.url()).pathname).toBe("/ops/login");
+  await page.fill("#name", name);
   await page.fill("#password", password);
   // The sign-in page's own URL matches /ops too: wait for the answer to the POST and where it leads.
   const before = page.url();
@@ -66,9 +71,11 @@ export function setupOpsStack() {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    db = await createE2eDatabase(testDatabaseUrl(), `cronlayer_ops_e2e_${process.pid}`);
+    // Its own name per process: parallel runs on one server would drop each other's database.
+    db = await createE2eDatabase(testDatabaseUrl(), process.env.OPS_E2E_DATABASE ?? `cronlayer_ops_e2e_${process.pid}`);
     qstash = await startQStashServer({ port: 0, currentSigningKey: `sig_ops_cur_${randomUUID()}`, nextSigningKey: `sig_ops_next_${randomUUID()}` });
     const port = await freePort();
+    const vapiPort = await freePort();
     const record = {
       APP_ENV: "test",
       APP_URL: `http://127.0.0.1:${port}`,
@@ -84,6 +91,10 @@ export function setupOpsStack() {
       UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1",
       UPSTASH_REDIS_REST_TOKEN: "e2e-token",
       LOG_LEVEL: "warn",
+      VAPI_API_KEY: "e2e-vapi-key",
+      VAPI_ASSISTANT_ID: "e2e-assistant",
+      VAPI_PHONE_NUMBER_ID: "e2e-number",
+      VAPI_BASE_URL: `http://127.0.0.1:${vapiPort}`,
     };
     const env = loadEnv(record);
     const client = new Client({ baseUrl: qstash.url, token: qstash.token, retry: false, enableTelemetry: false });
@@ -92,7 +103,7 @@ export function setupOpsStack() {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
     const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
     const page = await context.newPage();
-    Object.assign(ops, { db, qstash, app, browser, context, page, consoleOf: watchConsole(page), client, env });
+    Object.assign(ops, { db, qstash, app, browser, context, page, consoleOf: watchConsole(page), client, env, vapiPort });
   }, 240_000);
 
   // Invalid HTML (a form inside a p) fails hydration and shows only in the console: every page of

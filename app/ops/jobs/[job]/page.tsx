@@ -67,7 +67,7 @@ export default async function JobPage({ params, searchParams }: { params: Promis
       {schedule && <BackfillSection deps={deps} job={job} zone={schedule.timezone} csrf={csrf} from={one(q.backfill_from)} to={one(q.backfill_to)} />}
       {run && (
         <section id="run">
-          <h2>Run {String(run.id)}</h2>
+          <h2>Run <a href={`/ops/runs/${String(run.id)}`}>{String(run.id)}</a></h2>
           <dl>
             {/* buffered_*: the tick that waited for this run (overlap buffer-one), shown when there was one. */}
             {["status", "trigger", "attempt", "started_at", "finished_at", "duration_ms", "lag_ms", "slot_at", "message_id", "schedule_id", ...(run.buffered_message_id ? ["buffered_message_id", "buffered_slot_at", "buffered_at"] : [])].map((k) => (
@@ -96,7 +96,7 @@ export default async function JobPage({ params, searchParams }: { params: Promis
           <tbody>
             {runs.map((r) => (
               <tr key={String(r.id)} data-run={String(r.id)} data-trigger={String(r.trigger)}>
-                <td><a href={`/ops/jobs/${job}?run=${String(r.id)}#run`}>{when(r.started_at)}</a></td>
+                <td><a href={`/ops/runs/${String(r.id)}`}>{when(r.started_at)}</a></td>
                 <td><Status value={r.status} /></td>
                 <td>{String(r.trigger)}</td>
                 <td>{String(r.attempt)}</td>
