@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { portFree } from "../dev/stack";
 import { watchConsole } from "../tests/e2e/browser-console";
 
@@ -115,17 +115,22 @@ function noise(text: string): string[] {
 /**
  * A person opening the console link of the banner at once: signed in within 10 s of the banner,
  * a job's page opened, and nothing in the browser's console (hydration errors, invalid HTML,
- * failed loads) or a page that keeps reloading itself.
+ * failed loads) or a page that keeps reloading itself. Then a second tab sits on the sign-in page
+ * while the first opens a job's page, as one left open does: it loads once, and `next dev` rebuilds
+ * nothing since the banner (no "Compiled in" line, printed per HMR update): nobody edits a file.
+ * A dev server rebuilding on files the stack itself writes (.data, next-env.d.ts) would reload both.
  */
-async function signInWithin(bannerAt: number, banner: string) {
-  const link = /console +(\S+\/ops\/login) +\(password: (\S+)\)/.exec(banner);
+async function signInWithin(bannerAt: number, output: () => string) {
+  const from = output().length;
+  const link = /console +(\S+\/ops\/login) +\(password: (\S+)\)/.exec(output());
   check(link, "the banner has no console link with its password");
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   try {
     const page = await browser.newPage();
+    const idle = await browser.newPage();
     const consoleOf = watchConsole(page);
-    let loads = 0;
-    page.on("load", () => loads++);
+    const loads = countLoads(page);
+    const idleLoads = countLoads(idle);
     const left = () => Math.max(1, bannerAt + 10_000 - Date.now());
     await page.goto(link[1]!, { timeout: left() });
     await page.fill("#name", "first hour", { timeout: left() });
@@ -133,16 +138,28 @@ async function signInWithin(bannerAt: number, banner: string) {
     await Promise.all([page.waitForURL((u) => u.pathname === "/ops", { timeout: left() }), page.click("button[type=submit]", { timeout: left() })]);
     await page.waitForSelector("#jobs", { timeout: left() });
     const signedInAfter = Date.now() - bannerAt;
+    // Opened after the sign-in, so the 10 s are the first tab's alone on a loaded machine.
+    await idle.goto(link[1]!);
     await page.goto(link[1]!.replace(/\/ops\/login$/, "/ops/jobs/heartbeat"), { waitUntil: "networkidle" });
     // Time for a reload loop to show, and for hydration to report.
     await page.waitForTimeout(3_000);
-    check(loads === 3, `the console loaded ${loads} times for 3 navigations: it reloads itself`);
+    const rebuilds = output().slice(from).split("\n").filter((l) => /Compiled in/.test(l));
+    const seen = `(the tab that signed in: ${loads.count()} loads for 3 navigations; the idle sign-in tab: ${idleLoads.count()} loads for 1; "Compiled in" lines since the banner: ${rebuilds.length})`;
+    check(loads.count() === 3 && idleLoads.count() === 1, `the console reloads itself ${seen}:\n${idleLoads.urls().concat(loads.urls()).slice(-10).join("\n")}`);
+    check(rebuilds.length === 0, `next dev rebuilt with no file edited ${seen}:\n${rebuilds.slice(-5).join("\n")}`);
     const problems = consoleOf.problems();
     check(problems.length === 0, `the browser's console reported:\n${problems.join("\n")}`);
     return signedInAfter;
   } finally {
     await browser.close();
   }
+}
+
+/** Each document `page` loaded (a full reload is one), with the time and URL of each. */
+function countLoads(page: Page): { count(): number; urls(): string[] } {
+  const seen: string[] = [];
+  page.on("load", () => seen.push(`${new Date().toISOString()} ${page.url()}`));
+  return { count: () => seen.length, urls: () => [...seen] };
 }
 
 async function until(ok: () => boolean | Promise<boolean>, timeoutMs: number, why: () => string): Promise<void> {
@@ -278,7 +295,7 @@ async function main() {
     check(res.status === 200, `diagnostics answered ${res.status}: ${await res.text()}`);
   });
   await timed("console sign-in in a browser, within 10 s of the banner", async () => {
-    const ms = await signInWithin(bannerAt, first.output());
+    const ms = await signInWithin(bannerAt, first.output);
     console.log(`    signed in ${(ms / 1000).toFixed(1)} s after the banner; a job's page then, with a clean console`);
   });
   await timed("pnpm db:migrate finds the running stack", async () => {
