@@ -1,10 +1,13 @@
 import { notFound } from "next/navigation";
 import { jobRuns, missedSlots, oneRun, STATUSES, TRIGGERS } from "@/lib/ops/jobs";
 import { one, signedIn, type SearchParams } from "@/app/ops/_ui/page";
-import { scheduleIdOf } from "@/lib/qstash/expected";
-import { ActionForm, ms, Notice, Status, when } from "../../_ui/parts";
+import { runHref } from "@/lib/ops/search";
+import { scheduleState } from "@/lib/ops/schedule-state";
+import { ms, Notice, Status, when } from "../../_ui/parts";
 import { Shell } from "../../_ui/shell";
 import { BackfillSection } from "./backfill";
+import { RunNow } from "./run-now";
+import { ScheduleSection } from "./schedule";
 
 export const dynamic = "force-dynamic";
 
@@ -19,38 +22,29 @@ export default async function JobPage({ params, searchParams }: { params: Promis
   const { job } = await params;
   const q = await searchParams;
   const { deps, session, client } = await signedIn(`/ops/jobs/${job}`);
-  if (!deps.registry.get(job)) notFound();
+  const def = deps.registry.get(job);
+  if (!def) notFound();
   const filters = { status: pick(one(q.status), STATUSES), trigger: pick(one(q.trigger), TRIGGERS), from: date(one(q.from)), to: date(one(q.to)) };
   const runId = one(q.run);
   const schedule = deps.registry.scheduleOf(job);
   const now = new Date();
-  const [runs, run, missed] = await Promise.all([
+  const [runs, run, missed, state] = await Promise.all([
     jobRuns(deps, job, filters),
     runId ? oneRun(deps, runId) : null,
     schedule ? missedSlots(deps, client, job, now).catch((err: Error) => ({ missed: null, recent: [], notes: [err.message] })) : null,
+    schedule?.via === "qstash" ? scheduleState(client, deps.env, job) : null,
   ]);
   const csrf = session.csrf;
   return (
     <Shell csrf={csrf}>
       <h1>{job}</h1>
       <Notice notice={one(q.notice)} error={one(q.error)} />
-      <p>{deps.registry.get(job)?.description}</p>
+      <p>{def.description}</p>
       {/* A div, not a p: a form inside a p is invalid HTML (the parser closes the p, and hydration fails). */}
       <div className="actions">
-        {one(q.confirm) === "run" ? (
-          <span className="flash bad">
-            Run {job} now? It runs as a manual run, under its overlap policy. <ActionForm action="run" csrf={csrf} fields={{ job }} label="Yes, run now" /> <a href={`/ops/jobs/${job}`}>Cancel</a>
-          </span>
-        ) : (
-          <a href={`/ops/jobs/${job}?confirm=run`}><button type="button">Run now…</button></a>
-        )}{" "}
-        {schedule?.via === "qstash" && (
-          <>
-            <ActionForm action="pause" csrf={csrf} fields={{ job }} label="Pause schedule" danger /> <ActionForm action="resume" csrf={csrf} fields={{ job }} label="Resume schedule" />{" "}
-            <small>{scheduleIdOf(deps.env.schedulePrefix, job)}</small>
-          </>
-        )}
+        <RunNow def={def} job={job} csrf={csrf} confirm={one(q.confirm) === "run"} payload={one(q.payload)} error={one(q.payload_error)} />
       </div>
+      {state && <ScheduleSection job={job} state={state} csrf={csrf} />}
       {missed && (
         <section>
           <h2>Missed slots (7 days)</h2>
@@ -96,7 +90,7 @@ export default async function JobPage({ params, searchParams }: { params: Promis
           <tbody>
             {runs.map((r) => (
               <tr key={String(r.id)} data-run={String(r.id)} data-trigger={String(r.trigger)}>
-                <td><a href={`/ops/jobs/${job}?run=${String(r.id)}#run`}>{when(r.started_at)}</a></td>
+                <td><a href={runHref(String(r.id))}>{when(r.started_at)}</a></td>
                 <td><Status value={r.status} /></td>
                 <td>{String(r.trigger)}</td>
                 <td>{String(r.attempt)}</td>
