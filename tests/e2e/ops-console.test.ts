@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { actionTests, signInTests, signOutTests } from "./ops/basics";
+import { searchTests } from "./ops/search";
 import { setupOpsStack } from "./ops/stack";
 
 /**
@@ -12,5 +13,6 @@ setupOpsStack();
 describe("operations console in a browser", () => {
   signInTests();
   actionTests();
+  searchTests();
   signOutTests();
 });
