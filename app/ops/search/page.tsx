@@ -6,7 +6,7 @@ import { Shell } from "../_ui/shell";
 
 export const dynamic = "force-dynamic";
 
-const css = `#search-results td{white-space:normal;word-break:break-all}#search-results h2 small{font-weight:normal}`;
+const css = `#search-results td{white-space:normal;word-break:break-all}#search-results h2 small{font-weight:normal}main label{max-width:100%}`;
 
 /** `/ops/search?q=`: one thing found opens it; several are listed by kind; none says what was tried. */
 export default async function SearchPage({ searchParams }: { searchParams: SearchParams }) {
@@ -22,7 +22,7 @@ export default async function SearchPage({ searchParams }: { searchParams: Searc
       <style>{css}</style>
       <h1>Search</h1>
       <form method="get" action="/ops/search" role="search">
-        <label>run id, message id, effect key or subject <input type="search" name="q" defaultValue={q} size={40} /></label> <button type="submit">Search</button>
+        <label>run id, message id, effect key or subject <input type="search" name="q" defaultValue={q} style={{ width: "min(24rem, 80vw)" }} /></label> <button type="submit">Search</button>
       </form>
       {result && n === 0 && (
         <section id="no-match">
