@@ -10,7 +10,8 @@ import { jobRoute } from "../lib/http/job-route";
 import { defineJob } from "../lib/jobs/define";
 import { createRegistry } from "../lib/jobs/registry";
 import { runJob } from "../lib/jobs/run";
-import { jobRuns, jobsTable, missedSlots, oneRun } from "../lib/ops/jobs";
+import { jobRuns, jobsTable, missedSlots } from "../lib/ops/jobs";
+import { runDetail } from "../lib/ops/run";
 import { metricsRoute } from "../lib/ops/metrics-route";
 import { FANOUT, SCHEDULED, seedLedger } from "./ledger-seed";
 
@@ -69,7 +70,7 @@ function stackOn(url: string, qstashUrl: string, token: string) {
     "  of which job_stats (missed slots' SQL)": () => deps.db.rpc("job_stats", { p_since: new Date(Date.now() - 7 * DAY), p_until: new Date(), p_expected: [{ job: SCHEDULED[0], slots: fiveMinuteSlots() }], p_jobs: [SCHEDULED[0]] }),
     "/ops/jobs/<fan-out> (runs)": () => jobRuns(deps, FANOUT, {}),
     "/ops/jobs/<fan-out>?status=failed": () => jobRuns(deps, FANOUT, { status: "failed" }),
-    "/ops/jobs/<fan-out>?run=<id>": async () => oneRun(deps, String((await jobRuns(deps, FANOUT, {}, 1))[0]!.id)),
+    "/ops/runs/<id> (fan-out)": async () => runDetail(deps, String((await jobRuns(deps, FANOUT, {}, 1))[0]!.id)),
   };
   return { deps, env, reads, deliver };
 }

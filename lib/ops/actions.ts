@@ -8,6 +8,7 @@ import { setJobPaused } from "../qstash/pause";
 import { publishSlotRuns } from "../qstash/slot-runs";
 import { deleteDeadLetter, ourDeadLetter, ourDeadLetters, replayDeadLetter } from "./dead-letters";
 import { EFFECT_ACTIONS, effectAction } from "./effect-actions";
+import { refusedPayload, runNowPayload } from "./run-now";
 
 export const ACTIONS = ["run", "pause", "resume", "backfill", "replay", "delete", "replay-job", "delete-job", ...EFFECT_ACTIONS] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -42,14 +43,14 @@ export async function performAction(action: Action, form: FormData, deps: RunDep
       case "run": {
         const def = JOB.test(job) ? registry.get(job) : undefined;
         if (!def) return at("/ops", false, `unknown job "${job}"`);
-        // "Run now" runs what the schedule runs: the empty payload. A job that needs a payload is an event job.
-        const payload = def.payload.safeParse({});
-        if (!payload.success) return at(jobPage, false, `${job} needs a payload: it runs from its events, not by hand here`);
+        const payload = runNowPayload(def.payload, field(form, "payload"));
+        if (!payload.ok) return refusedPayload(jobPage, field(form, "payload"), payload.error);
         const outcome = await runJob({ job, payload: payload.data, trigger: "manual", continueAfterTimeout: keepSettling }, deps);
         act.info("ops.run_now", { job, status: outcome.status });
         const runId = "runId" in outcome ? outcome.runId : undefined;
         const error = outcome.status === "failed" ? `: ${describeError(outcome.error).message}` : "";
-        return at(`${jobPage}${runId ? `?run=${runId}` : ""}`, outcome.status === "succeeded", `run ${outcome.status}${error}`);
+        // The run's own page: its payload, effects and timeline say more than the job's list.
+        return at(runId ? `/ops/runs/${runId}` : jobPage, outcome.status === "succeeded", `run ${outcome.status}${error}`);
       }
       case "pause":
       case "resume": {

@@ -117,11 +117,6 @@ export async function jobRuns(deps: RunDeps, job: string, f: RunFilters, limit =
   return deps.db.rpc("ops_job_runs", { p_job: job, p_status: f.status ?? null, p_trigger: f.trigger ?? null, p_from: f.from ?? null, p_to: f.to ?? null, p_limit: limit });
 }
 
-export async function oneRun(deps: RunDeps, runId: string): Promise<Record<string, unknown> | null> {
-  if (!/^[0-9a-f-]{36}$/.test(runId)) return null;
-  return deps.db.rpc("ops_run", { p_run_id: runId });
-}
-
 const quiet: Io = { out: () => {}, err: () => {}, isTTY: false, columns: undefined, progressStream: undefined, confirm: async () => false };
 
 /** Missed slots over 7 days, as `pnpm qstash:stats` counts them (schedules' creation, pauses, grace). */

@@ -2,6 +2,7 @@ import { describe } from "vitest";
 import { actionTests, signInTests, signOutTests } from "./ops/basics";
 import { overviewTests } from "./ops/overview";
 import { runTests } from "./ops/run";
+import { searchTests } from "./ops/search";
 import { setupOpsStack } from "./ops/stack";
 
 /**
@@ -16,5 +17,6 @@ describe("operations console in a browser", () => {
   actionTests();
   overviewTests();
   runTests();
+  searchTests();
   signOutTests();
 });

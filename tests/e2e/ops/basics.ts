@@ -49,15 +49,17 @@ export function actionTests() {
     await page.goto(`${ops.app.url}/ops/jobs/${JOB}`);
     await page.click("text=Run now…");
     expect(await runs("manual")).toHaveLength(0); // asking is not running
-    await Promise.all([page.waitForURL(/run=/), page.click("text=Yes, run now")]);
+    await Promise.all([page.waitForURL(/\/ops\/runs\//), page.click("text=Yes, run now")]);
     const [run, ...more] = await runs("manual");
     expect(more).toHaveLength(0);
     expect(run!.status).toBe("succeeded");
-    expect(page.url()).toContain(`run=${run!.id}`);
+    // The run's own page, with the outcome as a notice.
+    expect(new URL(page.url()).pathname).toBe(`/ops/runs/${run!.id}`);
     expect(await page.textContent("[role=status]")).toContain("run succeeded");
-    expect(await page.locator(`#runs tr[data-run="${run!.id}"]`).getAttribute("data-trigger")).toBe("manual");
-    expect(await page.textContent("#run")).toContain(run!.id);
+    expect(await page.textContent("#run-facts")).toContain("manual");
     await shot("04-job-run");
+    await page.goto(`${ops.app.url}/ops/jobs/${JOB}`);
+    expect(await page.locator(`#runs tr[data-run="${run!.id}"]`).getAttribute("data-trigger")).toBe("manual");
   });
 
   it("refuses an action without the CSRF token, or with another one, and runs nothing", async () => {

@@ -1,10 +1,13 @@
-import { notFound } from "next/navigation";
-import { jobRuns, missedSlots, oneRun, STATUSES, TRIGGERS } from "@/lib/ops/jobs";
+import { notFound, redirect } from "next/navigation";
+import { jobRuns, missedSlots, STATUSES, TRIGGERS } from "@/lib/ops/jobs";
 import { one, signedIn, type SearchParams } from "@/app/ops/_ui/page";
-import { scheduleIdOf } from "@/lib/qstash/expected";
-import { ActionForm, ms, Notice, Status, when } from "../../_ui/parts";
+import { runHref } from "@/lib/ops/search";
+import { scheduleState } from "@/lib/ops/schedule-state";
+import { attemptNo, ms, Notice, Status, when } from "../../_ui/parts";
 import { Shell } from "../../_ui/shell";
 import { BackfillSection } from "./backfill";
+import { RunNow } from "./run-now";
+import { ScheduleSection } from "./schedule";
 
 export const dynamic = "force-dynamic";
 
@@ -19,38 +22,30 @@ export default async function JobPage({ params, searchParams }: { params: Promis
   const { job } = await params;
   const q = await searchParams;
   const { deps, session, client } = await signedIn(`/ops/jobs/${job}`);
-  if (!deps.registry.get(job)) notFound();
+  const def = deps.registry.get(job);
+  if (!def) notFound();
   const filters = { status: pick(one(q.status), STATUSES), trigger: pick(one(q.trigger), TRIGGERS), from: date(one(q.from)), to: date(one(q.to)) };
+  // A run shown on this page in earlier versions has its own page now: old links still arrive.
   const runId = one(q.run);
+  if (runId) redirect(runHref(runId));
   const schedule = deps.registry.scheduleOf(job);
   const now = new Date();
-  const [runs, run, missed] = await Promise.all([
+  const [runs, missed, state] = await Promise.all([
     jobRuns(deps, job, filters),
-    runId ? oneRun(deps, runId) : null,
     schedule ? missedSlots(deps, client, job, now).catch((err: Error) => ({ missed: null, recent: [], notes: [err.message] })) : null,
+    schedule?.via === "qstash" ? scheduleState(client, deps.env, job) : null,
   ]);
   const csrf = session.csrf;
   return (
     <Shell csrf={csrf}>
       <h1>{job}</h1>
       <Notice notice={one(q.notice)} error={one(q.error)} />
-      <p>{deps.registry.get(job)?.description}</p>
+      <p>{def.description}</p>
       {/* A div, not a p: a form inside a p is invalid HTML (the parser closes the p, and hydration fails). */}
       <div className="actions">
-        {one(q.confirm) === "run" ? (
-          <span className="flash bad">
-            Run {job} now? It runs as a manual run, under its overlap policy. <ActionForm action="run" csrf={csrf} fields={{ job }} label="Yes, run now" /> <a href={`/ops/jobs/${job}`}>Cancel</a>
-          </span>
-        ) : (
-          <a href={`/ops/jobs/${job}?confirm=run`}><button type="button">Run now…</button></a>
-        )}{" "}
-        {schedule?.via === "qstash" && (
-          <>
-            <ActionForm action="pause" csrf={csrf} fields={{ job }} label="Pause schedule" danger /> <ActionForm action="resume" csrf={csrf} fields={{ job }} label="Resume schedule" />{" "}
-            <small>{scheduleIdOf(deps.env.schedulePrefix, job)}</small>
-          </>
-        )}
+        <RunNow def={def} job={job} csrf={csrf} confirm={one(q.confirm) === "run"} payload={one(q.payload)} error={one(q.payload_error)} />
       </div>
+      {state && <ScheduleSection job={job} state={state} csrf={csrf} />}
       {missed && (
         <section>
           <h2>Missed slots (7 days)</h2>
@@ -65,23 +60,6 @@ export default async function JobPage({ params, searchParams }: { params: Promis
         </section>
       )}
       {schedule && <BackfillSection deps={deps} job={job} zone={schedule.timezone} csrf={csrf} from={one(q.backfill_from)} to={one(q.backfill_to)} />}
-      {run && (
-        <section id="run">
-          <h2>Run <a href={`/ops/runs/${String(run.id)}`}>{String(run.id)}</a></h2>
-          <dl>
-            {/* buffered_*: the tick that waited for this run (overlap buffer-one), shown when there was one. */}
-            {["status", "trigger", "attempt", "started_at", "finished_at", "duration_ms", "lag_ms", "slot_at", "message_id", "schedule_id", ...(run.buffered_message_id ? ["buffered_message_id", "buffered_slot_at", "buffered_at"] : [])].map((k) => (
-              <div key={k} style={{ display: "contents" }}>
-                <dt>{k}</dt>
-                <dd>{k === "status" ? <Status value={run[k]} /> : k.endsWith("_ms") ? ms(run[k]) : k.endsWith("_at") ? when(run[k]) : String(run[k] ?? "–")}</dd>
-              </div>
-            ))}
-          </dl>
-          <h3>stats</h3>
-          <pre>{JSON.stringify(run.stats ?? null, null, 2)}</pre>
-          {run.error ? <><h3>error</h3><pre>{JSON.stringify(run.error, null, 2)}</pre></> : null}
-        </section>
-      )}
       <h2>Runs</h2>
       <form method="get" action={`/ops/jobs/${job}`}>
         <label>status <select name="status" defaultValue={filters.status ?? ""}><option value="">any</option>{STATUSES.map((s) => <option key={s}>{s}</option>)}</select></label>
@@ -96,10 +74,10 @@ export default async function JobPage({ params, searchParams }: { params: Promis
           <tbody>
             {runs.map((r) => (
               <tr key={String(r.id)} data-run={String(r.id)} data-trigger={String(r.trigger)}>
-                <td><a href={`/ops/runs/${String(r.id)}`}>{when(r.started_at)}</a></td>
+                <td><a href={runHref(String(r.id))}>{when(r.started_at)}</a></td>
                 <td><Status value={r.status} /></td>
                 <td>{String(r.trigger)}</td>
-                <td>{String(r.attempt)}</td>
+                <td>{attemptNo(r.attempt)}</td>
                 <td>{ms(r.duration_ms)}</td>
                 <td>{ms(r.lag_ms)}</td>
                 <td className="wrap">{(r.error as { message?: string } | null)?.message ?? ""}</td>
