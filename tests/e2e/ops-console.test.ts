@@ -4,6 +4,7 @@ import { overviewTests } from "./ops/overview";
 import { runTests } from "./ops/run";
 import { searchTests } from "./ops/search";
 import { setupOpsStack } from "./ops/stack";
+import { widthTests } from "./ops/widths";
 
 /**
  * The operations console in a real browser, one stack for all its parts (tests/e2e/ops/stack.ts).
@@ -18,5 +19,6 @@ describe("operations console in a browser", () => {
   overviewTests();
   runTests();
   searchTests();
+  widthTests();
   signOutTests();
 });
