@@ -52,6 +52,7 @@ export async function effectAction(action: EffectAction, form: FormData, deps: R
     p_expected: field(form, "status"),
     p_now: new Date(),
     p_note: `${action === "effect-abandon" ? "abandoned" : "changed"} by ${operator} in the console: ${reason}`,
+    p_job: run.job,
   });
   if (!r.ok) return back(page, false, `${key}: ${r.error}`);
   if (action !== "effect-retry") return back(page, true, `${key}: ${r.from} -> ${r.status}`);

@@ -2,8 +2,11 @@
 -- page showed using `<>`, which is null, not true, when no status is given: a call without
 -- p_expected changed the effect whatever its status. No status given is now a refusal like any
 -- other, and a retry without a time is an error (its effect would be due never: next_attempt_at
--- null is never claimed).
-create or replace function public.ops_effect_resolve(p_key text, p_action text, p_expected text, p_now timestamptz, p_note text)
+-- null is never claimed). The person acts from a run's page, and a retry runs that run's job again:
+-- the effect must be that job's (p_job), or a forged form would change another job's effect and run
+-- the wrong job.
+drop function if exists public.ops_effect_resolve(text, text, text, timestamptz, text);
+create or replace function public.ops_effect_resolve(p_key text, p_action text, p_expected text, p_now timestamptz, p_note text, p_job text)
 returns jsonb language plpgsql as $$
 declare
   v_before public.effects;
@@ -22,11 +25,14 @@ begin
   if not found then
     return jsonb_build_object('ok', false, 'error', 'no such effect');
   end if;
+  if v_before.job is distinct from p_job then
+    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('it is an effect of %s, not of %s', v_before.job, coalesce(p_job, '(no job given)')));
+  end if;
   if v_before.status is distinct from p_expected then
     return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('it is %s now, not %s: reload the page and decide again', v_before.status, coalesce(nullif(p_expected, ''), '(no status given)')));
   end if;
   if not (v_before.status = any(v_allowed)) then
-    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('a %s effect cannot be %s', v_before.status,
+    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('%s %s effect cannot be %s', case when v_before.status in ('abandoned', 'unknown') then 'an' else 'a' end, v_before.status,
       case p_action when 'retry' then 'retried' when 'made' then 'marked made' else 'abandoned' end));
   end if;
   update public.effects e

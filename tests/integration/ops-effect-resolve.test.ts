@@ -100,8 +100,8 @@ interface EffectDbRow {
   updated_at: Date;
 }
 const row = async (key: string) => (await sql()<EffectDbRow[]>`select * from effects where key = ${key}`)[0]!;
-const resolve = (key: string, action: string, expected: string | null, now: Date, note = "checked") =>
-  deps.db.rpc<{ ok: boolean; error?: string; status?: string; from?: string }>("ops_effect_resolve", { p_key: key, p_action: action, p_expected: expected, p_now: now, p_note: note });
+const resolve = (key: string, action: string, expected: string | null, now: Date, note = "checked", job = fx) =>
+  deps.db.rpc<{ ok: boolean; error?: string; status?: string; from?: string }>("ops_effect_resolve", { p_key: key, p_action: action, p_expected: expected, p_now: now, p_note: note, p_job: job });
 
 /** Runs the fx job once for item `id` in `mode`, and answers its effect's key. */
 async function effectIn(id: string, mode: Mode, max = 8): Promise<string> {
@@ -152,10 +152,13 @@ describe("ops_effect_resolve", () => {
     expect(await resolve(failed, "made", null, new Date())).toEqual({ ok: false, status: "failed", error: "it is failed now, not (no status given): reload the page and decide again" });
     // A retry without a time would never be due again (next_attempt_at null is never claimed).
     await expect(resolve(failed, "retry", "failed", null as unknown as Date)).rejects.toThrow(/needs the time of the decision/);
-    expect(await resolve(abandoned, "abandon", "abandoned", new Date())).toEqual({ ok: false, status: "abandoned", error: "a abandoned effect cannot be abandoned" });
+    expect(await resolve(abandoned, "abandon", "abandoned", new Date())).toEqual({ ok: false, status: "abandoned", error: "an abandoned effect cannot be abandoned" });
     for (const action of ["retry", "made", "abandon"]) expect(await resolve(succeeded, action, "succeeded", new Date())).toMatchObject({ ok: false, status: "succeeded" });
     await expect(resolve(failed, "delete", "failed", new Date())).rejects.toThrow(/retried, marked made or abandoned, not delete/);
     expect(await resolve(`${fx}:nothing`, "retry", "failed", new Date())).toEqual({ ok: false, error: "no such effect" });
+    // Another job's effect (a forged form on a run's page): refused, whatever else is right.
+    expect(await resolve(failed, "retry", "failed", new Date(), "checked", "another-job")).toEqual({ ok: false, status: "failed", error: `it is an effect of ${fx}, not of another-job` });
+    expect(await resolve(failed, "retry", "failed", new Date(), "checked", null as unknown as string)).toMatchObject({ ok: false, error: `it is an effect of ${fx}, not of (no job given)` });
 
     expect(await sql()`select * from effects where key in (${failed}, ${abandoned}, ${succeeded}) order by key`).toEqual(before);
     expect(await sql()`select 1 from effects where key = ${`${fx}:nothing`}`).toHaveLength(0);
