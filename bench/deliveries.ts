@@ -77,6 +77,8 @@ export async function start(name: string, dir: string, port: number, databaseUrl
       CRON_SECRET: "bench-cron-secret-0123456789",
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: "info",
+      // The app's default pool (5) unless set: BENCH_DATABASE_POOL_MAX=20 shows what waiting for a connection costs.
+      ...(process.env.BENCH_DATABASE_POOL_MAX ? { DATABASE_POOL_MAX: process.env.BENCH_DATABASE_POOL_MAX } : {}),
     },
   });
   // Warnings and errors go to stderr: kept (the last 20 kB) to explain a failure, not printed.
