@@ -23,18 +23,15 @@ export interface KeptLines {
 }
 
 export function keepLines(base: Logger): KeptLines {
-  const flagged: KeptLine[] = [];
-  const tail: KeptLine[] = [];
+  // Lines hold their fields as given and are written out only when the close keeps them: a run that
+  // succeeds without a warning pays for no JSON at all.
+  const flagged: Line[] = [];
+  const tail: Line[] = [];
   let dropped = 0;
+  let seq = 0;
   const add = (level: Level, event: string, fields: Record<string, unknown> | undefined) => {
     if (level === "debug") return;
-    let text: string | undefined;
-    try {
-      text = fields && Object.keys(fields).length ? JSON.stringify(fields) : undefined;
-    } catch {
-      text = "(fields not serialisable)";
-    }
-    const line: KeptLine = { at: new Date().toISOString(), level, event, ...(text ? { fields: text.length > KEPT.FIELD_CHARS ? `${text.slice(0, KEPT.FIELD_CHARS - 1)}…` : text } : {}) };
+    const line: Line = { seq: seq++, at: Date.now(), level, event, fields };
     if (level === "warn" || level === "error") {
       if (flagged.length < KEPT.MAX_LINES) flagged.push(line);
       else dropped++;
@@ -52,20 +49,41 @@ export function keepLines(base: Logger): KeptLines {
   return {
     log: wrap(base),
     lines(failed) {
-      const all = failed ? [...new Set([...flagged, ...tail])].sort((a, b) => a.at.localeCompare(b.at)) : flagged;
+      const all = failed ? [...new Set([...flagged, ...tail])].sort((a, b) => a.seq - b.seq) : flagged;
       if (!all.length) return null;
       const kept: KeptLine[] = [];
       let size = 0;
       // The newest lines win when the cap is reached: they are nearest the failure.
       for (const line of [...all].reverse()) {
-        size += line.event.length + (line.fields?.length ?? 0) + 60;
+        const out = written(line);
+        size += out.event.length + (out.fields?.length ?? 0) + 60;
         if (size > KEPT.MAX_CHARS || kept.length >= KEPT.MAX_LINES) break;
-        kept.unshift(line);
+        kept.unshift(out);
       }
       const lost = dropped + all.length - kept.length;
       return lost ? [{ at: kept[0]?.at ?? new Date().toISOString(), level: "warn", event: "log.lines_not_kept", fields: JSON.stringify({ lines: lost }) }, ...kept] : kept;
     },
   };
+}
+
+interface Line {
+  /** The order lines were made in: many share a millisecond. */
+  seq: number;
+  at: number;
+  level: Level;
+  event: string;
+  fields: Record<string, unknown> | undefined;
+}
+
+function written(line: Line): KeptLine {
+  let text: string | undefined;
+  try {
+    text = line.fields && Object.keys(line.fields).length ? JSON.stringify(line.fields) : undefined;
+  } catch {
+    text = "(fields not serialisable)";
+  }
+  const at = new Date(line.at).toISOString();
+  return { at, level: line.level, event: line.event, ...(text ? { fields: text.length > KEPT.FIELD_CHARS ? `${text.slice(0, KEPT.FIELD_CHARS - 1)}…` : text } : {}) };
 }
 
 /** The payload as the close records it: at most 8 KB of JSON, else a note of its size. */
