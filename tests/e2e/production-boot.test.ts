@@ -22,7 +22,7 @@ beforeAll(async () => {
   // The run's one shared build (the ops console and the fault suite start the same one).
   DIST = await sharedBuild();
   app = await startNextProduction({ APP_URL, DATABASE_URL: db.url, PRODUCTS: "marketplace" }, { port: await freePort(), distDir: DIST });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await app?.stop();
