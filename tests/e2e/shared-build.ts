@@ -84,8 +84,11 @@ export async function sharedBuild({ timeoutMs = 600_000 } = {}): Promise<string>
     if (tryLock()) {
       try {
         if (!builtFor(key)) {
-          rmSync(DIST, { recursive: true, force: true });
-          buildNext(SHARED_DIST);
+          // next build empties the folder but for its cache (Turbopack's, which makes a rebuild
+          // after a small change quicker); the stamp goes first, so a build killed halfway is no build.
+          rmSync(STAMP, { force: true });
+          // Each waiting suite and worker would fail without it: give it the time a loaded machine needs.
+          buildNext(SHARED_DIST, {}, 540_000);
           writeFileSync(STAMP, key);
         }
       } finally {
