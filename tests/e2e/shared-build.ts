@@ -13,9 +13,9 @@ const STAMP = path.join(DIST, "SOURCE_HASH");
 const LOCK = path.join(ROOT, `${SHARED_DIST}.lock`);
 const OWNER = path.join(LOCK, "pid");
 
-// What the app cannot import: tests, docs, benchmarks, output and installed packages (the lockfile
-// stands for those). Skipped by name at any depth, so products/*/tests are out too.
-const SKIP = /^(node_modules|\.next.*|\.data|\.git|\.faults-out|\.ci|test-results|coverage|tests|docs|bench|next-env\.d\.ts|.*\.tsbuildinfo|.*\.md)$/;
+// What the app cannot import: tests and their configs, docs, benchmarks, output and installed
+// packages (the lockfile stands for those). Skipped by name at any depth, so products/*/tests too.
+const SKIP = /^(node_modules|\.next.*|\.data|\.git|\.faults-out|\.ci|test-results|coverage|tests|docs|bench|vitest\..*|next-env\.d\.ts|.*\.tsbuildinfo|.*\.md)$/;
 
 /** A hash of every file the build can read, and of the Node that builds it. */
 export function sourceHash(): string {
