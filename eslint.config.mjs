@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import { boundaries } from "./eslint.boundaries.mjs";
 
 export default tseslint.config(
-  { ignores: [".next/", ".next-e2e/", ".next-prod-e2e/", ".next-faults/", ".faults-out/", ".next-ops-e2e/", ".next-routes-e2e/", ".next-bench/", "test-results/", "node_modules/", ".data/", "next-env.d.ts", "coverage/", "dist/"] },
+  { ignores: [".next/", ".next-e2e/", ".next-prod-e2e/", ".next-faults/", ".faults-out/", ".next-ops-e2e/", ".next-routes-e2e/", ".next-bench/", ".next-shared/", "test-results/", "node_modules/", ".data/", "next-env.d.ts", "coverage/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

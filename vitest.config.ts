@@ -12,6 +12,10 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default is one file fewer than the cores: a single file at a time on a 2-core machine,
+    // where most files wait on PostgreSQL, a server or a child process. Each file has its own
+    // database (tests/support/db.ts), e2e database, build folder and ports, so three run side by side.
+    maxWorkers: 3,
     execArgv: ["--experimental-websocket"],
     env: { LOG_LEVEL: "silent" },
   },

@@ -5,13 +5,13 @@
  * against a database migrated without the others' migrations.
  *
  *   pnpm test:product-removal <product>     one product kept
- *   pnpm test:product-removal --all         each product in turn
+ *   pnpm test:product-removal --all         every product, two at a time (PRODUCT_REMOVAL_JOBS=n)
  *
  * The layer's tests under tests/ are not run in the copy: they exercise the whole catalog.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -53,34 +53,46 @@ function copyWithout(kept: string): string {
   return copy;
 }
 
-function step(name: string, cwd: string, cmd: string, args: string[]): boolean {
+/** Runs a tool of the checkout in the copy; its lines go to `log`, so parallel checks print whole. */
+function step(log: string[], name: string, cwd: string, cmd: string, args: string[]): Promise<boolean> {
   const started = Date.now();
-  const r = spawnSync(join(ROOT, "node_modules", ".bin", cmd), args, { cwd, encoding: "utf8", maxBuffer: 64 << 20 });
-  const ok = r.status === 0;
-  console.log(`  ${ok ? "PASS" : "FAIL"}  ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  if (!ok) {
-    const lines = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`.trimEnd().split("\n");
-    // The head names the problem; the whole output is one rerun away in the kept copy.
-    console.log([...lines.slice(0, 80), ...(lines.length > 80 ? [`... ${lines.length - 80} more lines`] : [])].map((l) => `        ${l}`).join("\n"));
-  }
-  return ok;
+  return new Promise((done) => {
+    const child = spawn(join(ROOT, "node_modules", ".bin", cmd), args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d));
+    child.stderr.on("data", (d: Buffer) => (out += d));
+    child.once("error", (err) => (out += String(err)));
+    child.once("close", (code) => {
+      const ok = code === 0;
+      log.push(`  ${ok ? "PASS" : "FAIL"}  ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      if (!ok) {
+        const lines = out.trimEnd().split("\n");
+        // The head names the problem; the whole output is one rerun away in the kept copy.
+        log.push([...lines.slice(0, 80), ...(lines.length > 80 ? [`... ${lines.length - 80} more lines`] : [])].map((l) => `        ${l}`).join("\n"));
+      }
+      done(ok);
+    });
+  });
 }
 
-function check(kept: string): boolean {
+async function check(kept: string): Promise<boolean> {
   const started = Date.now();
   const copy = copyWithout(kept);
-  console.log(`${kept}: only it kept, in ${copy} (copied in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  const results = [
-    step("next typegen", copy, "next", ["typegen"]) && step("tsc --noEmit", copy, "tsc", ["--noEmit", "--incremental", "false"]),
-    step("lint (eslint)", copy, "eslint", ["--max-warnings", "0", "."]),
-    step("import graph (depcruise)", copy, "depcruise", ["lib", "jobs", "config", "app", "scripts", "dev", "products", "--config", ".dependency-cruiser.cjs"]),
-    // The test run makes its own database (cronlayer_test_<its pid>, tests/support/global-setup.ts),
-    // migrated from the copy's supabase/migrations: no clash with another run on this machine.
-    step(`vitest run products/${kept}/tests`, copy, "vitest", ["run", `products/${kept}/tests`]),
-  ];
-  const ok = results.every(Boolean);
+  const log = [`${kept}: only it kept, in ${copy} (copied in ${((Date.now() - started) / 1000).toFixed(1)} s)`];
+  const run = (name: string, cmd: string, args: string[]) => step(log, name, copy, cmd, args);
+  // The type check, lint and import graph read the same files and write nothing: side by side.
+  const [types, lint, graph] = await Promise.all([
+    run("next typegen", "next", ["typegen"]).then((ok) => ok && run("tsc --noEmit", "tsc", ["--noEmit", "--incremental", "false"])),
+    run("lint (eslint)", "eslint", ["--max-warnings", "0", "."]),
+    run("import graph (depcruise)", "depcruise", ["lib", "jobs", "config", "app", "scripts", "dev", "products", "--config", ".dependency-cruiser.cjs"]),
+  ]);
+  // The test run makes its own database (cronlayer_test_<its pid>, tests/support/global-setup.ts),
+  // migrated from the copy's supabase/migrations: no clash with another run on this machine.
+  const tests = await run(`vitest run products/${kept}/tests`, "vitest", ["run", `products/${kept}/tests`]);
+  const ok = types && lint && graph && tests;
   if (ok) rmSync(copy, { recursive: true, force: true });
-  console.log(`${kept}: ${ok ? "PASS" : `FAIL (copy kept at ${copy})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  log.push(`${kept}: ${ok ? "PASS" : `FAIL (copy kept at ${copy})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  console.log(log.join("\n"));
   return ok;
 }
 
@@ -90,6 +102,15 @@ if (!arg || (arg !== "--all" && !products.includes(arg))) {
   process.exit(2);
 }
 const kept = arg === "--all" ? products : [arg];
-const failed = kept.filter((p) => !check(p));
+// Each tool is one process on one core: two products at a time keep both cores of a small machine busy.
+const queue = [...kept];
+const failed: string[] = [];
+const parallel = Math.max(1, Math.min(Number(process.env.PRODUCT_REMOVAL_JOBS) || availableParallelism(), kept.length));
+await Promise.all(
+  Array.from({ length: parallel }, async () => {
+    for (let p = queue.shift(); p; p = queue.shift()) if (!(await check(p))) failed.push(p);
+  }),
+);
+failed.sort();
 if (kept.length > 1) console.log(failed.length ? `FAIL: ${failed.join(", ")}` : `PASS: ${kept.join(", ")}`);
 process.exit(failed.length ? 1 : 0);

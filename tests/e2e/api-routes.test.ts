@@ -6,11 +6,13 @@ import { startQStashServer, type QStashServer } from "../../dev/qstash/server";
 import { signJwt } from "../../dev/qstash/sign";
 import { claimsFor } from "../support/app";
 import { testDatabaseUrl } from "../support/db";
-import { createE2eDatabase, freePort, startNextDev, type E2eDatabase, type NextApp } from "./support";
+import { sharedBuild } from "./shared-build";
+import { createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "./support";
 
 /**
- * Every route handler under app/ through a real Next server (`next dev`), called the way Next calls
- * it: a route without a dynamic segment gets no `params`, a body is a real request body. Each
+ * Every route handler under app/ through a real Next server (`next start` of the run's shared
+ * production build, as a deployment runs it; tests/e2e/local-stack.test.ts drives `next dev`), called
+ * the way Next calls it: a route without a dynamic segment gets no `params`, a body is a real request body. Each
  * product's API is driven as its docs show (the campaign and the form of products/campaigns/README.md
  * and products/forms/README.md); the rest get the request that proves they are wired (a refusal names why).
  * A route file with no case here fails the last test.
@@ -31,7 +33,8 @@ beforeAll(async () => {
   db = await createE2eDatabase(testDatabaseUrl(), "cronlayer_routes_e2e");
   qstash = await startQStashServer({ port: 0, currentSigningKey: `sig_routes_cur_${randomUUID()}`, nextSigningKey: `sig_routes_next_${randomUUID()}` });
   const port = await freePort();
-  app = await startNextDev(
+  const distDir = await sharedBuild();
+  app = await startNextProduction(
     {
       APP_ENV: "test",
       APP_URL: `http://127.0.0.1:${port}`,
@@ -50,9 +53,9 @@ beforeAll(async () => {
       CAMPAIGNS_API_KEY: CAMPAIGNS_KEY,
       LOG_LEVEL: "warn",
     },
-    { port, warmUp: [], distDir: ".next-routes-e2e", readyTimeoutMs: 90_000 },
+    { port, distDir },
   );
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await app?.stop();
@@ -78,7 +81,7 @@ async function call(route: string, method: string, url: string, init: RequestIni
 
 const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
-describe("every route through next dev", { timeout: 90_000 }, () => {
+describe("every route through next start", { timeout: 90_000 }, () => {
   it("campaigns: the docs' example creates a campaign (201), which reads back, plans a user and tells their story", async () => {
     const created = await call("/api/campaigns", "POST", "/api/campaigns", {
       headers: campaignsJson,

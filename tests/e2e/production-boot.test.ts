@@ -3,7 +3,8 @@ import { signJwt } from "../../dev/qstash/sign";
 import { LOCAL_CRON_SECRET, LOCAL_QSTASH } from "../../lib/env";
 import { claimsFor, KEYS } from "../support/app";
 import { testDatabaseUrl } from "../support/db";
-import { buildNext, createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "./support";
+import { sharedBuild } from "./shared-build";
+import { createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "./support";
 
 /**
  * The built app under `next start`, as on a VM, Fly, Render or in a container: NODE_ENV=production,
@@ -11,16 +12,17 @@ import { buildNext, createE2eDatabase, freePort, startNextProduction, type E2eDa
  * secret and signing keys must get nowhere, and nothing may run.
  */
 const APP_URL = "https://jobs.example.com";
-const DIST = ".next-prod-e2e";
+let DIST: string;
 let db: E2eDatabase;
 let app: NextApp | undefined;
 
 beforeAll(async () => {
   db = await createE2eDatabase(testDatabaseUrl(), "cronlayer_prod_boot");
   // Built as a container image would be: no deployment env at build time, secrets meant for run time.
-  buildNext(DIST);
+  // The run's one shared build (the ops console and the fault suite start the same one).
+  DIST = await sharedBuild();
   app = await startNextProduction({ APP_URL, DATABASE_URL: db.url, PRODUCTS: "marketplace" }, { port: await freePort(), distDir: DIST });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await app?.stop();

@@ -84,13 +84,13 @@ export function childBaseEnv(): Record<string, string> {
 }
 
 /** `next build` into its own folder, as a deployment would build it (the env given and nothing else). */
-export function buildNext(distDir: string, env: Record<string, string> = {}): void {
+export function buildNext(distDir: string, env: Record<string, string> = {}, timeoutMs = 240_000): void {
   const childEnv: Record<string, string> = { ...childBaseEnv(), NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: distDir, ...env };
   const r = spawnSync(process.execPath, [NEXT_BIN, "build"], {
     cwd: ROOT,
     env: childEnv as NodeJS.ProcessEnv,
     encoding: "utf8",
-    timeout: 240_000,
+    timeout: timeoutMs,
   });
   if (r.status !== 0) throw new Error(`next build failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }

@@ -1,23 +1,25 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { buildNext } from "../../e2e/support";
-import { DIST_DIR, OUT_DIR, renderTable, type ResultRow } from "./report";
+import { sharedBuild } from "../../e2e/shared-build";
+import { OUT_DIR, renderTable, type ResultRow } from "./report";
 
 declare module "vitest" {
   export interface ProvidedContext {
     /** A JSON-lines file each scenario appends its row of the reliability table to. */
     faultsResults: string;
+    /** The production build every scenario starts (tests/e2e/shared-build.ts). */
+    faultsDistDir: string;
   }
 }
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /**
- * Builds the app once for the whole suite, into its own folder (a `pnpm build` or an e2e build in the
- * same checkout keeps its own), and prints the reliability table of the run at the end.
- * FAULTS_REUSE_BUILD=1 keeps an existing build: for iterating on the tests, never in CI.
+ * Takes the run's shared production build (the same `next build` the end-to-end tests start; made
+ * here when the sources changed since, reused when they did not), and prints the reliability table
+ * of the run at the end.
  */
 export default async function setup(project: TestProject) {
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {}, connect_timeout: 5 });
@@ -28,11 +30,10 @@ export default async function setup(project: TestProject) {
   } finally {
     await admin.end();
   }
-  if (!(process.env.FAULTS_REUSE_BUILD === "1" && existsSync(path.join(DIST_DIR, "BUILD_ID")))) {
-    const started = Date.now();
-    buildNext(DIST_DIR);
-    process.stdout.write(`[faults] next build into ${DIST_DIR}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  }
+  const started = Date.now();
+  const dist = await sharedBuild();
+  process.stdout.write(`[faults] production build in ${dist}: ${((Date.now() - started) / 1000).toFixed(1)} s (built or reused)\n`);
+  project.provide("faultsDistDir", dist);
   mkdirSync(OUT_DIR, { recursive: true });
   const results = path.join(OUT_DIR, `results-${process.pid}.jsonl`);
   writeFileSync(results, "");

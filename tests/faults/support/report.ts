@@ -1,7 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { inject } from "vitest";
 
-export const DIST_DIR = ".next-faults";
 /** Where the last run's table is written (gitignored); docs/reliability.md keeps one run's table. */
 export const OUT_DIR = ".faults-out";
 

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
+import { inject } from "vitest";
 import { startQStashServer, type QStashServer } from "../../../dev/qstash/server";
 import { signJwt, type QStashClaims } from "../../../dev/qstash/sign";
 import { startRedisBridge, type RedisBridge } from "../../../dev/redis-bridge/server";
@@ -9,7 +10,6 @@ import { claimsFor } from "../../support/app";
 import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy";
 import { createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "../../e2e/support";
 import { startFront, type Front } from "./front";
-import { DIST_DIR } from "./report";
 import { startVendors, type Vendors } from "./vendors";
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -81,7 +81,7 @@ export async function startRig(name: string, extraEnv: Record<string, string> = 
     LOG_LEVEL: "warn",
     ...extraEnv,
   };
-  const start = () => startNextProduction(env, { port, distDir: DIST_DIR });
+  const start = () => startNextProduction(env, { port, distDir: inject("faultsDistDir") });
   const rig: Rig = {
     db,
     sql,
