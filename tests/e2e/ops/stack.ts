@@ -9,17 +9,17 @@ import { catalog, composeRegistry } from "../../../config/app";
 import { loadEnv } from "../../../lib/env";
 import { testDatabaseUrl } from "../../support/db";
 import { watchConsole } from "../browser-console";
-import { buildNext, createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "../support";
+import { sharedBuild } from "../shared-build";
+import { createE2eDatabase, freePort, startNextProduction, type E2eDatabase, type NextApp } from "../support";
 
 /**
- * The stack every console browser test shares: the built app (`next build` + `next start`, a folder
- * of its own so `next dev` tests are not locked out), Debian's chromium driven by playwright-core,
+ * The stack every console browser test shares: the built app (the run's shared `next build`, then
+ * `next start`), Debian's chromium driven by playwright-core,
  * the local QStash server on the wall clock and a PostgreSQL database of its own. One build and one
  * server for all of them: the parts (tests/e2e/ops/*.ts) run in the order ops-console.test.ts lists
  * them, in one browser page, signed in once. Screenshots go to test-results/screenshots/ (CI keeps
  * the folder; git ignores it).
  */
-const DIST = ".next-ops-e2e";
 const SHOTS = path.resolve("test-results/screenshots");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -98,13 +98,14 @@ export function setupOpsStack() {
     };
     const env = loadEnv(record);
     const client = new Client({ baseUrl: qstash.url, token: qstash.token, retry: false, enableTelemetry: false });
-    buildNext(DIST);
-    app = await startNextProduction(record, { port, distDir: DIST });
+    // The run's one production build (shared-build.ts): another file may be making it right now.
+    const distDir = await sharedBuild();
+    app = await startNextProduction(record, { port, distDir });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
     const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
     const page = await context.newPage();
     Object.assign(ops, { db, qstash, app, browser, context, page, consoleOf: watchConsole(page), client, env, vapiPort });
-  }, 240_000);
+  }, 660_000);
 
   // Invalid HTML (a form inside a p) fails hydration and shows only in the console: every page of
   // every step must leave it empty.
