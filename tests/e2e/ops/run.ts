@@ -54,7 +54,9 @@ export function runTests() {
     const { page } = ops;
     await page.setViewportSize({ width: 1400, height: 900 });
     await page.goto(url("/ops"));
-    await Promise.all([page.waitForURL(`**/ops/jobs/${JOB}`), page.locator(`a[href="/ops/jobs/${JOB}"]`).first().click()]);
+    // The overview says jobs are failing; its link lists them; the job; its failed run.
+    await Promise.all([page.waitForURL(/filter=failing/), page.locator(`#overview li[data-item="failing"] a`).first().click()]);
+    await Promise.all([page.waitForURL(`**/ops/jobs/${JOB}`), page.click(`#jobs tr[data-job="${JOB}"] a[href="/ops/jobs/${JOB}"]`)]);
     await Promise.all([page.waitForURL(`**/ops/runs/${failedRun}`), page.click(`#runs tr[data-run="${failedRun}"] a`)]);
     const [run] = await ops.db.sql<{ message_id: string }[]>`select message_id from job_runs where id = ${failedRun}`;
     const fact = (k: string) => page.textContent(`#run-facts dd[data-field="${k}"]`);
