@@ -233,6 +233,10 @@ describe("every route through next start", { timeout: 90_000 }, () => {
     expect([303, 401, 403]).toContain(action.status);
     const out = await call("/ops/logout", "POST", "/ops/logout", { headers: origin, body: "" });
     expect([303, 401, 403]).toContain(out.status);
+    // The live refresh's version is for a signed-in console only.
+    const live = await call("/ops/live", "GET", "/ops/live");
+    expect(live.status, live.text).toBe(401);
+    expect(live.json()).toEqual({ error: "not signed in: sign in at /ops/login" });
   });
 
   it("every route file under app/ and each method it exports has a case above", () => {
