@@ -126,9 +126,12 @@ $$;
 --            abandoned one becomes failed (not made) and the job's next run makes it.
 --   made     succeeded: the person found it made at the provider (an unknown or abandoned one).
 --   abandon  abandoned with the person's reason: no run makes it again.
--- Refused when the effect is not in p_expected (what the page showed), or is claimed: a run holds
--- it, and only its run may settle it. The row lock of the update orders it with any claim.
-create or replace function public.ops_effect_resolve(p_key text, p_action text, p_expected text, p_now timestamptz, p_note text)
+-- Refused when the effect is not in p_expected (what the page showed; none given is a refusal too),
+-- or is claimed: a run holds it, and only its run may settle it. The row lock of the update orders
+-- it with any claim. Refused also when it is not an effect of p_job: the person acts from a run's
+-- page, and a retry runs that run's job again, so a forged form must not change another job's
+-- effect. A retry needs its time (p_now): next_attempt_at null is never claimed.
+create or replace function public.ops_effect_resolve(p_key text, p_action text, p_expected text, p_now timestamptz, p_note text, p_job text)
 returns jsonb language plpgsql as $$
 declare
   v_before public.effects;
@@ -138,17 +141,23 @@ declare
                                     when 'abandon' then array['failed', 'unknown'] end;
 begin
   if v_allowed is null then
-    raise exception 'an effect is retried, marked made or abandoned, not %', p_action using errcode = '22023';
+    raise exception 'an effect is retried, marked made or abandoned, not %', coalesce(p_action, '(no action)') using errcode = '22023';
+  end if;
+  if p_now is null then
+    raise exception 'ops_effect_resolve needs the time of the decision (p_now)' using errcode = '22023';
   end if;
   select * into v_before from public.effects where key = p_key for update;
   if not found then
     return jsonb_build_object('ok', false, 'error', 'no such effect');
   end if;
-  if v_before.status <> p_expected then
-    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('it is %s now, not %s: reload the page and decide again', v_before.status, p_expected));
+  if v_before.job is distinct from p_job then
+    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('it is an effect of %s, not of %s', v_before.job, coalesce(p_job, '(no job given)')));
+  end if;
+  if v_before.status is distinct from p_expected then
+    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('it is %s now, not %s: reload the page and decide again', v_before.status, coalesce(nullif(p_expected, ''), '(no status given)')));
   end if;
   if not (v_before.status = any(v_allowed)) then
-    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('a %s effect cannot be %s', v_before.status,
+    return jsonb_build_object('ok', false, 'status', v_before.status, 'error', format('%s %s effect cannot be %s', case when v_before.status in ('abandoned', 'unknown') then 'an' else 'a' end, v_before.status,
       case p_action when 'retry' then 'retried' when 'made' then 'marked made' else 'abandoned' end));
   end if;
   update public.effects e
