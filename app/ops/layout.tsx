@@ -17,6 +17,7 @@ h1{margin:.2rem 0 .6rem}h2{margin:1rem 0 .5rem;font-size:1.2rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem;background:#fff}
 th,td{padding:.4rem .55rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{overflow-wrap:normal}th a{color:inherit}
+#jobs td[data-label=product]{overflow-wrap:normal}
 td.wrap{min-width:10rem}
 .when time{white-space:nowrap}
 .tz{display:inline-block;margin-left:.4em;color:#555;font-size:.85em;white-space:nowrap}
