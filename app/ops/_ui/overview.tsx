@@ -27,7 +27,7 @@ export function Overview({ items, attention, now }: { items: Item[]; attention: 
             <li key={f.job} data-failing={f.job}>
               <a href={`/ops/jobs/${f.job}`}>{f.job}</a>: <a href={`/ops/runs/${f.run_id}`}>last run failed</a> {when(f.started_at, now)} (attempt {attemptNo(f.attempt)})
               {f.streak > 1 && <>, {f.streak >= 100 ? "100+" : f.streak} failures in a row</>}
-              {f.error?.message && <> — <small>{f.error.message.slice(0, 160)}</small></>}
+              {f.error?.message && <> — <small title={f.error.message}>{f.error.message.length > 160 ? `${f.error.message.slice(0, 159)}…` : f.error.message}</small></>}
             </li>
           ))}
         </ul>
