@@ -1,6 +1,7 @@
 import { NonRetryableError, ProviderError, TimeoutError } from "../errors";
 import { errorText, processItems, stopsBatch, type ItemResult } from "./batch";
 import type { JobContext } from "./define";
+import { EffectPages, type Claimed } from "./effect-pages";
 import { LeaseLostError } from "./lease";
 
 /** The claim a piece of work runs under: its key, which attempt this is. */
@@ -61,6 +62,14 @@ export interface EffectOptions<T, R> {
   backoffMs?: number;
   /** How long a claim holds if its run neither finishes nor closes (a run that closed frees its claims at once). */
   leaseMs?: number;
+  /**
+   * Claim the next page and settle the last one while a page is worked: the database's work and
+   * the job's overlap (a third faster on 100,000 reminders, bench/README.md). Only for a `due` that pages by `after`
+   * alone (never by what this run's earlier pages did) and a job whose unknown effects are looked
+   * up or retried by key: if the run dies, the page it claimed ahead and never started is taken
+   * over as unknown, like any claim of a dead run.
+   */
+  lookahead?: boolean;
 }
 
 /** A live run's handler ends within its timeout plus the settle grace (lease.ts): 300 s + 10 min. */
@@ -70,38 +79,42 @@ const DEFAULT_LEASE_MS = 15 * 60_000;
  * The one way a job makes side effects exactly once in effect. Page by page: the job's due items
  * are claimed by key in SQL, worked with bounded concurrency, and settled in one call. A rate
  * limit or a configuration error stops the run after its page is settled (what did not start is
- * released); the run's signal stops it the same way.
+ * released); the run's signal stops it the same way. With `lookahead`, the next page is claimed
+ * and the last one settled while a page is worked (effect-pages.ts).
  */
 export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOptions<T, R>): Promise<EffectCounts> {
   const { db, run, now, signal, log } = ctx;
   const limit = opts.pageSize ?? 100;
-  const maxAttempts = (item: T) => (typeof opts.maxAttempts === "function" ? opts.maxAttempts(item) : (opts.maxAttempts ?? 8));
   const counts: EffectCounts = { succeeded: 0, failed: 0, unknown: 0, abandoned: 0, released: 0, reconciled: 0, skipped: 0, retryAt: undefined };
-  let after: T | undefined;
-  for (;;) {
-    signal.throwIfAborted();
-    const items = await opts.due({ after, limit });
-    if (!items.length) break;
-    after = items[items.length - 1];
-    const claims = await db.rpc<{ key: string; attempt: number; reconcile: boolean }[]>("effects_claim", {
-      p_job: run.job,
-      p_run_id: run.id,
-      p_now: now,
-      p_lease_ms: opts.leaseMs ?? DEFAULT_LEASE_MS,
-      p_items: items.map((item) => ({ key: opts.key(item), subject: opts.subject?.(item), max_attempts: maxAttempts(item) })),
-    });
-    const byKey = new Map(items.map((item) => [opts.key(item), item]));
-    counts.skipped += byKey.size - claims.length;
-    const claimed = claims.map((c) => ({ item: byKey.get(c.key)!, effect: { key: c.key, attempt: c.attempt }, reconcile: c.reconcile }));
-
-    let reconciled = 0;
+  const pages = new EffectPages<T>(ctx, {
+    limit,
+    lookahead: opts.lookahead ?? false,
+    due: opts.due,
+    claim: (items) => claimItems(ctx, opts, items),
+    settle: async (rows, page) => {
+      // Not with the run's signal: a run stopped by its timeout still records what it did and
+      // releases what it never started, or the next run would make those effects again.
+      const settled = await ctx.settleDb.rpc<Partial<Record<Outcome, number>>>(opts.finish ?? "effects_finish", {
+        p_run_id: run.id,
+        p_now: now,
+        p_results: rows,
+        p_backoff_ms: opts.backoffMs ?? 60_000,
+      });
+      // The run page's timeline: effects' own times are the run's `now`, not when each page was settled.
+      log.info("effects.page", { offered: page.offered, claimed: page.claims.length, settled });
+      // Counted as settled, not as sent: a failure past its last attempt is abandoned.
+      for (const o of OUTCOMES) counts[o] += settled[o] ?? 0;
+    },
+  });
+  await pages.run(async (page) => {
+    counts.skipped += page.offered - page.claims.length;
     const { results, stop } = await processItems(
-      claimed,
+      page.claims,
       async (c) => {
         if (c.reconcile && opts.reconcile) {
           const found = await lookUp(() => opts.reconcile!(c.item, c.effect));
           if (found !== undefined) {
-            reconciled++;
+            counts.reconciled++;
             return found;
           }
         } else if (c.reconcile && (opts.onUnknown ?? "abandon") === "abandon") {
@@ -118,28 +131,27 @@ export async function runEffects<T, R>(ctx: JobContext<unknown>, opts: EffectOpt
         onError: (c, error) => log.warn("effect.failed", { key: c.effect.key, attempt: c.effect.attempt, error: errorText(error) }),
       },
     );
-    const rows = results.map((r) => settleRow(r, opts));
-    // Not with the run's signal: a run stopped by its timeout still records what it did and
-    // releases what it never started, or the next run would make those effects again.
-    const settled = await ctx.settleDb.rpc<Partial<Record<Outcome, number>>>(opts.finish ?? "effects_finish", {
-      p_run_id: run.id,
-      p_now: now,
-      p_results: rows,
-      p_backoff_ms: opts.backoffMs ?? 60_000,
-    });
-    // The run page's timeline: effects' own times are the run's `now`, not when each page was settled.
-    log.info("effects.page", { offered: items.length, claimed: claims.length, settled });
-    // Counted as settled, not as sent: a failure past its last attempt is abandoned.
-    for (const o of OUTCOMES) counts[o] += settled[o] ?? 0;
-    counts.reconciled += reconciled;
-    if (stop !== undefined) throw stop;
-    if (items.length < limit) break;
-  }
+    return { rows: results.map((r) => settleRow(r, opts)), stop };
+  });
   // This run's failures may want a run before the job's next tick (earlier runs asked for their own).
   const next = await db.rpc<string | null>("effects_next_attempt", { p_job: run.job, p_now: now, p_run_id: run.id });
   counts.retryAt = next ? new Date(next) : undefined;
   if (counts.retryAt) await ctx.runAgainAt(counts.retryAt);
   return counts;
+}
+
+/** Claims what it can of a page's items for this run: [{item, effect, reconcile}] in the order given. */
+async function claimItems<T, R>(ctx: JobContext<unknown>, opts: EffectOptions<T, R>, items: T[]): Promise<Claimed<T>[]> {
+  const maxAttempts = (item: T) => (typeof opts.maxAttempts === "function" ? opts.maxAttempts(item) : (opts.maxAttempts ?? 8));
+  const claims = await ctx.db.rpc<{ key: string; attempt: number; reconcile: boolean }[]>("effects_claim", {
+    p_job: ctx.run.job,
+    p_run_id: ctx.run.id,
+    p_now: ctx.now,
+    p_lease_ms: opts.leaseMs ?? DEFAULT_LEASE_MS,
+    p_items: items.map((item) => ({ key: opts.key(item), subject: opts.subject?.(item), max_attempts: maxAttempts(item) })),
+  });
+  const byKey = new Map(items.map((item) => [opts.key(item), item]));
+  return claims.map((c) => ({ item: byKey.get(c.key)!, effect: { key: c.key, attempt: c.attempt }, reconcile: c.reconcile }));
 }
 
 /** An effect that may have been made, with no record to check and no key that makes a retry safe. */
@@ -182,7 +194,7 @@ export function outcomeOf(error: unknown): Exclude<Outcome, "succeeded" | "relea
   return "failed";
 }
 
-function settleRow<T, R>(r: ItemResult<{ item: T; effect: Effect }, R>, opts: EffectOptions<T, R>) {
+function settleRow<T, R>(r: ItemResult<Claimed<T>, R>, opts: EffectOptions<T, R>) {
   const key = r.item.effect.key;
   if (r.ok) return { key, outcome: "succeeded" as const, result: opts.result ? opts.result(r.value, r.item.item) : (r.value ?? null) };
   if ("released" in r) return { key, outcome: "released" as const };

@@ -29,9 +29,12 @@ export const callJob = defineJob({
       key: (i) => `call:${i}`,
       work: (i, e) => voice.call({ customer: { number: i }, key: e.key }),
       reconcile: (i, e) => voice.findCall({ number: i, since: new Date(0), until: ctx.now, key: e.key }),
-      // One page, one call at a time: a long run keeps starting calls of the page it claimed while its lease runs.
-      pageSize: CALL_ITEMS.length,
+      // Pages of three, one call at a time, the next page claimed ahead: a long run keeps starting
+      // calls of the pages it claimed while its lease runs, and a run that dies leaves a page it
+      // claimed ahead and never started to be looked up by the next.
+      pageSize: CALL_ITEMS.length / 2,
       concurrency: 1,
+      lookahead: true,
     });
     return { ...c, retryAt: undefined };
   },

@@ -66,6 +66,8 @@ export async function sendAppointmentReminders(
     },
     pageSize: opts.pageSize ?? REMINDER_PAGE_SIZE,
     concurrency: opts.concurrency ?? CONCURRENCY,
+    // The due query pages by (starts_at, id, recipient) alone, and a lost send is retried by its key.
+    lookahead: true,
   });
   return notificationStats(counts);
 }
