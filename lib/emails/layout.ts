@@ -29,27 +29,55 @@ export function htmlFrame(title: string, paragraphs: string[]): string {
  */
 export function localTime(at: Date | string, zone: string): { long: string; short: string; zone: string } {
   const instant = typeof at === "string" ? new Date(at) : at;
+  return (Number.isNaN(instant.getTime()) ? undefined : fastLocalTime(instant, zone)) ?? luxonLocalTime(instant, zone);
+}
+
+/**
+ * The same text from one cached Intl formatter per zone: a fan-out renders thousands of emails,
+ * and Luxon asks Intl for the offset and formats token by token on every call (about a sixth of
+ * the reminders job's own CPU, bench/README.md). Held to Luxon's text by tests/unit/local-time.test.ts;
+ * a zone Intl does not take (a fixed offset such as "UTC+3") goes to Luxon.
+ */
+function fastLocalTime(instant: Date, zone: string): { long: string; short: string; zone: string } | undefined {
+  const format = formatterFor(zone);
+  if (!format) return undefined;
+  const p: Record<string, string> = {};
+  for (const part of format.formatToParts(instant)) p[part.type] = part.value;
+  const { weekday = "", day = "", month = "", year = "", hour = "", minute = "", timeZoneName = "" } = p;
+  const name = /^(utc|gmt)$/i.test(zone) ? "UTC" : zone;
+  return {
+    long: `${weekday} ${day} ${month} ${year} at ${hour}:${minute} ${timeZoneName} (${name})`,
+    short: `${weekday.slice(0, 3)} ${day} ${month.slice(0, 3)}, ${hour}:${minute} ${timeZoneName}`,
+    zone: name,
+  };
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+function formatterFor(zone: string): Intl.DateTimeFormat | null {
+  let format = formatters.get(zone);
+  if (format === undefined) {
+    try {
+      const options = { weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" } as const;
+      format = new Intl.DateTimeFormat("en-US", { ...options, timeZone: zone });
+    } catch {
+      format = null;
+    }
+    if (formatters.size < 5_000) formatters.set(zone, format);
+  }
+  return format;
+}
+
+/** The reference: what Luxon writes (and what an unknown zone or an invalid instant gets). */
+export function luxonLocalTime(instant: Date, zone: string): { long: string; short: string; zone: string } {
   let dt = DateTime.fromJSDate(instant, { zone }).setLocale("en-US");
   if (!dt.isValid) dt = DateTime.fromJSDate(instant, { zone: "UTC" }).setLocale("en-US");
   const name = dt.zoneName ?? "UTC";
-  const offset = offsetName(dt);
+  const offset = dt.offsetNameShort ?? dt.toFormat("ZZ");
   return {
     long: `${dt.toFormat("cccc d LLLL yyyy 'at' HH:mm")} ${offset} (${name})`,
     short: `${dt.toFormat("ccc d LLL, HH:mm")} ${offset}`,
     zone: name,
   };
-}
-
-// "GMT+1", "EST": a zone has few offsets, and asking Intl for the name costs ~0.1 ms each time.
-const offsetNames = new Map<string, string>();
-function offsetName(dt: DateTime): string {
-  const key = `${dt.zoneName}|${dt.offset}`;
-  let name = offsetNames.get(key);
-  if (name === undefined) {
-    name = dt.offsetNameShort ?? dt.toFormat("ZZ");
-    if (offsetNames.size < 5_000) offsetNames.set(key, name);
-  }
-  return name;
 }
 
 /** An amount in the currency's smallest unit, as people write it. */
