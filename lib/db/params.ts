@@ -6,13 +6,27 @@ import { DbError } from "./types";
  * bigint or numeric parameter). supabase-js would send every bigint as a string otherwise.
  */
 export function jsonSafe(v: unknown): unknown {
-  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (Array.isArray(v)) return v.map(jsonSafe);
-  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
+  // A page of a few thousand items rarely holds a bigint: copied only when one is found.
+  return holdsBigint(v) ? toJsonSafe(v) : v;
+}
+
+function holdsBigint(v: unknown): boolean {
+  if (typeof v === "bigint") return true;
+  if (Array.isArray(v)) return v.some(holdsBigint);
+  if (isPlain(v)) {
+    for (const k in v) if (holdsBigint(v[k])) return true;
   }
+  return false;
+}
+
+function toJsonSafe(v: unknown): unknown {
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(toJsonSafe);
+  if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJsonSafe(x)]));
   return v;
 }
+
+const isPlain = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
 
 /** A top-level argument, checked where a silent NULL would hide a bug (an invalid Date). */
 export function argValue(fn: string, name: string, v: unknown): unknown {
