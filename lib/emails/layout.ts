@@ -29,8 +29,25 @@ export function htmlFrame(title: string, paragraphs: string[]): string {
  */
 export function localTime(at: Date | string, zone: string): { long: string; short: string; zone: string } {
   const instant = typeof at === "string" ? new Date(at) : at;
-  return (Number.isNaN(instant.getTime()) ? undefined : fastLocalTime(instant, zone)) ?? luxonLocalTime(instant, zone);
+  const ms = instant.getTime();
+  if (Number.isNaN(ms)) return luxonLocalTime(instant, zone);
+  // The text shows minutes, and since 1973 every zone's offset is whole minutes: one text per zone
+  // and minute (a fan-out's appointments share a few hundred start times).
+  const key = ms >= WHOLE_MINUTE_OFFSETS ? `${zone}|${Math.floor(ms / 60_000)}` : undefined;
+  let text = key === undefined ? undefined : texts.get(key);
+  if (!text) {
+    text = fastLocalTime(instant, zone) ?? luxonLocalTime(instant, zone);
+    if (key !== undefined) {
+      if (texts.size >= 20_000) texts.clear();
+      texts.set(key, text);
+    }
+  }
+  return { ...text };
 }
+
+// Monrovia kept -0:44:30 until 1972-01-07, the last offset in the zone database with seconds.
+const WHOLE_MINUTE_OFFSETS = Date.UTC(1973, 0, 1);
+const texts = new Map<string, { long: string; short: string; zone: string }>();
 
 /**
  * The same text from one cached Intl formatter per zone: a fan-out renders thousands of emails,
