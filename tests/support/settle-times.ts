@@ -19,10 +19,20 @@ export function timeRpc<D extends { rpc: (fn: string, ...rest: never[]) => Promi
   return db;
 }
 
-/** Mean settle time of the first and the last tenth of the pages, in the order they settled. */
-export function settleTenths(times: [number, number][]): { first: number; last: number; pages: number } {
+/**
+ * Settle time of the first and the last tenth of the pages, in the order they settled: the mean,
+ * and the median, which a fresh connection's first page or two (its catalog caches, its first
+ * plans) do not move. Growth along a run shows in both.
+ */
+export function settleTenths(times: [number, number][]): { first: number; last: number; firstMedian: number; lastMedian: number; pages: number } {
   const sorted = [...times].sort((a, b) => a[0] - b[0]).map((t) => t[1]);
   const tenth = Math.max(1, Math.floor(sorted.length / 10));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { first: mean(sorted.slice(0, tenth)), last: mean(sorted.slice(-tenth)), pages: sorted.length };
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  };
+  const [first, last] = [sorted.slice(0, tenth), sorted.slice(-tenth)];
+  return { first: mean(first), last: mean(last), firstMedian: median(first), lastMedian: median(last), pages: sorted.length };
 }
