@@ -52,7 +52,7 @@ const texts = new Map<string, { long: string; short: string; zone: string }>();
 /**
  * The same text from one cached Intl formatter per zone: a fan-out renders thousands of emails,
  * and Luxon asks Intl for the offset and formats token by token on every call (about a sixth of
- * the reminders job's own CPU, bench/README.md). Held to Luxon's text by tests/unit/local-time.test.ts;
+ * the reminders job's own CPU, bench/README.md). Held to Luxon's text by tests/unit/local-time.property.test.ts;
  * a zone Intl does not take (a fixed offset such as "UTC+3") goes to Luxon.
  */
 function fastLocalTime(instant: Date, zone: string): { long: string; short: string; zone: string } | undefined {

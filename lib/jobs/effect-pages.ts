@@ -67,8 +67,9 @@ export class EffectPages<T> {
         } else page = await this.fetch(page.last);
       }
       await settling;
-    } finally {
-      await this.drain(settling, ahead);
+    } catch (err) {
+      await this.drain(err, settling, ahead);
+      throw err;
     }
   }
 
@@ -83,8 +84,12 @@ export class EffectPages<T> {
   }
 
   /** On the way out (a stop, an error): the last settle ends, and a page claimed ahead is released. */
-  private async drain(settling: Promise<void> | undefined, ahead: Promise<Fetched<T> | undefined> | undefined) {
-    await settling?.catch(() => {});
+  private async drain(thrown: unknown, settling: Promise<void> | undefined, ahead: Promise<Fetched<T> | undefined> | undefined) {
+    // A settle that failed while the run stopped for another reason: its claims are left to be
+    // taken over as unknown, and the run's error names the other reason, so it is said here.
+    await settling?.catch((err: unknown) => {
+      if (err !== thrown) this.ctx.log.warn("effects.settle_failed", { error: err instanceof Error ? err.message : String(err) });
+    });
     const page = await ahead?.catch(() => undefined);
     if (!page?.claims.length) return;
     const rows = page.claims.map((c) => ({ key: c.effect.key, outcome: "released" }));

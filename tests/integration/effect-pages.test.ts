@@ -32,13 +32,13 @@ function recorded(events: string[], fail?: (fn: string, n: number) => boolean): 
   };
 }
 
-function ctx(job: string, db: Db): JobContext<unknown> {
+function ctx(job: string, db: Db, lines: string[] = []): JobContext<unknown> {
   return {
     payload: {},
     db,
     redis: undefined,
     env: deps.env,
-    log: createLogger("silent"),
+    log: createLogger("warn", {}, (line) => void lines.push(line)),
     providers: undefined as never,
     now: new Date(),
     signal: new AbortController().signal,
@@ -137,5 +137,20 @@ describe("runEffects with lookahead", () => {
     // was worked while page 1 settled and is recorded, page 3 (8-11) was claimed ahead and handed back.
     expect(await rows(job)).toEqual(["0=claimed", "1=claimed", "2=claimed", "3=claimed", "4=succeeded", "5=succeeded", "6=succeeded", "7=succeeded"]);
     expect(events.filter((e) => e.startsWith("effects_claim") && e.endsWith("end"))).toHaveLength(3);
+  });
+
+  it("a stop with its own page's settle failing throws the stop and says the settle failed", async () => {
+    const job = `ahead-both-${randomUUID().slice(0, 6)}`;
+    const lines: string[] = [];
+    const db = recorded([], (fn, n) => fn === "effects_finish" && n === 2);
+    const limited = async (i: number) => {
+      if (i === 5) throw new RetryAfterError("slow down", 30);
+      return { id: i };
+    };
+    await expect(runEffects(ctx(job, db, lines), ahead(job, limited, { concurrency: 1 }))).rejects.toBeInstanceOf(RetryAfterError);
+    const failed = lines.map((l) => JSON.parse(l) as { event: string; error?: string }).filter((l) => l.event === "effects.settle_failed");
+    expect(failed).toEqual([expect.objectContaining({ error: expect.stringContaining("effects_finish call 2 failed") })]);
+    // Page 1 recorded; page 2 (4 made, 5-7 not) left claimed by the run; page 3, claimed ahead, handed back.
+    expect(await rows(job)).toEqual(["0=succeeded", "1=succeeded", "2=succeeded", "3=succeeded", "4=claimed", "5=claimed", "6=claimed", "7=claimed"]);
   });
 });
