@@ -1,5 +1,10 @@
 import type { JobContext } from "./define";
-import type { Effect } from "./effects";
+
+/** The claim a piece of work runs under: its key, which attempt this is. */
+export interface Effect {
+  key: string;
+  attempt: number;
+}
 
 /** One claimed item: the claim it runs under, and whether an earlier attempt may have made it. */
 export interface Claimed<T> {

@@ -1,14 +1,10 @@
 import { NonRetryableError, ProviderError, TimeoutError } from "../errors";
 import { errorText, processItems, stopsBatch, type ItemResult } from "./batch";
 import type { JobContext } from "./define";
-import { EffectPages, type Claimed } from "./effect-pages";
+import { EffectPages, type Claimed, type Effect } from "./effect-pages";
 import { LeaseLostError } from "./lease";
 
-/** The claim a piece of work runs under: its key, which attempt this is. */
-export interface Effect {
-  key: string;
-  attempt: number;
-}
+export type { Effect } from "./effect-pages";
 
 const OUTCOMES = ["succeeded", "failed", "unknown", "abandoned", "released"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
