@@ -71,10 +71,12 @@ beforeAll(async () => {
   env = loadEnv(record);
   client = new Client({ baseUrl: qstash.url, token: qstash.token, retry: false, enableTelemetry: false });
   const warmUp = ["/api/jobs/failed", "/api/jobs/heartbeat", "/api/cron/cleanup-expired-reservations"];
-  app = await startNextDev(record, { port, warmUp });
+  // The warm-up compiles three routes with Turbopack: under CI's parallel test files on two cores
+  // that took more than the default 45 s once.
+  app = await startNextDev(record, { port, warmUp, readyTimeoutMs: 100_000 });
   // Unsigned, the warm-up requests are refused before any work is done.
   expect(app.warmedUp, app.output()).toEqual(Object.fromEntries(warmUp.map((p) => [p, 401])));
-}, 90_000);
+}, 130_000);
 
 afterAll(async () => {
   await app?.stop();
