@@ -18,7 +18,9 @@ describe("the run's signal reaches Stripe", () => {
     const job = defineJob({
       name,
       description: "t",
-      timeoutMs: 300,
+      // Long enough for the SDK's first request to reach the vendor on a loaded CI machine (300 ms
+      // once did not), far below Stripe's own 20 s.
+      timeoutMs: 2_000,
       handler: async ({ providers, signal }) => {
         seen.signal = signal;
         const started = Date.now();
