@@ -41,6 +41,13 @@ async function timed<T>(step: string, fn: () => Promise<T> | T): Promise<T> {
   return out;
 }
 
+/** Waits, if need be, until 2-30 s past a minute: the next half minute holds no heartbeat tick. */
+async function clearOfTheTick(): Promise<void> {
+  const s = new Date().getUTCSeconds();
+  if (s >= 2 && s < 30) return;
+  await new Promise((r) => setTimeout(r, ((62 - s) % 60) * 1000));
+}
+
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
@@ -338,6 +345,9 @@ async function main() {
     for (const r of runs) check(r.code === 0 && (/succeeded .*failed 0/.test(r.out) || /skipped/.test(r.out)) && !/note: no local stack/.test(r.out), `job:run: ${r.code}\n${r.out}`);
     check(runs.some((r) => /succeeded/.test(r.out)), `no job:run succeeded:\n${runs.map((r) => r.out).join("\n")}`);
   });
+  // The three steps below restart or stop next dev; a heartbeat tick (each minute's start, no
+  // retries) that lands in that window goes to the dead letters, which this run counts as a failure.
+  await clearOfTheTick();
   await timed("README's \"Add a job\", followed literally, on the running stack", addAJob);
   await timed("README's \"Add a product\", followed literally, on the running stack", addAProduct);
   await timed("Ctrl-C", () => first.stop());
