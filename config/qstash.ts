@@ -27,10 +27,12 @@ export const systemSchedules: ScheduleEntry[] = [
     description: "Slots no delivery reached: caught up within their window, or reported missed; hourly, retention",
   },
   {
+    // Retried (12 s, then 2.5 min later): a tick that lands while `pnpm dev` restarts Next (a
+    // config change, "Add a product") would otherwise go to the dead letters for nothing.
     job: "heartbeat",
     cron: "* * * * *",
     only: "local",
-    retries: 0,
+    retries: 2,
     priority: "low",
     description: "Local only: proves the local stack fires schedules",
   },
