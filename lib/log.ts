@@ -23,7 +23,7 @@ export function createLogger(level: Level | "silent" = "info", scope: Record<str
   const emit = (lvl: Level) => (event: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[lvl] < ORDER[level]) return;
     const record = { time: new Date().toISOString(), level: lvl, event, ...scope, ...fields };
-    if (format === "json") return sink(JSON.stringify(record), lvl);
+    if (format === "json") return sink(toJson(record), lvl);
     const line = prettyLine(record);
     if (line !== undefined) sink(line, lvl);
   };
@@ -38,7 +38,34 @@ export function createLogger(level: Level | "silent" = "info", scope: Record<str
 
 const WIDTH = 160;
 const clip = (s: string) => (s.length > WIDTH ? `${s.slice(0, WIDTH - 3)}...` : s);
-const short = (v: unknown) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+const short = (v: unknown) => (typeof v === "object" && v !== null ? toJson(v) : String(v));
+
+/**
+ * A log call never throws, whatever its fields hold: JSON.stringify refuses a cycle (an error
+ * whose cause points back at it, a driver's object holding its connection) and a bigint (a count
+ * from the database), and a throw here would turn a finished run into a 500. Those are written as
+ * text instead; the common case pays for one JSON.stringify, as before.
+ */
+export function toJson(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    const ancestors: object[] = [];
+    try {
+      return JSON.stringify(value, function (this: object, _key, v: unknown) {
+        if (typeof v === "bigint") return v.toString();
+        if (typeof v !== "object" || v === null) return v;
+        // `this` is the object holding v: whatever is not an ancestor of it is done with.
+        while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+        if (ancestors.includes(v)) return "[Circular]";
+        ancestors.push(v);
+        return v;
+      });
+    } catch (err) {
+      return JSON.stringify({ unserialisable: String((err as Error)?.message ?? err) });
+    }
+  }
+}
 
 /**
  * A terminal's view: one short line per run ("12:03:00 heartbeat succeeded in 202 ms: ok true"),

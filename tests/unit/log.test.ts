@@ -26,4 +26,19 @@ describe("logs", () => {
     expect(lines.every(([l]) => l.length <= 160)).toBe(true);
     expect(lines.map(([, level]) => level)).toEqual(["info", "error", "warn"]);
   });
+  it("never throw on fields JSON cannot write: a cycle and a bigint are written as text, shared objects in full", () => {
+    for (const format of ["json", "pretty"] as const) {
+      const { log, lines } = capture(format);
+      const error: Record<string, unknown> = { name: "DbError", message: "down" };
+      error.cause = { error };
+      const shared = { id: 7 };
+      expect(() => log.error("db.call_failed", { error, count: 12n, a: shared, b: shared })).not.toThrow();
+      expect(lines).toHaveLength(1);
+      if (format === "json") {
+        expect(JSON.parse(lines[0]![0])).toMatchObject({ error: { name: "DbError", message: "down", cause: { error: "[Circular]" } }, count: "12", a: { id: 7 }, b: { id: 7 } });
+      } else {
+        expect(lines[0]![0]).toContain(`error={"name":"DbError","message":"down","cause":{"error":"[Circular]"}} count`);
+      }
+    }
+  });
 });
