@@ -197,7 +197,8 @@ export async function deliveriesBench(database: (name?: string, migrations?: str
     const rows: string[] = [];
     const ratios = new Map<string, number[]>();
     for (const round of [1, 2, 3]) {
-      for (const s of servers) {
+      // Each side goes first in turn: the first of a round starts from the other's load.
+      for (const s of round % 2 ? servers : [...servers].reverse()) {
         const anon = await phase(s, false, SECONDS);
         const signed = await phase(s, true, SECONDS);
         const ratio = signed.rps / anon.rps;
