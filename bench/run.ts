@@ -69,8 +69,8 @@ async function pipelineBeforeAfter(ref: string) {
   const old = (await import(pathToFileURL(path.join(before.dir, "bench/pipeline.ts")).href)) as { pipelineBench: typeof pipelineBench };
   const rows: { name: string; floor: number; verify: number; pipeline: number; p99: number; ledgerFloor?: number }[] = [];
   const sides = [[`before (${before.sha})`, () => old.pipelineBench(beforeDb)], ["after (working tree)", () => pipelineBench(db)]] as const;
-  // The side that goes first in a round pays for starting it (measured: 1.34-1.90x against
-  // 1.05-1.24x for the same pipeline second), so the sides take turns going first.
+  // With one side always first, the same pipeline gave 1.34-1.90x first and 1.05-1.24x second
+  // (two runs, 2026-12-07): the sides take turns going first.
   for (const round of [1, 2]) {
     for (const [name, run] of round % 2 ? sides : [...sides].reverse()) {
       const mean = (b: Bench, i: number) => (b.tasks[i]!.result as unknown as { latency: { mean: number; p99: number } }).latency;

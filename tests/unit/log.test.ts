@@ -26,6 +26,7 @@ describe("logs", () => {
     expect(lines.every(([l]) => l.length <= 160)).toBe(true);
     expect(lines.map(([, level]) => level)).toEqual(["info", "error", "warn"]);
   });
+
   it("never throw on fields JSON cannot write: a cycle and a bigint are written as text, shared objects in full", () => {
     for (const format of ["json", "pretty"] as const) {
       const { log, lines } = capture(format);
